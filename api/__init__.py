@@ -1,0 +1,83 @@
+"""The internal JSON services. Each sub-package is a blueprint that can be served alone or together."""
+
+import importlib
+
+from apiflask import APIFlask
+from flask import Flask, abort, jsonify
+from sqlalchemy import text
+
+from yakku.errors import YakkuError, error_body, status_code_name
+from yakku.extensions import db, get_redis
+
+SERVICES = ("accounts", "catalog", "wishlist", "orders", "payments")
+
+
+def init_app(app: APIFlask, services: tuple[str, ...] | None = None) -> None:
+    """Register the named services (all by default), the health check and the JSON error shape."""
+    names = tuple(services or SERVICES)
+    unknown = set(names) - set(SERVICES)
+    if unknown:
+        raise ValueError(f"unknown services: {', '.join(sorted(unknown))}")
+    for name in names:
+        module = importlib.import_module(f"api.{name}")
+        app.register_blueprint(module.bp)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+    app.extensions["yakku.services"] = names
+    _register_errors(app)
+    _register_meta_views(app, names)
+
+
+def _register_errors(app: APIFlask) -> None:
+    @app.error_processor
+    def _http_error(error):
+        fields = {}
+        for location_fields in (error.detail or {}).values():
+            if isinstance(location_fields, dict):
+                fields.update(location_fields)
+        code = "validation_error" if error.status_code == 422 else status_code_name(error.status_code)
+        message = "Some fields are not valid." if code == "validation_error" else error.message
+        return error_body(code, message, fields), error.status_code, error.headers
+
+    @app.errorhandler(YakkuError)
+    def _domain_error(error: YakkuError):
+        return jsonify(error.to_dict()), error.status
+
+    @app.errorhandler(500)
+    def _internal_error(error):
+        return jsonify(error_body("internal_error", "Something went wrong on our side.")), 500
+
+
+def _register_meta_views(app: Flask, names: tuple[str, ...]) -> None:
+    @app.get("/api/health")
+    @app.doc(tags=["Health"])
+    def health():
+        """Whether this process reaches its database and Redis."""
+        checks = {
+            "database": _check(lambda: db.session.execute(text("SELECT 1"))),
+            "redis": _check(lambda: get_redis().ping()),
+        }
+        healthy = all(value == "ok" for value in checks.values())
+        return {"status": "ok" if healthy else "degraded", "services": list(names), **checks}, (
+            200 if healthy else 503
+        )
+
+    @app.get("/api/<service>/openapi.json")
+    @app.doc(hide=True)
+    def service_spec(service: str):
+        """The OpenAPI document of one service: the app's document cut to that service's paths."""
+        if service not in names:
+            abort(404)
+        spec = dict(app.spec)
+        prefix = f"/api/{service}"
+        spec["paths"] = {path: ops for path, ops in spec["paths"].items() if path.startswith(prefix)}
+        spec["info"] = {**spec["info"], "title": f"Yakku {service} service"}
+        return spec
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+    except Exception as exc:  # a health check reports any failure rather than raising it
+        return f"error: {type(exc).__name__}"
+    return "ok"

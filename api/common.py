@@ -1,0 +1,37 @@
+"""Schemas and helpers shared by the services: paging and the error shape for OpenAPI."""
+
+from apiflask import Schema
+from apiflask.fields import Dict, Integer, Nested, String
+from apiflask.validators import Range
+from sqlalchemy import Select
+
+from yakku.extensions import db
+
+MAX_PER_PAGE = 100
+
+
+class PageQuery(Schema):
+    page = Integer(load_default=1, validate=Range(min=1, max=100_000))
+    per_page = Integer(load_default=20, validate=Range(min=1, max=MAX_PER_PAGE))
+
+
+class ErrorDetail(Schema):
+    code = String(required=True)
+    message = String(required=True)
+    fields = Dict()
+
+
+class ErrorOut(Schema):
+    error = Nested(ErrorDetail, required=True)
+
+
+def page_of(select: Select, page: int, per_page: int) -> dict:
+    """One page of a query's rows with the counts a pager needs."""
+    result = db.paginate(select, page=page, per_page=per_page, error_out=False, max_per_page=MAX_PER_PAGE)
+    return {
+        "items": list(result.items),
+        "page": result.page,
+        "per_page": result.per_page,
+        "total": result.total,
+        "pages": result.pages,
+    }

@@ -1,0 +1,5 @@
+"""The wishlist service."""
+
+from apiflask import APIBlueprint
+
+bp = APIBlueprint("wishlist", __name__, url_prefix="/api/wishlist", tag="Wishlist")

@@ -1,0 +1,117 @@
+"""Fixtures: a real database and a real Redis for every test, cleaned after each one.
+
+With DATABASE_URL / REDIS_URL set (as .ci/run's second leg does) the tests use those; otherwise
+they run on the embedded default: a SQLite file and a private redis-server in a temp folder.
+"""
+
+import os
+import tempfile
+
+import pytest
+from sqlalchemy import text
+
+from yakku import create_api_app, create_web_app
+from yakku.extensions import db
+from yakku.private_redis import PrivateRedis
+
+# Nothing a test does may touch the developer's own instance/ folder.
+os.environ.setdefault("YAKKU_INSTANCE_PATH", tempfile.mkdtemp(prefix="yakku-test-instance-"))
+
+TEST_SECRETS = {
+    "SECRET_KEY": "test-secret-key",
+    "JWT_ACCESS_SECRET": "test-access-secret",
+    "JWT_REFRESH_SECRET": "test-refresh-secret",
+    "SERVICE_SECRET": "test-service-secret",
+    "TICKET_SECRET": "test-ticket-secret",
+}
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    with PrivateRedis(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'yakku.db'}"
+
+
+@pytest.fixture(scope="session")
+def base_config(redis_url, database_url, tmp_path_factory):
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "MAIL_URL": f"file://{tmp_path_factory.mktemp('outbox')}",
+        "PUBLIC_URL": "http://shop.test",
+        "AUTH_RATE_LIMIT": "1000 per minute",
+        "WTF_CSRF_ENABLED": False,
+        **TEST_SECRETS,
+    }
+
+
+@pytest.fixture(scope="session")
+def _schema(base_config):
+    """Create every table once per run, drop them at the end."""
+    app = create_api_app(base_config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def config(base_config):
+    """The mapping the apps of one test are built from; a test may change it before building."""
+    return dict(base_config)
+
+
+@pytest.fixture
+def app(_schema, config):
+    app = create_api_app(config)
+    yield app
+    _clean(app)
+
+
+@pytest.fixture
+def web_app(_schema, config, app):
+    return create_web_app(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def web(web_app):
+    return web_app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def redis_client(app):
+    return app.extensions["redis"]
+
+
+def _clean(app) -> None:
+    """Leave the database and the test Redis db as the next test expects: empty."""
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.execute(text("PRAGMA foreign_keys=OFF"))
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+        app.extensions["redis"].flushdb()

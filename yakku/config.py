@@ -1,0 +1,105 @@
+"""Configuration: defaults, then the environment, then the mapping a caller (or a test) passes."""
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULTS = {
+    "PUBLIC_URL": "http://127.0.0.1:8000",
+    "API_URL": "http://127.0.0.1:8001",
+    "MAIL_SENDER": "Yakku <no-reply@yakku.test>",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
+    "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=7),
+    "JWT_TOKEN_LOCATION": ["headers"],
+    "VERIFICATION_MAX_AGE": int(timedelta(days=2).total_seconds()),
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_KEY_PREFIX": "yakku-limits",
+    "RATELIMIT_STRATEGY": "moving-window",
+    "AUTH_RATE_LIMIT": "20 per minute",
+    "SERVICE_TIMEOUT": 5.0,
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+# Twelve-factor names read as they are, without the YAKKU_ prefix.
+PLAIN_ENVIRONMENT = ("DATABASE_URL", "REDIS_URL", "MAIL_URL", "PUBLIC_URL", "API_URL")
+
+# Keys that must be shared by every process of one deployment; generated once when unset.
+SECRET_NAMES = (
+    "SECRET_KEY",
+    "JWT_ACCESS_SECRET",
+    "JWT_REFRESH_SECRET",
+    "SERVICE_SECRET",
+    "TICKET_SECRET",
+)
+
+
+def instance_path() -> str:
+    """The folder for the embedded database, Redis data, secrets and the mail outbox."""
+    return os.path.abspath(os.environ.get("YAKKU_INSTANCE_PATH") or os.path.join(os.getcwd(), "instance"))
+
+
+def configure(app: Flask, config: dict | None = None) -> None:
+    """Fill app.config from defaults, the environment and `config`, in that order."""
+    app.config.from_mapping(DEFAULTS)
+    for name in PLAIN_ENVIRONMENT:
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    app.config.from_prefixed_env("YAKKU")
+    if config:
+        app.config.from_mapping(config)
+    _derive(app)
+
+
+def _derive(app: Flask) -> None:
+    cfg = app.config
+    instance = Path(app.instance_path)
+    cfg.setdefault("DATABASE_URL", f"sqlite:///{instance / 'yakku.db'}")
+    cfg.setdefault("MAIL_URL", f"file://{instance / 'outbox'}")
+    cfg.setdefault("REDIS_URL", os.environ.get("REDIS_URL", ""))
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_uri(cfg["DATABASE_URL"])
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(cfg["SQLALCHEMY_DATABASE_URI"])
+    cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")
+    missing = [name for name in SECRET_NAMES if not cfg.get(name)]
+    if missing:
+        stored = load_or_create_secrets(instance)
+        for name in missing:
+            cfg[name] = stored[name]
+
+
+def database_uri(url: str) -> str:
+    """SQLAlchemy's URI for a DATABASE_URL, choosing PyMySQL for a bare mysql:// URL."""
+    if url.startswith("mysql://"):
+        url = "mysql+pymysql://" + url[len("mysql://") :]
+    if url.startswith("mysql+pymysql://") and "charset=" not in url:
+        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    return url
+
+
+def engine_options(uri: str) -> dict:
+    """Engine options per backend: SQLite waits for the lock; MySQL recycles idle connections."""
+    if uri.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_recycle": 280, "pool_size": 10, "max_overflow": 20}
+
+
+def load_or_create_secrets(instance: Path) -> dict:
+    """Secrets of the embedded deployment, kept in instance/secrets.json so every process agrees."""
+    path = instance / "secrets.json"
+    instance.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fresh = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
+        draft = instance / f".secrets.{os.getpid()}.json"
+        draft.write_text(json.dumps(fresh))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)  # atomic: the first process to link wins, the rest read its file
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return json.loads(path.read_text())

@@ -1,0 +1,61 @@
+"""App factories: one for the internal JSON services, one for the shopper- and operator-facing web."""
+
+from pathlib import Path
+
+from apiflask import APIFlask
+from flask import Flask
+
+from yakku import config as yakku_config
+from yakku.extensions import csrf, db, limiter, migrate, redis_store
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _bind_core(app: Flask, config: dict | None) -> None:
+    yakku_config.configure(app, config)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    redis_store.init_app(app)
+    limiter.init_app(app)
+
+    import workers
+
+    workers.init_app(app)
+
+
+def create_api_app(config: dict | None = None, services: tuple[str, ...] | None = None) -> APIFlask:
+    """The JSON services (all, or only `services`), as the `api` process serves them."""
+    app = APIFlask(
+        "yakku",
+        title="Yakku internal services",
+        version="1.0",
+        spec_path="/api/openapi.json",
+        docs_path="/api/docs",
+        instance_path=yakku_config.instance_path(),
+    )
+    app.config["VALIDATION_ERROR_STATUS_CODE"] = 422
+    _bind_core(app, config)
+
+    import api
+    from api import auth
+
+    auth.init_app(app)
+    api.init_app(app, services)
+    return app
+
+
+def create_web_app(config: dict | None = None) -> Flask:
+    """The storefront and the operator dashboard, as the `web` process serves them."""
+    app = Flask(
+        "storefront",
+        static_folder=str(ROOT / "static"),
+        instance_path=yakku_config.instance_path(),
+    )
+    _bind_core(app, config)
+    csrf.init_app(app)
+
+    import storefront
+
+    storefront.init_app(app)
+    return app
