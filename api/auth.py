@@ -6,7 +6,8 @@ from contextvars import ContextVar
 from enum import StrEnum
 from functools import wraps
 
-from flask import Flask, current_app
+import jwt as pyjwt
+from flask import Flask, current_app, g, request
 from flask_jwt_extended import (
     create_access_token,
     create_refresh_token,
@@ -15,7 +16,7 @@ from flask_jwt_extended import (
     verify_jwt_in_request,
 )
 
-from yakku.errors import Forbidden, error_body
+from yakku.errors import Forbidden, Unauthorized, error_body
 from yakku.extensions import get_redis, jwt
 
 REVOKED_KEY = "jwt:revoked:{jti}"
@@ -120,3 +121,56 @@ operator_required = login_required(Role.OPERATOR)
 def current_account_id() -> int:
     """The signed-in account's id, from the verified token."""
     return int(get_jwt_identity())
+
+
+# Service-to-service authentication -------------------------------------------------------------
+
+SERVICE_TOKEN_HEADER = "X-Service-Token"
+SHOPPER_HEADER = "X-Shopper-Id"
+SERVICE_AUDIENCE = "yakku-internal"
+SERVICE_TOKEN_LIFETIME = 60
+
+
+class ServiceTokenRequired(Unauthorized):
+    code = "service_token_required"
+    message = "This endpoint is internal: it needs a valid service token."
+
+
+def service_token(caller: str) -> str:
+    """A short-lived token one service shows another, signed with the deployment's service key."""
+    now = int(time.time())
+    claims = {"iss": caller, "aud": SERVICE_AUDIENCE, "iat": now, "exp": now + SERVICE_TOKEN_LIFETIME}
+    return pyjwt.encode(claims, current_app.config["SERVICE_SECRET"], algorithm="HS256")
+
+
+def calling_service() -> str:
+    """The verified name of the service making this request; raises unless the token is valid."""
+    token = request.headers.get(SERVICE_TOKEN_HEADER, "")
+    try:
+        claims = pyjwt.decode(
+            token,
+            current_app.config["SERVICE_SECRET"],
+            algorithms=["HS256"],
+            audience=SERVICE_AUDIENCE,
+            options={"require": ["exp", "iss", "aud"]},
+        )
+    except pyjwt.PyJWTError:
+        raise ServiceTokenRequired() from None
+    return claims["iss"]
+
+
+def service_required(view: Callable) -> Callable:
+    """Only another Yakku service may call this view; a shopper's token is never enough."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        g.calling_service = calling_service()
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def forwarded_account_id() -> int | None:
+    """The shopper a verified service call acts for, if it forwarded one."""
+    value = request.headers.get(SHOPPER_HEADER, "")
+    return int(value) if value.isdigit() else None
