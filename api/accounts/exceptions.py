@@ -1,0 +1,58 @@
+"""What the accounts service refuses, and why."""
+
+from yakku.errors import Conflict, Forbidden, NotFound, Unauthorized, YakkuError
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    message = "An account with this e-mail address already exists."
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+    message = "The e-mail address or the password is wrong."
+
+
+class AccountUnverified(Forbidden):
+    code = "account_unverified"
+    message = "Confirm your e-mail address first: follow the link we sent you."
+
+
+class LinkInvalid(YakkuError):
+    status = 400
+    code = "link_invalid"
+    message = "This confirmation link is not valid."
+
+
+class LinkExpired(YakkuError):
+    status = 410
+    code = "link_expired"
+    message = "This confirmation link has expired; ask for a new one."
+
+
+class LinkUsed(Conflict):
+    code = "link_used"
+    message = "This confirmation link has already been used or replaced by a newer one."
+
+
+class TokenRevoked(Unauthorized):
+    code = "token_revoked"
+    message = "The token has been revoked; sign in again."
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+    message = "This account no longer exists."
+
+
+class AccountGone(Unauthorized):
+    code = "account_gone"
+    message = "The account this token was issued for no longer exists."
+
+
+class InvalidAccountData(YakkuError):
+    """Bad input reaching a service function directly (the API's schemas catch it earlier)."""
+
+    status = 422
+    code = "validation_error"
+    message = "Some fields are not valid."

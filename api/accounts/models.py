@@ -1,0 +1,39 @@
+"""The accounts table."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Enum, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.auth import Role
+from yakku.extensions import db
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class Account(db.Model):
+    """A shopper or an operator who can sign in."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda roles: [r.value for r in roles]),
+        default=Role.SHOPPER,
+    )
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped whenever a verification link is sent or used: a link carries the value it was made
+    # with, so only the newest link works, and only once.
+    verification_round: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def verified(self) -> bool:
+        """Whether the owner has proved the e-mail address is theirs."""
+        return self.verified_at is not None

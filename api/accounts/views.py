@@ -1,0 +1,95 @@
+"""The accounts service's endpoints: parse, call a service function, answer."""
+
+from flask import current_app
+from flask_jwt_extended import get_jwt
+
+from api.accounts import bp, services, sessions
+from api.accounts.exceptions import AccountNotFound
+from api.accounts.schemas import (
+    AcceptedOut,
+    AccountOut,
+    EmailIn,
+    LogInIn,
+    LogOutIn,
+    SignUpIn,
+    TokenPairOut,
+    VerifyIn,
+)
+from api.auth import Role, current_account_id, login_required
+from api.common import ErrorOut
+from yakku.extensions import limiter
+
+RESEND_ANSWER = {"message": "If an unverified account uses this address, a new link is on its way."}
+
+
+def _auth_rate_limit() -> str:
+    return current_app.config["AUTH_RATE_LIMIT"]
+
+
+@bp.post("/signup")
+@limiter.limit(_auth_rate_limit)
+@bp.input(SignUpIn, arg_name="body")
+@bp.output(AccountOut, status_code=201)
+@bp.doc(responses={409: ("E-mail taken", ErrorOut), 429: ("Too many requests", ErrorOut)})
+def sign_up(body: dict):
+    """Create a shopper account and send the verification e-mail."""
+    return services.sign_up(body["name"], body["email"], body["password"])
+
+
+@bp.post("/verify")
+@bp.input(VerifyIn, arg_name="body")
+@bp.output(AccountOut)
+@bp.doc(responses={400: ("Invalid link", ErrorOut), 409: ("Used link", ErrorOut), 410: ("Expired", ErrorOut)})
+def verify(body: dict):
+    """Confirm an e-mail address with the token from the verification link."""
+    return services.verify_email(body["token"])
+
+
+@bp.post("/verification/resend")
+@limiter.limit(_auth_rate_limit)
+@bp.input(EmailIn, arg_name="body")
+@bp.output(AcceptedOut, status_code=202)
+def resend_verification(body: dict):
+    """Send a new verification link; the answer never tells whether the address has an account."""
+    services.resend_verification(body["email"])
+    return RESEND_ANSWER
+
+
+@bp.post("/login")
+@limiter.limit(_auth_rate_limit)
+@bp.input(LogInIn, arg_name="body")
+@bp.output(TokenPairOut)
+@bp.doc(responses={401: ("Wrong credentials", ErrorOut), 403: ("Unverified", ErrorOut)})
+def log_in(body: dict):
+    """Exchange e-mail and password for an access token and a refresh token."""
+    return sessions.log_in(body["email"], body["password"])
+
+
+@bp.post("/token/refresh")
+@login_required(refresh=True)
+@bp.output(TokenPairOut)
+@bp.doc(responses={401: ("Invalid, expired or spent refresh token", ErrorOut)})
+def refresh():
+    """Trade a refresh token (as Bearer) for a new pair; the old one stops working."""
+    return sessions.refresh(get_jwt())
+
+
+@bp.post("/logout")
+@login_required(refresh=True)
+@bp.input(LogOutIn, arg_name="body")
+@bp.output({}, status_code=204)
+def log_out(body: dict):
+    """Revoke the refresh token (as Bearer) and, if given, the access token."""
+    sessions.log_out(get_jwt(), body.get("access_token"))
+    return ""
+
+
+@bp.get("/me")
+@login_required(Role.SHOPPER, Role.OPERATOR)
+@bp.output(AccountOut)
+def me():
+    """The signed-in account."""
+    account = services.get_account(current_account_id())
+    if account is None:
+        raise AccountNotFound()
+    return account
