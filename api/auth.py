@@ -136,11 +136,16 @@ class ServiceTokenRequired(Unauthorized):
     message = "This endpoint is internal: it needs a valid service token."
 
 
-def service_token(caller: str) -> str:
+def sign_service_token(secret: str, caller: str) -> str:
     """A short-lived token one service shows another, signed with the deployment's service key."""
     now = int(time.time())
     claims = {"iss": caller, "aud": SERVICE_AUDIENCE, "iat": now, "exp": now + SERVICE_TOKEN_LIFETIME}
-    return pyjwt.encode(claims, current_app.config["SERVICE_SECRET"], algorithm="HS256")
+    return pyjwt.encode(claims, secret, algorithm="HS256")
+
+
+def service_token(caller: str) -> str:
+    """A service token signed with the current app's service key."""
+    return sign_service_token(current_app.config["SERVICE_SECRET"], caller)
 
 
 def calling_service() -> str:

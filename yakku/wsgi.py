@@ -1,16 +1,26 @@
 """Entry points for gunicorn: `gunicorn "yakku.wsgi:api()"` and `gunicorn "yakku.wsgi:web()"`."""
 
+import atexit
 import os
 
+from api.client.registry import Heartbeat
 from yakku.factory import create_api_app, create_web_app
 
 
 def api():
-    """The internal services; YAKKU_SERVICES (comma-separated) serves only some of them."""
+    """The internal services; YAKKU_SERVICES (comma-separated) serves only some of them.
+
+    With ADVERTISE_URL set, the process announces its services in the Redis registry until it exits.
+    """
     names = os.environ.get("YAKKU_SERVICES")
-    return create_api_app(services=tuple(names.split(",")) if names else None)
+    app = create_api_app({"SERVICE_NAME": "api"}, services=tuple(names.split(",")) if names else None)
+    advertise = os.environ.get("ADVERTISE_URL")
+    if advertise:
+        heartbeat = Heartbeat(app.extensions["redis"], app.extensions["yakku.services"], advertise).start()
+        atexit.register(heartbeat.stop)
+    return app
 
 
 def web():
     """The storefront and the operator dashboard."""
-    return create_web_app()
+    return create_web_app({"SERVICE_NAME": "web"})

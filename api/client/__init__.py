@@ -1,0 +1,73 @@
+"""The declarative service client and the registry it resolves services from.
+
+from api.client import catalog
+catalog().reserve_stock(json={"key": "order:1", "items": [...]})
+"""
+
+import redis
+from flask import Flask
+
+from api import SERVICES
+from api.auth import sign_service_token
+from api.client.base import ServiceClient
+from api.client.registry import Resolver
+from api.client.services import (
+    AccountsClient,
+    CatalogClient,
+    OrdersClient,
+    PaymentsClient,
+    WishlistClient,
+)
+from api.client.transport import Transport
+
+
+class Clients:
+    """The transports of one app, one per service, built on first use and shared by its threads."""
+
+    def __init__(self, app: Flask):
+        config = app.config
+        fallback = {name: config.get("SERVICE_URLS", {}).get(name, config["API_URL"]) for name in SERVICES}
+        # Discovery reads the registry from the app's Redis; no connection opens until the first call.
+        self.resolver = Resolver(redis.Redis.from_url(config["REDIS_URL"], decode_responses=True), fallback)
+        secret, caller = config["SERVICE_SECRET"], config.get("SERVICE_NAME", app.name)
+        self.sign = lambda: sign_service_token(secret, caller)
+        self.options = {
+            "timeout": float(config["SERVICE_TIMEOUT"]),
+            "attempts": int(config.get("SERVICE_ATTEMPTS", 3)),
+            "breaker_fail_max": int(config.get("SERVICE_BREAKER_FAIL_MAX", 5)),
+            "breaker_reset_seconds": float(config.get("SERVICE_BREAKER_RESET_SECONDS", 10)),
+        }
+        self._transports: dict[str, Transport] = {}
+
+    def transport(self, service: str) -> Transport:
+        if service not in self._transports:
+            self._transports.setdefault(service, Transport(service, self.resolver, self.sign, **self.options))
+        return self._transports[service]
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its service clients, in app.extensions["yakku.client"]."""
+    app.extensions["yakku.client"] = Clients(app)
+
+
+def accounts(shopper_id: int | None = None, token: str | None = None) -> AccountsClient:
+    return AccountsClient.for_current_app(shopper_id, token)
+
+
+def catalog(shopper_id: int | None = None, token: str | None = None) -> CatalogClient:
+    return CatalogClient.for_current_app(shopper_id, token)
+
+
+def wishlist(shopper_id: int | None = None, token: str | None = None) -> WishlistClient:
+    return WishlistClient.for_current_app(shopper_id, token)
+
+
+def orders(shopper_id: int | None = None, token: str | None = None) -> OrdersClient:
+    return OrdersClient.for_current_app(shopper_id, token)
+
+
+def payments(shopper_id: int | None = None, token: str | None = None) -> PaymentsClient:
+    return PaymentsClient.for_current_app(shopper_id, token)
+
+
+__all__ = ["ServiceClient", "accounts", "catalog", "init_app", "orders", "payments", "wishlist"]

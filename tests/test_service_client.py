@@ -1,0 +1,227 @@
+"""The declarative service client over real HTTP: auth, retries, breaker, discovery, typed errors."""
+
+import threading
+import time
+
+import pytest
+from flask import Flask, jsonify, request
+from werkzeug.serving import make_server
+
+from api.auth import SERVICE_TOKEN_HEADER, forwarded_account_id, service_required
+from api.client import ServiceClient, registry
+from api.client.declare import get, post
+from api.client.errors import BreakerOpen, ServiceAuthError, ServiceConflict, ServiceUnavailable
+from yakku.errors import YakkuError, error_body
+
+
+class EchoClient(ServiceClient):
+    service = "catalog"  # any registered name: the fallback URL is what routes it to the echo server
+
+    @get("/echo/{item_id}")
+    def read(self, item_id: int, *, params: dict | None = None) -> dict: ...
+
+    @post("/echo")
+    def create(self, *, json: dict) -> dict: ...
+
+    @post("/echo/keyed", idempotent=True)
+    def create_keyed(self, *, json: dict) -> dict: ...
+
+    @get("/flaky")
+    def flaky(self) -> dict: ...
+
+    @post("/flaky")
+    def flaky_post(self) -> dict: ...
+
+    @get("/conflict")
+    def conflict(self) -> dict: ...
+
+
+class EchoServer:
+    """A real HTTP service on loopback that checks service tokens and can fail on demand."""
+
+    def __init__(self, secret: str):
+        self.calls: list[str] = []
+        self.failures_left = 0
+        self.app = Flask("echo")
+        self.app.config["SERVICE_SECRET"] = secret
+        self._routes()
+        self.server = None
+
+    def _routes(self):
+        app = self.app
+
+        @app.get("/echo/<int:item_id>")
+        @service_required
+        def read(item_id):
+            self.calls.append("read")
+            return {"id": item_id, "q": request.args.get("q"), "shopper": forwarded_account_id()}
+
+        @app.post("/echo")
+        @app.post("/echo/keyed")
+        @service_required
+        def create():
+            self.calls.append(request.path)
+            return request.get_json(), 201
+
+        @app.route("/flaky", methods=["GET", "POST"])
+        @service_required
+        def flaky():
+            self.calls.append(f"flaky {request.method}")
+            if self.failures_left > 0:
+                self.failures_left -= 1
+                return jsonify(error_body("unavailable", "down for a moment")), 503
+            return {"ok": True}
+
+        @app.get("/conflict")
+        @service_required
+        def conflict():
+            return jsonify(error_body("stock_gone", "No units left.", {"product_id": ["sold out"]})), 409
+
+        @app.errorhandler(YakkuError)
+        def refused(error):
+            return jsonify(error.to_dict()), error.status
+
+    def start(self, port: int = 0) -> "EchoServer":
+        self.server = make_server("127.0.0.1", port, self.app, threaded=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+
+@pytest.fixture
+def echo(config):
+    server = EchoServer(config["SERVICE_SECRET"]).start()
+    config["API_URL"] = server.url
+    config["SERVICE_BREAKER_FAIL_MAX"] = 3
+    config["SERVICE_BREAKER_RESET_SECONDS"] = 0.5
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def echo_client(echo, app):
+    with app.app_context():
+        yield EchoClient.for_current_app(shopper_id=7)
+
+
+def test_a_declared_method_fills_path_query_and_forwards_the_shopper(echo_client):
+    assert echo_client.read(42, params={"q": "tea"}) == {"id": 42, "q": "tea", "shopper": 7}
+
+
+def test_a_body_is_sent_as_json(echo_client):
+    assert echo_client.create(json={"name": "kettle"}) == {"name": "kettle"}
+
+
+def test_errors_come_back_typed_from_the_error_shape(echo_client):
+    with pytest.raises(ServiceConflict) as caught:
+        echo_client.conflict()
+    assert caught.value.code == "stock_gone"
+    assert caught.value.fields == {"product_id": ["sold out"]}
+
+
+def test_idempotent_calls_are_retried_through_a_passing_failure(echo, echo_client):
+    echo.failures_left = 2
+    assert echo_client.flaky() == {"ok": True}
+    assert echo.calls.count("flaky GET") == 3
+
+
+def test_non_idempotent_calls_are_never_repeated(echo, echo_client):
+    echo.failures_left = 1
+    with pytest.raises(ServiceUnavailable):
+        echo_client.flaky_post()
+    assert echo.calls.count("flaky POST") == 1
+
+
+def test_a_keyed_post_may_be_retried(echo, echo_client):
+    assert EchoClient.create_keyed.idempotent and not EchoClient.create.idempotent
+
+
+def test_breaker_opens_when_the_service_is_down_and_closes_when_it_is_back(echo, echo_client):
+    port = echo.server.server_port
+    echo.stop()
+    for _ in range(3):  # each call is one failure: GETs retry, so 3 calls x 3 attempts trip it early
+        with pytest.raises(ServiceUnavailable):
+            echo_client.read(1)
+    with pytest.raises(BreakerOpen):
+        echo_client.read(1)
+    echo.start(port)
+    time.sleep(0.6)  # the breaker's reset timeout: it lets one trial call through
+    assert echo_client.read(1)["id"] == 1
+    assert echo_client.read(2)["id"] == 2
+
+
+def test_refusals_do_not_open_the_breaker(echo_client):
+    for _ in range(6):
+        with pytest.raises(ServiceConflict):
+            echo_client.conflict()
+    assert echo_client.read(3)["id"] == 3
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {SERVICE_TOKEN_HEADER: "not-a-token"},
+        {SERVICE_TOKEN_HEADER: "forged"},
+        {"Authorization": "Bearer shopper"},
+    ],
+    ids=["none", "garbage", "forged", "shopper-token-only"],
+)
+def test_internal_endpoints_refuse_calls_without_a_valid_service_token(echo, app, headers):
+    import requests
+
+    from api.auth import issue_token_pair, sign_service_token
+
+    with app.test_request_context():
+        if headers.get(SERVICE_TOKEN_HEADER) == "forged":
+            headers = {
+                SERVICE_TOKEN_HEADER: sign_service_token("another-deployment-secret-32-bytes-long", "orders")
+            }
+        if "Authorization" in headers:
+            shopper = issue_token_pair("1", {"role": "shopper"})["access_token"]
+            headers = {"Authorization": f"Bearer {shopper}", SERVICE_TOKEN_HEADER: shopper}
+    answer = requests.get(f"{echo.url}/echo/1", headers=headers, timeout=5)
+    assert answer.status_code == 401
+
+
+def test_a_service_token_is_refused_by_an_auth_error(echo, app, config):
+    config["SERVICE_SECRET"] = "not-the-deployment-secret-of-this-shop-at-all"
+    from yakku import create_api_app
+
+    other = create_api_app(config)
+    with other.app_context(), pytest.raises(ServiceAuthError):
+        EchoClient.for_current_app().read(1)
+
+
+def test_discovery_prefers_a_registered_live_instance(echo, app, redis_client):
+    unreachable = "http://127.0.0.1:1"
+    with app.app_context():
+        app.config["API_URL"] = unreachable
+        resolver = app.extensions["yakku.client"].resolver
+        resolver.fallback["catalog"] = unreachable
+        registry.register(redis_client, "catalog", echo.url)
+        resolver.forget("catalog")
+        assert EchoClient.for_current_app().read(5)["id"] == 5
+
+
+def test_an_instance_whose_heartbeat_stopped_is_forgotten(redis_client):
+    registry.register(redis_client, "orders", "http://a", now=time.time() - 60)
+    registry.register(redis_client, "orders", "http://b")
+    assert registry.live_instances(redis_client, "orders") == ["http://b"]
+
+
+def test_heartbeat_registers_and_deregisters(redis_client):
+    beat = registry.Heartbeat(redis_client, ("orders", "payments"), "http://10.0.0.9:8001").start()
+    deadline = time.time() + 5
+    while not registry.live_instances(redis_client, "payments") and time.time() < deadline:
+        time.sleep(0.02)
+    assert registry.live_instances(redis_client, "orders") == ["http://10.0.0.9:8001"]
+    beat.stop()
+    assert registry.live_instances(redis_client, "orders") == []
