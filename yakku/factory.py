@@ -20,8 +20,10 @@ def _bind_core(app: Flask, config: dict | None) -> None:
     limiter.init_app(app)
 
     import workers
+    from api import client
 
     workers.init_app(app)
+    client.init_app(app)
 
 
 def create_api_app(config: dict | None = None, services: tuple[str, ...] | None = None) -> APIFlask:
@@ -35,6 +37,10 @@ def create_api_app(config: dict | None = None, services: tuple[str, ...] | None 
         instance_path=yakku_config.instance_path(),
     )
     app.config["VALIDATION_ERROR_STATUS_CODE"] = 422
+    app.config["SECURITY_SCHEMES"] = {
+        "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "ServiceToken": {"type": "apiKey", "in": "header", "name": "X-Service-Token"},
+    }
     _bind_core(app, config)
 
     import api
