@@ -6,9 +6,12 @@ they run on the embedded default: a SQLite file and a private redis-server in a 
 
 import os
 import tempfile
+import threading
 
 import pytest
+from accounts_helpers import operator, shoppers, smtp_server  # noqa: F401  (shared fixtures)
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from yakku import create_api_app, create_web_app
 from yakku.extensions import db
@@ -18,11 +21,11 @@ from yakku.private_redis import PrivateRedis
 os.environ.setdefault("YAKKU_INSTANCE_PATH", tempfile.mkdtemp(prefix="yakku-test-instance-"))
 
 TEST_SECRETS = {
-    "SECRET_KEY": "test-secret-key",
-    "JWT_ACCESS_SECRET": "test-access-secret",
-    "JWT_REFRESH_SECRET": "test-refresh-secret",
-    "SERVICE_SECRET": "test-service-secret",
-    "TICKET_SECRET": "test-ticket-secret",
+    "SECRET_KEY": "test-secret-key-padded-to-32-bytes-or-more",
+    "JWT_ACCESS_SECRET": "test-access-secret-padded-to-32-bytes-or-more",
+    "JWT_REFRESH_SECRET": "test-refresh-secret-padded-to-32-bytes-or-more",
+    "SERVICE_SECRET": "test-service-secret-padded-to-32-bytes-or-more",
+    "TICKET_SECRET": "test-ticket-secret-padded-to-32-bytes-or-more",
 }
 
 
@@ -74,10 +77,25 @@ def config(base_config):
 
 
 @pytest.fixture
-def app(_schema, config):
+def app(_schema, config, request):
+    if "live_api" in request.fixturenames:
+        request.getfixturevalue("live_api")  # its URL must be in config before the app is built
     app = create_api_app(config)
     yield app
     _clean(app)
+
+
+@pytest.fixture
+def live_api(_schema, config):
+    """The internal services over real HTTP on a loopback port; config["API_URL"] points at them."""
+    server_app = create_api_app(dict(config))
+    server = make_server("127.0.0.1", 0, server_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    config["API_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield server_app
+    server.shutdown()
+    thread.join(5)
 
 
 @pytest.fixture
