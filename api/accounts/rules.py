@@ -14,7 +14,7 @@ def normalise_email(email: str) -> str:
     if not isinstance(email, str) or len(email) > EMAIL_MAX:
         raise ValueError(f"Enter an e-mail address of at most {EMAIL_MAX} characters.")
     try:
-        checked = validate_email(email, check_deliverability=False, test_environment=_testing())
+        checked = validate_email(email.strip(), check_deliverability=False, test_environment=_testing())
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
     return checked.normalized.lower()

@@ -1,0 +1,183 @@
+"""Signing in and out: one answer for every bad credential, rotating refresh tokens, revocation."""
+
+import time
+
+import jwt as pyjwt
+import pytest
+from argon2 import PasswordHasher
+from flask_jwt_extended import decode_token
+from sqlalchemy import update
+
+from api.accounts.models import Account
+from api.accounts.passwords import needs_rehash
+from api.auth import Role
+from yakku.extensions import db
+
+LOGIN = "/api/accounts/login"
+REFRESH = "/api/accounts/token/refresh"
+LOGOUT = "/api/accounts/logout"
+ME = "/api/accounts/me"
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("nobody@example.test", "correct horse battery"),
+        ("ada@example.test", "wrong password"),
+        ("ADA@EXAMPLE.TEST", "Correct horse battery"),
+    ],
+    ids=["unknown-email", "wrong-password", "wrong-password-case"],
+)
+def test_bad_credentials_get_one_answer(client, shoppers, email, password):
+    shoppers.verified(email="ada@example.test", password="correct horse battery")
+    answer = client.post(LOGIN, json={"email": email, "password": password})
+    assert answer.status_code == 401
+    assert answer.json == {
+        "error": {
+            "code": "invalid_credentials",
+            "message": "The e-mail address or the password is wrong.",
+            "fields": {},
+        }
+    }
+
+
+def test_unknown_email_costs_the_argon2_time(client, shoppers):
+    shoppers.verified(email="ada@example.test")
+
+    def fastest(email: str) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            client.post(LOGIN, json={"email": email, "password": "not the password"})
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    # Without the decoy hash an unknown address would answer in a small fraction of the time.
+    assert fastest("nobody@example.test") > 0.5 * fastest("ada@example.test")
+
+
+def test_unverified_accounts_cannot_sign_in_but_only_with_the_right_password(client, shoppers):
+    ada = shoppers.unverified(email="ada@example.test")
+    right = client.post(LOGIN, json={"email": ada.email, "password": ada.password})
+    assert (right.status_code, right.json["error"]["code"]) == (403, "account_unverified")
+    wrong = client.post(LOGIN, json={"email": ada.email, "password": "not the password"})
+    assert wrong.json["error"]["code"] == "invalid_credentials"
+
+
+def test_duplicate_sign_up_is_refused_whatever_the_case(client, shoppers, app):
+    shoppers.unverified(email="ada@example.test")
+    again = client.post(
+        "/api/accounts/signup", json={"name": "Ada 2", "email": " ADA@Example.Test", "password": "p" * 8}
+    )
+    assert (again.status_code, again.json["error"]["code"]) == (409, "email_taken")
+    with app.app_context():
+        assert db.session.query(Account).count() == 1
+
+
+def test_a_refresh_token_works_once(client, shoppers):
+    ada = shoppers.verified()
+    first = client.post(REFRESH, headers=ada.refresh_headers)
+    assert first.status_code == 200
+    replay = client.post(REFRESH, headers=ada.refresh_headers)
+    assert (replay.status_code, replay.json["error"]["code"]) == (401, "token_revoked")
+    assert client.post(REFRESH, headers=bearer(first.json["refresh_token"])).status_code == 200
+
+
+def test_refresh_reads_the_account_again(app, client, shoppers):
+    ada = shoppers.verified(name="Ada")
+    with app.app_context():
+        promote = update(Account).where(Account.id == ada.id).values(role=Role.OPERATOR, name="Ada L")
+        db.session.execute(promote)
+        db.session.commit()
+    pair = client.post(REFRESH, headers=ada.refresh_headers).json
+    with app.app_context():
+        claims = decode_token(pair["access_token"])
+    assert (claims["sub"], claims["role"], claims["name"]) == (str(ada.id), "operator", "Ada L")
+
+
+def _wrong_key_token(kind: str, member) -> str:
+    now = int(time.time())
+    claims = {"sub": str(member.id), "type": kind, "jti": f"forged-{kind}", "iat": now, "nbf": now}
+    claims |= {"exp": now + 600, "fresh": False, "role": "operator"}
+    return pyjwt.encode(claims, "a-key-that-is-not-ours-but-long-enough-to-sign", algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "token_of"),
+    [
+        ("post", REFRESH, lambda m: m.access_token),
+        ("post", LOGOUT, lambda m: m.access_token),
+        ("get", ME, lambda m: m.refresh_token),
+        ("post", REFRESH, lambda m: _wrong_key_token("refresh", m)),
+        ("get", ME, lambda m: _wrong_key_token("access", m)),
+        ("post", REFRESH, lambda m: "not-a-jwt"),
+    ],
+    ids=[
+        "access-as-refresh",
+        "access-to-logout",
+        "refresh-as-access",
+        "forged-refresh",
+        "forged-access",
+        "junk",
+    ],
+)
+def test_the_wrong_token_is_refused(client, shoppers, method, path, token_of):
+    ada = shoppers.verified()
+    answer = getattr(client, method)(path, headers=bearer(token_of(ada)))
+    assert answer.status_code == 401
+    assert answer.json["error"]["code"] == "invalid_token"
+
+
+@pytest.mark.parametrize("path", [REFRESH, LOGOUT, ME])
+def test_no_token_is_refused(client, path):
+    answer = client.get(path) if path == ME else client.post(path)
+    assert (answer.status_code, answer.json["error"]["code"]) == (401, "unauthorized")
+
+
+def test_logout_revokes_refresh_and_access(client, shoppers):
+    ada = shoppers.verified()
+    assert client.get(ME, headers=ada.headers).status_code == 200
+    out = client.post(LOGOUT, headers=ada.refresh_headers, json={"access_token": ada.access_token})
+    assert out.status_code == 204
+    assert client.get(ME, headers=ada.headers).json["error"]["code"] == "token_revoked"
+    refused = client.post(REFRESH, headers=ada.refresh_headers)
+    assert (refused.status_code, refused.json["error"]["code"]) == (401, "token_revoked")
+
+
+def test_logout_without_a_body_keeps_the_access_token_until_it_expires(client, shoppers):
+    ada = shoppers.verified()
+    assert client.post(LOGOUT, headers=ada.refresh_headers).status_code == 204
+    assert client.get(ME, headers=ada.headers).status_code == 200
+    assert client.post(REFRESH, headers=ada.refresh_headers).status_code == 401
+
+
+def test_logout_refuses_someone_elses_access_token(client, shoppers):
+    ada, bo = shoppers.verified(), shoppers.verified()
+    answer = client.post(LOGOUT, headers=ada.refresh_headers, json={"access_token": bo.access_token})
+    assert answer.status_code == 422
+    assert answer.json["error"]["fields"] == {"access_token": ["Not an access token of this account."]}
+    assert client.get(ME, headers=bo.headers).status_code == 200
+    assert client.post(REFRESH, headers=ada.refresh_headers).status_code == 200  # nothing was revoked
+
+
+def test_login_rehashes_a_password_made_with_old_parameters(app, client, shoppers):
+    ada = shoppers.verified()
+    old_hash = PasswordHasher(time_cost=1, memory_cost=8192).hash(ada.password)
+    with app.app_context():
+        db.session.execute(update(Account).where(Account.id == ada.id).values(password_hash=old_hash))
+        db.session.commit()
+    assert client.post(LOGIN, json={"email": ada.email, "password": ada.password}).status_code == 200
+    with app.app_context():
+        new_hash = db.session.get(Account, ada.id).password_hash
+    assert new_hash != old_hash and not needs_rehash(new_hash)
+    assert PasswordHasher().verify(new_hash, ada.password)
+
+
+def test_me_answers_the_account_of_the_token(client, shoppers, operator):
+    ada = shoppers.verified(name="Ada", email="ada@example.test")
+    assert client.get(ME, headers=ada.headers).json["email"] == "ada@example.test"
+    assert client.get(ME, headers=operator.headers).json["role"] == "operator"
