@@ -1,5 +1,6 @@
 """The accounts service's rules: sign-up, e-mail verification, operators."""
 
+from rq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +15,9 @@ from workers.mail import send_email
 from yakku.extensions import db
 
 VERIFICATION_SUBJECT = "Confirm your e-mail address for Yakku"
+
+# A mail server that is down for a moment should delay the link, not lose it.
+MAIL_RETRY = Retry(max=3, interval=[10, 60, 300])
 
 
 def find_by_email(email: str) -> Account | None:
@@ -76,7 +80,7 @@ def send_verification(account: Account) -> None:
         f"{link}\n\n"
         "If you did not sign up, ignore this message.\n"
     )
-    get_queue(QueueName.MAIL).enqueue(send_email, account.email, VERIFICATION_SUBJECT, body)
+    get_queue(QueueName.MAIL).enqueue(send_email, account.email, VERIFICATION_SUBJECT, body, retry=MAIL_RETRY)
 
 
 def resend_verification(email: str) -> None:
