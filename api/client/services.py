@@ -79,6 +79,23 @@ class WishlistClient(ServiceClient):
 class OrdersClient(ServiceClient):
     service = "orders"
 
+    @post("/api/orders", idempotent=True)
+    def create_order(self, *, json: dict) -> dict:
+        """Place an order from {items, idempotency_key}; the key makes a retry return the same order."""
+
+    @get("/api/orders")
+    def list_orders(self, *, params: dict | None = None) -> dict: ...
+
+    @get("/api/orders/{order_id}")
+    def order(self, order_id: int) -> dict: ...
+
+    @post("/api/orders/{order_id}/pay", idempotent=True)
+    def pay(self, order_id: int, *, json: dict) -> dict:
+        """Pay with {card_number, exp_month, exp_year, cvc, idempotency_key}; the key resumes one attempt."""
+
+    @post("/api/orders/{order_id}/cancel")
+    def cancel(self, order_id: int) -> dict: ...
+
 
 class PaymentsClient(ServiceClient):
     service = "payments"
