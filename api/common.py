@@ -35,3 +35,12 @@ def page_of(select: Select, page: int, per_page: int) -> dict:
         "total": result.total,
         "pages": result.pages,
     }
+
+
+def register_security_schemes(app) -> None:
+    """Name, once per app, the two ways callers authenticate, as the services' OpenAPI docs refer to them."""
+    from api.auth import SERVICE_TOKEN_HEADER
+
+    schemes = app.config.setdefault("SECURITY_SCHEMES", {})
+    schemes.setdefault("BearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    schemes.setdefault("ServiceToken", {"type": "apiKey", "in": "header", "name": SERVICE_TOKEN_HEADER})
