@@ -1,0 +1,95 @@
+"""The wishlist's rules: each account sees and changes only its own list."""
+
+from sqlalchemy import column, delete, select, table
+from sqlalchemy.exc import IntegrityError
+
+from api.wishlist.exceptions import NotInWishlist, ProductNotFound
+from api.wishlist.models import WishlistItem
+from yakku.extensions import db
+
+# Ids are INT columns on MySQL: anything larger can name no row.
+MAX_ID = 2**31 - 1
+
+# TODO(service-client): read the catalog over HTTP once api/client exists. Until then this is a
+# read-only view of the catalog's table, naming only the two columns the check needs.
+_products = table("products", column("id"), column("active"))
+
+
+def product_exists(product_id: int) -> bool:
+    """Whether the catalog sells this product (it exists and is not deleted)."""
+    # TODO(service-client): replace with the catalog client's product look-up.
+    if not 0 < product_id <= MAX_ID:
+        return False
+    found = db.session.execute(
+        select(_products.c.id).where(_products.c.id == product_id, _products.c.active.is_(True))
+    ).first()
+    return found is not None
+
+
+def items_of(account_id: int) -> list[WishlistItem]:
+    """An account's wishlist, oldest addition first."""
+    query = (
+        select(WishlistItem)
+        .where(WishlistItem.account_id == account_id)
+        .order_by(WishlistItem.added_at, WishlistItem.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def put_item(account_id: int, product_id: int, quantity: int) -> WishlistItem:
+    """Add a product to the wishlist, or set its quantity if it is there already."""
+    if not product_exists(product_id):
+        raise ProductNotFound(fields={"product_id": product_id})
+    item = _find(account_id, product_id)
+    if item is None:
+        db.session.add(WishlistItem(account_id=account_id, product_id=product_id, quantity=quantity))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # The same PUT arrived twice at once: the other one made the row, so set its quantity.
+            db.session.rollback()
+        else:
+            return _find(account_id, product_id)
+        item = _find(account_id, product_id)
+    item.quantity = quantity
+    db.session.commit()
+    return item
+
+
+def change_quantity(account_id: int, product_id: int, quantity: int) -> WishlistItem:
+    """Set the quantity of a product already on the wishlist."""
+    item = _find(account_id, product_id)
+    if item is None:
+        raise NotInWishlist(fields={"product_id": product_id})
+    item.quantity = quantity
+    db.session.commit()
+    return item
+
+
+def remove_item(account_id: int, product_id: int) -> None:
+    """Take a product off the wishlist."""
+    removed = db.session.execute(
+        delete(WishlistItem).where(
+            WishlistItem.account_id == account_id, WishlistItem.product_id == product_id
+        )
+    )
+    if removed.rowcount == 0:
+        db.session.rollback()
+        raise NotInWishlist(fields={"product_id": product_id})
+    db.session.commit()
+
+
+def clear(account_id: int) -> int:
+    """Empty the wishlist; how many items it held."""
+    removed = db.session.execute(delete(WishlistItem).where(WishlistItem.account_id == account_id))
+    db.session.commit()
+    return removed.rowcount
+
+
+def _find(account_id: int, product_id: int) -> WishlistItem | None:
+    if not 0 < product_id <= MAX_ID:
+        return None
+    query = select(WishlistItem).where(
+        WishlistItem.account_id == account_id, WishlistItem.product_id == product_id
+    )
+    return db.session.scalars(query).first()
