@@ -78,3 +78,13 @@ def test_helpers_make_verified_shoppers_and_an_operator(client, shoppers, operat
     }
     assert client.get("/api/accounts/me", headers=operator.headers).json["role"] == "operator"
     assert shoppers.verified().email != shoppers.verified().email
+
+
+def test_the_accounts_service_serves_alone_with_its_openapi_document(config):
+    from yakku import create_api_app
+
+    client = create_api_app(config, services=("accounts",)).test_client()
+    spec = client.get("/api/accounts/openapi.json")
+    assert spec.status_code == 200
+    assert {"/api/accounts/signup", "/api/accounts/login", "/api/accounts/me"} <= set(spec.json["paths"])
+    assert "401" in spec.json["paths"]["/api/accounts/login"]["post"]["responses"]

@@ -16,7 +16,6 @@ from api.accounts.schemas import (
     VerifyIn,
 )
 from api.auth import Role, current_account_id, login_required
-from api.common import ErrorOut
 from yakku.extensions import limiter
 
 RESEND_ANSWER = {"message": "If an unverified account uses this address, a new link is on its way."}
@@ -30,7 +29,7 @@ def _auth_rate_limit() -> str:
 @limiter.limit(_auth_rate_limit)
 @bp.input(SignUpIn, arg_name="body")
 @bp.output(AccountOut, status_code=201)
-@bp.doc(responses={409: ("E-mail taken", ErrorOut), 429: ("Too many requests", ErrorOut)})
+@bp.doc(responses={409: "E-mail taken", 429: "Too many requests"})
 def sign_up(body: dict):
     """Create a shopper account and send the verification e-mail."""
     return services.sign_up(body["name"], body["email"], body["password"])
@@ -39,7 +38,7 @@ def sign_up(body: dict):
 @bp.post("/verify")
 @bp.input(VerifyIn, arg_name="body")
 @bp.output(AccountOut)
-@bp.doc(responses={400: ("Invalid link", ErrorOut), 409: ("Used link", ErrorOut), 410: ("Expired", ErrorOut)})
+@bp.doc(responses={400: "Invalid link", 409: "Used link", 410: "Expired"})
 def verify(body: dict):
     """Confirm an e-mail address with the token from the verification link."""
     return services.verify_email(body["token"])
@@ -59,7 +58,7 @@ def resend_verification(body: dict):
 @limiter.limit(_auth_rate_limit)
 @bp.input(LogInIn, arg_name="body")
 @bp.output(TokenPairOut)
-@bp.doc(responses={401: ("Wrong credentials", ErrorOut), 403: ("Unverified", ErrorOut)})
+@bp.doc(responses={401: "Wrong credentials", 403: "Unverified"})
 def log_in(body: dict):
     """Exchange e-mail and password for an access token and a refresh token."""
     return sessions.log_in(body["email"], body["password"])
@@ -68,7 +67,7 @@ def log_in(body: dict):
 @bp.post("/token/refresh")
 @login_required(refresh=True)
 @bp.output(TokenPairOut)
-@bp.doc(responses={401: ("Invalid, expired or spent refresh token", ErrorOut)})
+@bp.doc(security="BearerAuth", responses={401: "Invalid, expired or spent refresh token"})
 def refresh():
     """Trade a refresh token (as Bearer) for a new pair; the old one stops working."""
     return sessions.refresh(get_jwt())
@@ -78,6 +77,7 @@ def refresh():
 @login_required(refresh=True)
 @bp.input(LogOutIn, arg_name="body")
 @bp.output({}, status_code=204)
+@bp.doc(security="BearerAuth", responses={401: "Invalid, expired or revoked refresh token"})
 def log_out(body: dict):
     """Revoke the refresh token (as Bearer) and, if given, the access token."""
     sessions.log_out(get_jwt(), body.get("access_token"))
@@ -87,6 +87,7 @@ def log_out(body: dict):
 @bp.get("/me")
 @login_required(Role.SHOPPER, Role.OPERATOR)
 @bp.output(AccountOut)
+@bp.doc(security="BearerAuth", responses={401: "Not signed in"})
 def me():
     """The signed-in account."""
     account = services.get_account(current_account_id())
