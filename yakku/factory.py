@@ -5,6 +5,7 @@ from pathlib import Path
 from apiflask import APIFlask
 from flask import Flask
 
+import admission
 from yakku import config as yakku_config
 from yakku.extensions import csrf, db, limiter, migrate, redis_store
 
@@ -48,6 +49,7 @@ def create_api_app(config: dict | None = None, services: tuple[str, ...] | None 
 
     auth.init_app(app)
     api.init_app(app, services)
+    admission.init_app(app)
     return app
 
 
@@ -63,5 +65,6 @@ def create_web_app(config: dict | None = None) -> Flask:
 
     import storefront
 
+    admission.init_app(app)
     storefront.init_app(app)
     return app

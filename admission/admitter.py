@@ -1,0 +1,148 @@
+"""The admitter: opens sales on time, expires unused tickets, evicts silent waiters, tells the unlucky
+they are sold out, and admits the next shoppers at each sale's rate. Only the lease holder acts."""
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from admission.keys import ACTIVE_SALES, ADMITTER_LEASE, sale_keys
+from admission.scripts import scripts
+from admission.states import SaleState
+
+log = logging.getLogger(__name__)
+
+ADMIT_KEYS = (
+    "settings",
+    "bucket",
+    "queue",
+    "seen",
+    "waiters",
+    "shopper_ticket",
+    "ticket_sequence",
+    "tickets",
+    "ticket_owner",
+    "ticket_expiry",
+    "admitted",
+    "inflight",
+    "admissions",
+    "stock",
+    "held",
+)
+SOLD_OUT_KEYS = ("stock", "held", "admitted", "queue", "prequeue", "waiters", "seen")
+OPEN_KEYS = ("settings", "prequeue", "queue", "sequence", "shuffled", "bucket")
+# Expiries and evictions handled per sale per tick: bounds one script's run time; the rest wait a tick.
+SWEEP_BATCH = 1000
+
+
+@dataclass
+class SaleTick:
+    """What one tick did to one sale."""
+
+    sale_id: int
+    opened: bool = False
+    expired: list[str] = field(default_factory=list)
+    evicted: list[str] = field(default_factory=list)
+    sold_out: int = 0
+    admitted: list[tuple[str, int, float]] = field(default_factory=list)  # (ticket, shopper, deadline)
+
+
+def tick(now: float | None = None) -> list[SaleTick]:
+    """One round over every live sale; callable from a test with an explicit `now`."""
+    now = time.time() if now is None else now
+    client = current_app.extensions["redis"]
+    return [tick_sale(int(sale_id), now) for sale_id in sorted(client.smembers(ACTIVE_SALES), key=int)]
+
+
+def tick_sale(sale_id: int, now: float) -> SaleTick:
+    """One round over one sale, in the order that frees slots before filling them."""
+    client, loaded, keys = current_app.extensions["redis"], scripts(), sale_keys(sale_id)
+    report = SaleTick(sale_id)
+    state, opens_at = client.hmget(keys.settings, "state", "opens_at")
+    if state == SaleState.ARMED and opens_at and float(opens_at) <= now:
+        report.opened = open_in_redis(sale_id, now)
+        if report.opened:
+            from admission import sales  # the lifecycle module records the change in the database
+
+            sales.record_state(sale_id, SaleState.OPEN)
+        state = SaleState.OPEN
+    if state not in (SaleState.OPEN, SaleState.PAUSED):
+        return report
+    report.expired = loaded.expire(
+        keys.pick("admitted", "tickets", "ticket_owner", "waiters"), [now, SWEEP_BATCH], client
+    )
+    report.evicted = loaded.evict(keys.pick("seen", "queue", "waiters"), [now, SWEEP_BATCH], client)
+    _room, report.sold_out = loaded.sold_out(keys.pick(*SOLD_OUT_KEYS), [], client)
+    window = current_app.config["ADMISSION_RATE_WINDOW_S"]
+    flat = loaded.admit(keys.pick(*ADMIT_KEYS), [now, sale_id, window], client)
+    report.admitted = [(flat[i], int(flat[i + 1]), float(flat[i + 2])) for i in range(0, len(flat), 3)]
+    return report
+
+
+def open_in_redis(sale_id: int, now: float) -> bool:
+    """Open an armed sale in Redis, shuffling its pre-queue once; False if it was open already."""
+    seed = secrets.randbits(31)  # Lua's generator is seeded per call only if we seed it
+    outcome, _moved = scripts().open(
+        sale_keys(sale_id).pick(*OPEN_KEYS), [seed, now], current_app.extensions["redis"]
+    )
+    return outcome == "opened"
+
+
+class Lease:
+    """A lease in Redis: SET NX PX to take it, compare-and-renew Lua to keep it, so one admitter acts."""
+
+    def __init__(self, holder: str | None = None, ttl_ms: int = 3000, key: str = ADMITTER_LEASE):
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.ttl_ms = ttl_ms
+        self.key = key
+
+    def hold(self) -> bool:
+        """Take the lease if it is free, or renew it if it is ours; True while we hold it."""
+        client = current_app.extensions["redis"]
+        if scripts().lease([self.key], [self.holder, self.ttl_ms], client):
+            return True
+        return bool(client.set(self.key, self.holder, nx=True, px=self.ttl_ms))
+
+    def give_up(self) -> None:
+        """Release the lease if we hold it, so another admitter takes over at once."""
+        scripts().lease([self.key], [self.holder, 0], current_app.extensions["redis"])
+
+
+def step(lease: Lease, now: float | None = None) -> list[SaleTick] | None:
+    """One tick if we hold the lease; None when another admitter holds it."""
+    if not lease.hold():
+        return None
+    return tick(now)
+
+
+def run(
+    interval: float | None = None,
+    stop: threading.Event | None = None,
+    lease: Lease | None = None,
+    duration: float | None = None,
+) -> int:
+    """Tick every `interval` seconds while holding the lease, until `stop` is set or `duration` passes.
+
+    The Procfile's `admitter` process runs this forever inside an app context. Returns the ticks acted.
+    """
+    interval = float(interval or current_app.config["ADMITTER_INTERVAL_S"])
+    lease = lease or Lease(ttl_ms=max(1000, int(interval * 1000 * 10)))
+    stop = stop or threading.Event()
+    until = None if duration is None else time.monotonic() + duration
+    acted = 0
+    try:
+        while not stop.is_set() and (until is None or time.monotonic() < until):
+            try:
+                if step(lease) is not None:
+                    acted += 1
+            except Exception:  # a failed tick (Redis away) must not end the admitter: retry next tick
+                log.exception("admitter tick failed")
+            stop.wait(interval)
+    finally:
+        lease.give_up()
+    return acted

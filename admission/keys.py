@@ -1,0 +1,77 @@
+"""Every Redis key of the sale area. A sale's keys share the hash tag {sale_id}, so a Redis Cluster keeps
+them on one shard and one Lua script may touch them all."""
+
+from dataclasses import dataclass, fields
+
+# Cross-sale index of the sales the admitter looks after (armed, open or paused). It is the only key
+# without a sale's hash tag, so no script touches it together with a sale's keys.
+ACTIVE_SALES = "sales:active"
+# The admitter's lease: whoever holds it acts; the value is the holder's id.
+ADMITTER_LEASE = "admitter:lease"
+
+SETTINGS = "sale:{{{sale_id}}}:settings"  # hash: state, units, rate, cap, window, limit, opens_at, grace
+STOCK = "sale:{{{sale_id}}}:stock"  # units not reserved (R)
+HELD = "sale:{{{sale_id}}}:held"  # units held by reservations not yet paid or released (H)
+SOLD = "sale:{{{sale_id}}}:sold"  # units paid
+PREQUEUE = "sale:{{{sale_id}}}:prequeue"  # set of shoppers who joined before opening
+QUEUE = "sale:{{{sale_id}}}:queue"  # zset shopper -> join sequence
+SEQUENCE = "sale:{{{sale_id}}}:seq"  # counter giving queue scores
+SHUFFLED = "sale:{{{sale_id}}}:shuffled"  # set once when the pre-queue was shuffled into the queue
+SEEN = "sale:{{{sale_id}}}:seen"  # zset waiting shopper -> deadline to poll again
+WAITERS = "sale:{{{sale_id}}}:waiters"  # hash shopper -> WaiterState (absent: never joined)
+SHOPPER_TICKET = "sale:{{{sale_id}}}:shopper_ticket"  # hash shopper -> ticket id
+TICKET_SEQUENCE = "sale:{{{sale_id}}}:ticket_seq"  # counter giving ticket ids
+TICKETS = "sale:{{{sale_id}}}:tickets"  # hash ticket id -> TicketState
+TICKET_OWNER = "sale:{{{sale_id}}}:ticket_owner"  # hash ticket id -> shopper
+TICKET_EXPIRY = "sale:{{{sale_id}}}:ticket_expiry"  # hash ticket id -> checkout deadline (epoch s)
+ADMITTED = "sale:{{{sale_id}}}:admitted"  # zset ticket -> deadline, admitted and not reserved yet (A)
+INFLIGHT = "sale:{{{sale_id}}}:inflight"  # zset ticket -> reserved-at, reserved and not yet final
+RESERVATIONS = "sale:{{{sale_id}}}:reservations"  # hash ticket -> units reserved
+BOUGHT = "sale:{{{sale_id}}}:bought"  # hash shopper -> units reserved or paid in this sale
+ADMISSIONS = "sale:{{{sale_id}}}:admissions"  # zset ticket -> admitted-at, recent ones, for the rate
+BUCKET = "sale:{{{sale_id}}}:bucket"  # hash tokens, at: the admission token bucket
+RETURNS = "sale:{{{sale_id}}}:returns"  # hash: the plan for giving leftover units back to the catalog
+
+
+@dataclass(frozen=True)
+class SaleKeys:
+    """The keys of one sale, named as the templates above are."""
+
+    settings: str
+    stock: str
+    held: str
+    sold: str
+    prequeue: str
+    queue: str
+    sequence: str
+    shuffled: str
+    seen: str
+    waiters: str
+    shopper_ticket: str
+    ticket_sequence: str
+    tickets: str
+    ticket_owner: str
+    ticket_expiry: str
+    admitted: str
+    inflight: str
+    reservations: str
+    bought: str
+    admissions: str
+    bucket: str
+    returns: str
+
+    def pick(self, *names: str) -> list[str]:
+        """The keys of these names, in order: a script's KEYS."""
+        return [getattr(self, name) for name in names]
+
+    def all(self) -> list[str]:
+        """Every key of the sale."""
+        return [getattr(self, field.name) for field in fields(self)]
+
+
+def sale_keys(sale_id: int) -> SaleKeys:
+    """The keys of sale `sale_id`."""
+    templates = globals()
+    return SaleKeys(
+        **{field.name: templates[field.name.upper()].format(sale_id=sale_id) for field in fields(SaleKeys)}
+    )

@@ -1,0 +1,216 @@
+"""A sale's lifecycle: DRAFT -> ARMED -> OPEN <-> PAUSED -> CLOSED, recorded in the database and
+mirrored in Redis, where the hot paths and the admitter read it."""
+
+import time
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from admission import catalog_units
+from admission.admitter import open_in_redis
+from admission.exceptions import IllegalTransition, SaleNotFound, SaleSettingsLocked
+from admission.keys import ACTIVE_SALES, sale_keys
+from admission.models import Sale, utcnow
+from admission.scripts import scripts
+from admission.states import TRANSITIONS, SaleAction, SaleState
+from admission.waiting_room import measured_rate
+from yakku.extensions import db, get_redis
+
+# Settings that may change while the sale runs (the admitter reads them on every tick).
+LIVE_SETTINGS = {
+    "admission_rate": "rate",
+    "admitted_cap": "cap",
+    "checkout_window_s": "window",
+    "per_shopper_limit": "limit",
+}
+DRAFT_ONLY = ("product_id", "units")
+CLOSE_KEYS = ("settings", "queue", "prequeue", "seen", "waiters", "admitted", "tickets", "ticket_owner")
+
+
+def create_sale(data: dict, operator_id: int | None = None) -> Sale:
+    """A new sale in DRAFT, from validated fields."""
+    sale = Sale(**data, state=SaleState.DRAFT, created_by=operator_id)
+    db.session.add(sale)
+    db.session.commit()
+    return sale
+
+
+def get_sale(sale_id: int) -> Sale:
+    """The sale, its state brought up to date with Redis (the admitter opens sales there)."""
+    sale = db.session.get(Sale, sale_id)
+    if sale is None:
+        raise SaleNotFound()
+    live = get_redis().hget(sale_keys(sale_id).settings, "state")
+    if live and live != sale.state:
+        record_state(sale_id, SaleState(live))
+        db.session.refresh(sale)
+    return sale
+
+
+def to_dict(sale: Sale) -> dict:
+    """The sale's columns as a mapping."""
+    return {column.name: getattr(sale, column.name) for column in Sale.__table__.columns}
+
+
+def list_sales() -> list[Sale]:
+    """Every sale, newest first."""
+    return list(db.session.execute(select(Sale).order_by(Sale.id.desc())).scalars())
+
+
+def update_sale(sale_id: int, changes: dict) -> Sale:
+    """Change a sale's settings: rate, cap, window and limit at any time before closing (live)."""
+    sale = get_sale(sale_id)
+    if sale.state == SaleState.CLOSED:
+        raise IllegalTransition("A closed sale does not change.")
+    if sale.state != SaleState.DRAFT and any(name in changes for name in DRAFT_ONLY):
+        raise SaleSettingsLocked()
+    if "opens_at" in changes and sale.state not in (SaleState.DRAFT, SaleState.ARMED):
+        raise SaleSettingsLocked("The opening time cannot change once the sale has opened.")
+    for name, value in changes.items():
+        setattr(sale, name, value)
+    db.session.commit()
+    if sale.state != SaleState.DRAFT:
+        get_redis().hset(sale_keys(sale_id).settings, mapping=_redis_settings(sale))
+    return sale
+
+
+def _redis_settings(sale: Sale) -> dict:
+    settings = {field: getattr(sale, column) for column, field in LIVE_SETTINGS.items()}
+    settings["opens_at"] = sale.opens_at_epoch
+    return settings
+
+
+def _next_state(sale: Sale, action: SaleAction) -> SaleState:
+    target = TRANSITIONS.get((sale.state, action))
+    if target is None:
+        raise IllegalTransition(
+            f"A sale that is {sale.state} cannot {action}.", fields={"state": sale.state, "action": action}
+        )
+    return target
+
+
+def record_state(sale_id: int, state: SaleState) -> None:
+    """Write the state the sale has reached into its row."""
+    db.session.execute(update(Sale).where(Sale.id == sale_id).values(state=state, updated_at=utcnow()))
+    db.session.commit()
+
+
+def arm_sale(sale_id: int) -> Sale:
+    """Take the units from catalog stock and load the sale into Redis; the admitter opens it on time."""
+    sale = get_sale(sale_id)
+    _next_state(sale, SaleAction.ARM)
+    catalog_units.take(sale.id, sale.product_id, sale.units)
+    load_into_redis(sale)
+    record_state(sale_id, SaleState.ARMED)
+    return get_sale(sale_id)
+
+
+def load_into_redis(sale: Sale) -> None:
+    """Write the sale's settings and its stock counter into Redis (once) and hand it to the admitter."""
+    args: list = [sale.units]
+    for field, value in _redis_settings(sale).items():
+        args += [field, value]
+    client = get_redis()
+    scripts().arm(sale_keys(sale.id).pick("settings", "stock", "held", "sold"), args, client)
+    client.sadd(ACTIVE_SALES, sale.id)
+
+
+def open_sale(sale_id: int, now: float | None = None) -> Sale:
+    """Open an armed sale now, before its opening time."""
+    sale = get_sale(sale_id)
+    _next_state(sale, SaleAction.OPEN)
+    open_in_redis(sale_id, time.time() if now is None else now)
+    record_state(sale_id, SaleState.OPEN)
+    return get_sale(sale_id)
+
+
+def pause_sale(sale_id: int) -> Sale:
+    """Stop admitting (joins are still taken, waiters keep their places)."""
+    return _move(sale_id, SaleAction.PAUSE)
+
+
+def resume_sale(sale_id: int) -> Sale:
+    """Admit again after a pause, from an empty token bucket."""
+    return _move(sale_id, SaleAction.RESUME)
+
+
+def _move(sale_id: int, action: SaleAction) -> Sale:
+    sale = get_sale(sale_id)
+    target = _next_state(sale, action)
+    keys = sale_keys(sale_id)
+    outcome, state = scripts().transition(
+        keys.pick("settings", "bucket"), [sale.state.value, target.value, time.time()], get_redis()
+    )
+    if outcome == "refused":
+        raise IllegalTransition(fields={"state": state, "action": action})
+    record_state(sale_id, target)
+    return get_sale(sale_id)
+
+
+def close_sale(sale_id: int) -> Sale:
+    """End the sale: no more joins or admissions, waiters told, unused tickets expired, leftovers back."""
+    sale = get_sale(sale_id)
+    _next_state(sale, SaleAction.CLOSE)
+    if sale.state != SaleState.DRAFT:
+        client = get_redis()
+        scripts().close(sale_keys(sale_id).pick(*CLOSE_KEYS), [], client)
+        client.srem(ACTIVE_SALES, sale_id)
+    record_state(sale_id, SaleState.CLOSED)
+    if sale.state != SaleState.DRAFT:
+        settle_leftovers(sale_id)
+    return get_sale(sale_id)
+
+
+def settle_leftovers(sale_id: int) -> dict:
+    """Give a closed sale's unsold units back to the catalog, once no reservation is in flight.
+
+    Safe to call again (the reconciler does, after resolving reservations): the plan is recorded in
+    Redis before the catalog is called, and every catalog call is idempotent by its key.
+    """
+    sale = db.session.get(Sale, sale_id)
+    if sale is None:
+        raise SaleNotFound()
+    client = get_redis()
+    keys = sale_keys(sale_id)
+    code, units = scripts().settle(keys.pick("settings", "stock", "held", "returns"), [], client)
+    if code != "planned":
+        return {"settled": False, "reason": code, "units": int(units)}
+    if not client.hget(keys.returns, "done"):
+        catalog_units.give_back(sale_id, sale.units, int(units))
+        client.hset(keys.returns, "done", time.time())
+    return {"settled": True, "returned": int(units)}
+
+
+def sale_figures(sale_id: int, now: float | None = None) -> dict:
+    """The sale's live figures from Redis: waiting, admitted, sold, left, measured rate..."""
+    now = time.time() if now is None else now
+    window = float(current_app.config["ADMISSION_RATE_WINDOW_S"])
+    keys = sale_keys(sale_id)
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.hgetall(keys.settings)
+    for counter in (keys.stock, keys.held, keys.sold):
+        pipe.get(counter)
+    pipe.zcard(keys.queue).scard(keys.prequeue).zcard(keys.admitted).zcard(keys.inflight)
+    pipe.zcount(keys.admissions, now - window, "+inf").hget(keys.returns, "units")
+    settings, left, held, sold, queued, prequeued, admitted, inflight, recent, returned = pipe.execute()
+    measured, rate = measured_rate(
+        recent, float(settings.get("rate") or 0), settings.get("opened_at"), now, window
+    )
+    return {
+        "live": bool(settings),
+        "waiting": queued + prequeued,
+        "pre_queue": prequeued,
+        "admitted": admitted,
+        "reserving": inflight,
+        "units_left": int(left or 0),
+        "units_held": int(held or 0),
+        "units_sold": int(sold or 0),
+        "units_returned": int(returned or 0),
+        "measured_rate": round(rate, 3) if measured else None,
+        "opened_at": _iso(settings.get("opened_at")),
+    }
+
+
+def _iso(epoch: str | None) -> str | None:
+    return datetime.fromtimestamp(float(epoch), UTC).isoformat() if epoch else None

@@ -1,0 +1,75 @@
+"""What the sale's API takes and answers."""
+
+from apiflask import Schema
+from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Nested, String
+from apiflask.validators import Length, Range
+
+from admission.states import SaleState, WaiterState
+
+
+class SaleIn(Schema):
+    name = String(load_default="", validate=Length(max=200))
+    product_id = Integer(required=True, validate=Range(min=1))
+    units = Integer(required=True, validate=Range(min=1, max=10_000_000))
+    opens_at = DateTime(required=True)
+    admission_rate = Float(required=True, validate=Range(min=0, min_inclusive=False, max=100_000))
+    admitted_cap = Integer(required=True, validate=Range(min=1, max=1_000_000))
+    checkout_window_s = Integer(load_default=300, validate=Range(min=10, max=86_400))
+    per_shopper_limit = Integer(load_default=1, validate=Range(min=1, max=1000))
+
+
+class SaleChange(Schema):
+    name = String(validate=Length(max=200))
+    product_id = Integer(validate=Range(min=1))
+    units = Integer(validate=Range(min=1, max=10_000_000))
+    opens_at = DateTime()
+    admission_rate = Float(validate=Range(min=0, min_inclusive=False, max=100_000))
+    admitted_cap = Integer(validate=Range(min=1, max=1_000_000))
+    checkout_window_s = Integer(validate=Range(min=10, max=86_400))
+    per_shopper_limit = Integer(validate=Range(min=1, max=1000))
+
+
+class SaleOut(Schema):
+    id = Integer()
+    name = String()
+    product_id = Integer()
+    units = Integer()
+    opens_at = DateTime()
+    admission_rate = Float()
+    admitted_cap = Integer()
+    checkout_window_s = Integer()
+    per_shopper_limit = Integer()
+    state = String(metadata={"enum": [state.value for state in SaleState]})
+    created_by = Integer(allow_none=True)
+    created_at = DateTime()
+    updated_at = DateTime()
+
+
+class SaleDetailOut(SaleOut):
+    figures = Dict()
+
+
+class SaleListOut(Schema):
+    items = List(Nested(SaleOut))
+
+
+class SettleOut(Schema):
+    settled = Boolean()
+    reason = String()
+    units = Integer()
+    returned = Integer()
+
+
+class WaiterStatusOut(Schema):
+    sale_id = Integer()
+    state = String(metadata={"enum": [state.value for state in WaiterState]})
+    sale_state = String()
+    position = Integer(allow_none=True)
+    people_ahead = Integer(allow_none=True)
+    eta_seconds = Integer(allow_none=True)
+    rate = Float(allow_none=True)
+    rate_measured = Boolean()
+    poll_after_seconds = Integer(allow_none=True)
+    opens_in_seconds = Integer(allow_none=True)
+    ticket = String(allow_none=True)
+    ticket_expires_at = Float(allow_none=True)

@@ -1,0 +1,11 @@
+-- Expire admitted tickets whose checkout window has passed unused: their slot goes to the next waiter.
+-- KEYS: admitted, tickets, ticket_owner, waiters
+-- ARGV: now, most to expire in one call
+-- Returns the expired ticket ids.
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, ticket in ipairs(due) do
+  redis.call('HSET', KEYS[2], ticket, 'expired')
+  redis.call('HSET', KEYS[4], redis.call('HGET', KEYS[3], ticket), 'expired')
+  redis.call('ZREM', KEYS[1], ticket)
+end
+return due

@@ -1,0 +1,3 @@
+-- Reserve units for one ticket (the rule is reserve_one, in reserve_core.lua).
+-- ARGV: ticket id, quantity, now
+return reserve_one(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))

@@ -1,0 +1,43 @@
+-- The one reservation rule, shared by reserve.lua and reserve_batch.lua (the loader puts it first).
+-- KEYS: settings, tickets, ticket_owner, ticket_expiry, admitted, inflight, reservations, bought, stock,
+--       held, waiters
+-- A ticket reserves once: it must be admitted and unexpired, the shopper's units so far plus `qty`
+-- must stay within the sale's per-shopper limit, and `qty` units must be left. Then, all at once:
+-- stock down, held up, the shopper's units up, the reservation recorded, the ticket RESERVED.
+-- Returns {code, units, stock left}. A ticket already reserved or paid answers its reservation again.
+local function reserve_one(ticket, qty, now)
+  local state = redis.call('HGET', KEYS[2], ticket)
+  local stock = tonumber(redis.call('GET', KEYS[9]) or '0')
+  if not state then return {'unknown_ticket', 0, stock} end
+  if state == 'reserved' or state == 'paid' then
+    return {'already_' .. state, tonumber(redis.call('HGET', KEYS[7], ticket)), stock}
+  end
+  if state ~= 'admitted' then return {state, 0, stock} end
+  local owner = redis.call('HGET', KEYS[3], ticket)
+  if now > tonumber(redis.call('HGET', KEYS[4], ticket)) then
+    redis.call('HSET', KEYS[2], ticket, 'expired')
+    redis.call('ZREM', KEYS[5], ticket)
+    redis.call('HSET', KEYS[11], owner, 'expired')
+    return {'expired', 0, stock}
+  end
+  if qty < 1 then return {'bad_quantity', 0, stock} end
+  local limit = tonumber(redis.call('HGET', KEYS[1], 'limit'))
+  local bought = tonumber(redis.call('HGET', KEYS[8], owner) or '0')
+  if bought + qty > limit then return {'limit_exceeded', 0, stock} end
+  if stock <= 0 then
+    -- Nothing left for anyone: the ticket ends here, and its slot with it.
+    redis.call('HSET', KEYS[2], ticket, 'sold_out')
+    redis.call('ZREM', KEYS[5], ticket)
+    redis.call('HSET', KEYS[11], owner, 'sold_out')
+    return {'sold_out', 0, 0}
+  end
+  if stock < qty then return {'insufficient', 0, stock} end
+  redis.call('DECRBY', KEYS[9], qty)
+  redis.call('INCRBY', KEYS[10], qty)
+  redis.call('HINCRBY', KEYS[8], owner, qty)
+  redis.call('HSET', KEYS[7], ticket, qty)
+  redis.call('HSET', KEYS[2], ticket, 'reserved')
+  redis.call('ZREM', KEYS[5], ticket)
+  redis.call('ZADD', KEYS[6], now, ticket)
+  return {'reserved', qty, stock - qty}
+end

@@ -1,0 +1,108 @@
+"""The sale's JSON API: the operator's lifecycle under /api/sales, and the shopper's place in line."""
+
+from apiflask import APIBlueprint
+
+from admission import sales, waiting_room
+from admission.schemas import (
+    SaleChange,
+    SaleDetailOut,
+    SaleIn,
+    SaleListOut,
+    SaleOut,
+    SettleOut,
+    WaiterStatusOut,
+)
+from api.auth import Role, current_account_id, login_required, operator_required
+from api.common import ErrorOut
+
+bp = APIBlueprint("sales", __name__, url_prefix="/api/sales", tag="Sales")
+
+OPERATOR_ONLY = {401: ErrorOut, 403: ErrorOut}
+LIFECYCLE = {**OPERATOR_ONLY, 404: ErrorOut, 409: ErrorOut}
+
+
+def _detail(sale):
+    return {**sales.to_dict(sale), "figures": sales.sale_figures(sale.id)}
+
+
+@bp.get("")
+@operator_required
+@bp.output(SaleListOut)
+@bp.doc(security="BearerAuth", responses=OPERATOR_ONLY)
+def list_sales():
+    """Every sale, newest first (operators only)."""
+    return {"items": sales.list_sales()}
+
+
+@bp.post("")
+@operator_required
+@bp.input(SaleIn)
+@bp.output(SaleOut, status_code=201)
+@bp.doc(security="BearerAuth", responses=OPERATOR_ONLY)
+def create_sale(json_data: dict):
+    """Create a sale as a draft (operators only)."""
+    return sales.create_sale(json_data, current_account_id())
+
+
+@bp.get("/<int:sale_id>")
+@operator_required
+@bp.output(SaleDetailOut)
+@bp.doc(security="BearerAuth", responses={**OPERATOR_ONLY, 404: ErrorOut})
+def get_sale(sale_id: int):
+    """A sale with its live figures: waiting, admitted, sold, left, measured rate (operators only)."""
+    return _detail(sales.get_sale(sale_id))
+
+
+@bp.patch("/<int:sale_id>")
+@operator_required
+@bp.input(SaleChange)
+@bp.output(SaleDetailOut)
+@bp.doc(security="BearerAuth", responses=LIFECYCLE)
+def update_sale(sale_id: int, json_data: dict):
+    """Change settings; rate, cap, window and limit take effect at once on a running sale."""
+    return _detail(sales.update_sale(sale_id, json_data))
+
+
+def _lifecycle(action: str, change, summary: str) -> None:
+    def view(sale_id: int):
+        return _detail(change(sale_id))
+
+    view.__name__ = f"{action}_sale"
+    view.__doc__ = summary
+    bp.post(f"/<int:sale_id>/{action}")(
+        operator_required(bp.output(SaleDetailOut)(bp.doc(security="BearerAuth", responses=LIFECYCLE)(view)))
+    )
+
+
+_lifecycle("arm", sales.arm_sale, "Take the units from the catalog and load the sale into Redis.")
+_lifecycle("open", sales.open_sale, "Open an armed sale now, shuffling its pre-queue once.")
+_lifecycle("pause", sales.pause_sale, "Stop admitting; joins are still taken.")
+_lifecycle("resume", sales.resume_sale, "Admit again after a pause.")
+_lifecycle("close", sales.close_sale, "End the sale; waiters are told and leftover units go back.")
+
+
+@bp.post("/<int:sale_id>/settle")
+@operator_required
+@bp.output(SettleOut)
+@bp.doc(security="BearerAuth", responses={**OPERATOR_ONLY, 404: ErrorOut})
+def settle_sale(sale_id: int):
+    """Give a closed sale's leftover units back to the catalog once nothing is in flight."""
+    return sales.settle_leftovers(sale_id)
+
+
+@bp.post("/<int:sale_id>/queue")
+@login_required(Role.SHOPPER, Role.OPERATOR)
+@bp.output(WaiterStatusOut)
+@bp.doc(security="BearerAuth", responses={401: ErrorOut, 409: ErrorOut})
+def join_queue(sale_id: int):
+    """Join the sale's waiting room (a second join answers the place already held)."""
+    return waiting_room.join(sale_id, current_account_id()).to_dict()
+
+
+@bp.get("/<int:sale_id>/queue/me")
+@login_required(Role.SHOPPER, Role.OPERATOR)
+@bp.output(WaiterStatusOut)
+@bp.doc(security="BearerAuth", responses={401: ErrorOut, 404: ErrorOut})
+def my_status(sale_id: int):
+    """Where I stand, and when to ask again (asking keeps my place)."""
+    return waiting_room.status(sale_id, current_account_id()).to_dict()

@@ -1,0 +1,131 @@
+"""The waiting room: pre-queue shuffled once, FIFO after, one place per shopper, honest status, grace."""
+
+import pytest
+from admission_helpers import T0, bearer
+
+from admission import waiting_room
+from admission.admitter import open_in_redis
+from admission.exceptions import NotInQueue, SaleNotOpen
+from admission.keys import sale_keys
+from admission.sales import CLOSE_KEYS
+from admission.scripts import scripts
+from admission.states import WaiterState
+
+
+def test_pre_queue_is_shuffled_once_at_opening(sales_ops):
+    early = list(range(1, 41))
+    orders = []
+    for _ in range(4):
+        sale = sales_ops.armed(units=100, rate=1)
+        sales_ops.join(sale, *early)
+        assert sales_ops.status(sale, 7).position is None  # nobody has a place before the draw
+        sales_ops.open(sale)
+        drawn = sales_ops.queue(sale)
+        assert sorted(drawn) == early
+        orders.append(drawn)
+        assert open_in_redis(sale, T0 + 5) is False  # a second open does not draw again
+        assert sales_ops.queue(sale) == drawn
+    assert all(order != early for order in orders)
+    assert len({tuple(order) for order in orders}) == len(orders)
+
+
+def test_after_opening_later_arrivals_queue_fifo_behind_the_draw(sales_ops):
+    sale = sales_ops.armed(units=100, rate=1)
+    sales_ops.join(sale, 1, 2, 3)
+    sales_ops.open(sale)
+    sales_ops.join(sale, 30, 10, 20, now=T0 + 1)
+    queue = sales_ops.queue(sale)
+    assert sorted(queue[:3]) == [1, 2, 3]
+    assert queue[3:] == [30, 10, 20]
+    assert [sales_ops.status(sale, s, T0 + 2).position for s in (30, 10, 20)] == [4, 5, 6]
+
+
+def test_one_place_per_shopper(sales_ops, redis_client):
+    sale = sales_ops.opened(units=100, rate=1)
+    sales_ops.join(sale, 1, 2)
+    again = sales_ops.join(sale, 2, now=T0 + 3)[0]  # a second tab, a refresh, a second join
+    assert again.position == 2 and again.state == WaiterState.WAITING
+    assert redis_client.zcard(sale_keys(sale).queue) == 2
+
+
+def test_status_reports_people_ahead_eta_and_poll_hint(sales_ops):
+    sale = sales_ops.opened(units=1000, rate=2, cap=1000)
+    sales_ops.join(sale, *range(1, 201))
+    status = sales_ops.status(sale, 101)
+    assert (status.position, status.people_ahead) == (101, 100)
+    assert status.rate_measured is False and status.rate == 2.0
+    assert status.eta_seconds == 50 and status.poll_after_seconds == 10
+    sales_ops.tick(T0 + 10)  # 2/s, but the bucket holds one second: 2 admitted per tick this far apart
+    sales_ops.tick(T0 + 20)
+    later = sales_ops.status(sale, 101, T0 + 20)
+    assert later.rate_measured is True
+    assert later.people_ahead == 100 - 4 and later.rate == pytest.approx(4 / 20)
+    assert later.poll_after_seconds == 30  # far back: rarely
+    front = sales_ops.status(sale, 5, T0 + 20)
+    assert front.position == 1 and front.poll_after_seconds == 1  # at the front: often
+
+
+@pytest.mark.parametrize(("eta", "hint"), [(0, 1), (4, 1), (6, 2), (50, 10), (150, 30), (10_000, 30)])
+def test_poll_hint_is_clamped(eta, hint):
+    assert waiting_room.poll_after(eta) == hint
+
+
+def test_admitted_shopper_sees_a_ticket(sales_ops):
+    sale = sales_ops.opened(units=10, rate=5, window=120)
+    sales_ops.join(sale, 1)
+    sales_ops.tick(T0 + 1)
+    status = sales_ops.status(sale, 1, T0 + 1)
+    assert status.state == WaiterState.ADMITTED and status.ticket
+    assert status.ticket_expires_at == T0 + 1 + 120 and status.poll_after_seconds is None
+
+
+def test_waiters_who_stop_polling_lose_their_place_to_the_next(sales_ops):
+    sale = sales_ops.opened(units=10, rate=1, cap=1)
+    sales_ops.join(sale, 1, 2, 3)
+    sales_ops.tick(T0 + 1)  # 1 admitted: the cap is full, 2 and 3 wait
+    sales_ops.status(sale, 3, T0 + 20)  # 3 keeps polling, 2 does not
+    sales_ops.tick(T0 + 31)
+    assert sales_ops.status(sale, 2, T0 + 31).state == WaiterState.EXPIRED
+    kept = sales_ops.status(sale, 3, T0 + 31)
+    assert kept.state == WaiterState.WAITING and kept.position == 1
+
+
+def test_pre_queue_shoppers_who_left_are_evicted_after_opening(sales_ops):
+    sale = sales_ops.armed(units=10, rate=1, cap=1)
+    sales_ops.join(sale, 1, 2, now=T0 - 600)
+    sales_ops.status(sale, 2, T0 - 5)
+    sales_ops.open(sale, T0)
+    sales_ops.tick(T0 + 1)
+    states = {s: sales_ops.status(sale, s, T0 + 1).state for s in (1, 2)}
+    assert states == {1: WaiterState.EXPIRED, 2: WaiterState.ADMITTED}
+
+
+def test_joining_a_sale_that_is_not_live_is_refused(sales_ops):
+    with pytest.raises(SaleNotOpen):
+        waiting_room.join(sales_ops.draft(), 1, T0)
+    with pytest.raises(NotInQueue):
+        waiting_room.status(sales_ops.armed(), 1, T0)
+
+
+def test_closing_tells_waiters_the_sale_ended(sales_ops):
+    sale = sales_ops.opened(units=5, rate=1)
+    sales_ops.join(sale, 1, 2)
+    scripts().close(sale_keys(sale).pick(*CLOSE_KEYS), [], sales_ops.redis)  # the catalog is not involved
+    assert sales_ops.status(sale, 2).state == WaiterState.CLOSED
+    with pytest.raises(SaleNotOpen):
+        waiting_room.join(sale, 3, T0)
+
+
+def test_shopper_api_join_and_status(app, client, sales_ops):
+    sale = sales_ops.opened(units=5, rate=1)
+    ada = bearer(app, 41)
+    first = client.post(f"/api/sales/{sale}/queue", headers=ada)
+    assert first.status_code == 200, first.json
+    assert first.json["state"] == "waiting" and first.json["position"] == 1
+    assert client.post(f"/api/sales/{sale}/queue", headers=ada).json["position"] == 1
+    me = client.get(f"/api/sales/{sale}/queue/me", headers=ada)
+    assert me.json["people_ahead"] == 0 and me.json["rate_measured"] is False
+    assert client.get(f"/api/sales/{sale}/queue/me", headers=bearer(app, 42)).json["error"]["code"] == (
+        "not_in_queue"
+    )
+    assert client.post(f"/api/sales/{sale}/queue").status_code == 401
