@@ -1,0 +1,64 @@
+"""What the orders service refuses, and why."""
+
+from yakku.errors import Conflict, NotFound, YakkuError
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    message = "No order of yours has this number."
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+    message = "The order cannot make that move from its current state."
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    message = "This idempotency key was already used for a different request."
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+    message = "Not enough units are left of some products."
+
+
+class ProductUnavailable(YakkuError):
+    status = 422
+    code = "product_unavailable"
+    message = "Some products do not exist or are no longer sold."
+
+
+class MixedCurrencies(YakkuError):
+    status = 422
+    code = "mixed_currencies"
+    message = "One order can only hold products priced in the same currency."
+
+
+class PaymentInProgress(Conflict):
+    code = "payment_in_progress"
+    message = "Another payment of this order is still being processed."
+
+
+class PaymentDeclined(YakkuError):
+    status = 402
+    code = "payment_declined"
+    message = "The card was declined; pay with another card."
+
+
+class CardRejected(YakkuError):
+    status = 422
+    code = "validation_error"
+    message = "Some fields are not valid."
+
+
+class ServiceDown(YakkuError):
+    status = 503
+    code = "service_unavailable"
+    message = "A service this order needs is unavailable right now; try again shortly."
+
+
+class InvalidInput(YakkuError):
+    status = 422
+    code = "validation_error"
+    message = "Some fields are not valid."

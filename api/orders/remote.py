@@ -1,0 +1,93 @@
+"""The orders service's calls to the catalog and payments services, with their errors made ours.
+
+Every call goes over HTTP through the declarative client: the catalog owns products and stock,
+payments owns charges, and neither table is ever read from here.
+"""
+
+import logging
+
+from api.client import catalog, payments
+from api.client.errors import ServiceConflict, ServiceError, ServiceNotFound, ServiceUnavailable
+from api.orders.exceptions import (
+    IdempotencyConflict,
+    InsufficientStock,
+    ProductUnavailable,
+    ServiceDown,
+)
+
+log = logging.getLogger(__name__)
+
+
+def product(product_id: int) -> dict | None:
+    """The catalog's product (name, price, currency), or None when it is not on sale."""
+    try:
+        return catalog().product(product_id)
+    except ServiceNotFound:
+        return None
+    except ServiceUnavailable as error:
+        raise ServiceDown(fields={"catalog": error.reason}) from None
+
+
+def reserve(key: str, items: list[dict]) -> dict:
+    """Hold the items' units in the catalog under `key`; raises when they cannot all be held."""
+    try:
+        return catalog().reserve_stock(json={"key": key, "items": items})
+    except ServiceConflict as error:
+        if error.code == "idempotency_conflict":
+            raise IdempotencyConflict(fields=error.fields) from None
+        raise InsufficientStock(fields=error.fields) from None
+    except ServiceNotFound as error:
+        raise ProductUnavailable(fields=error.fields) from None
+    except ServiceUnavailable as error:
+        raise ServiceDown(fields={"catalog": error.reason}) from None
+
+
+def release(key: str) -> bool:
+    """Give a reservation's units back (once; repeats change nothing); False if the catalog is away."""
+    try:
+        catalog().release_stock(key=key)
+    except ServiceNotFound:
+        return True  # nothing was ever held under this key
+    except (ServiceUnavailable, ServiceError) as error:
+        log.warning("could not release stock reservation %s: %r", key, error)
+        return False
+    return True
+
+
+def commit(key: str) -> bool:
+    """Keep a reservation's units sold; False if the catalog could not be told (the units stay held)."""
+    try:
+        catalog().commit_stock(key=key)
+    except (ServiceUnavailable, ServiceError) as error:
+        log.warning("could not commit stock reservation %s: %r", key, error)
+        return False
+    return True
+
+
+def charge(payload: dict) -> dict:
+    """Ask payments to charge; its errors (402 declined, 422 card, unavailable) reach the caller."""
+    return payments().charge(json=payload)
+
+
+def refund(payment_id: int) -> dict:
+    """Ask payments to refund a captured payment (once; repeats answer the refunded payment)."""
+    try:
+        return payments().refund(payment_id=payment_id)
+    except ServiceUnavailable as error:
+        raise ServiceDown(fields={"payments": error.reason}) from None
+
+
+def payments_of(order_id: int) -> list[dict]:
+    """Every payment payments holds for an order, newest first."""
+    try:
+        return payments().by_order(order_id=order_id)["items"]
+    except ServiceUnavailable as error:
+        raise ServiceDown(fields={"payments": error.reason}) from None
+
+
+def settle_payment(payment_id: int) -> dict:
+    """Ask payments to settle a pending payment with its provider."""
+    try:
+        return payments().settle(payment_id=payment_id)
+    except ServiceUnavailable as error:
+        raise ServiceDown(fields={"payments": error.reason}) from None

@@ -1,0 +1,92 @@
+"""What the orders service reads and answers."""
+
+from apiflask import Schema
+from apiflask.fields import DateTime, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+from marshmallow import ValidationError, validates_schema
+
+from api.orders.states import OrderState
+from api.payments.cards import CardFields
+
+MAX_ID = 2**31 - 1
+MAX_QUANTITY = 1000
+MAX_ITEMS = 50
+# Keys travel in URLs (the catalog's reservation paths), so they keep to URL-safe characters.
+KEY = [Length(min=1, max=100), Regexp(r"^[A-Za-z0-9._:~-]+$", error="Use letters, digits and . _ : ~ -")]
+
+
+class OrderItemIn(Schema):
+    """A product and how many units; the price always comes from the catalog (a price field is refused)."""
+
+    product_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
+    quantity = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_QUANTITY))
+
+
+class _Items(Schema):
+    items = List(Nested(OrderItemIn), required=True, validate=Length(min=1, max=MAX_ITEMS))
+
+    @validates_schema
+    def _each_product_once(self, data, **kwargs):
+        ids = [item["product_id"] for item in data.get("items", [])]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("Name each product once.", field_name="items")
+
+
+class OrderIn(_Items):
+    idempotency_key = String(
+        validate=KEY, metadata={"description": "Or the Idempotency-Key header; one of them is required."}
+    )
+
+
+class SaleOrderIn(_Items):
+    account_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
+    sale_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
+    idempotency_key = String(required=True, validate=KEY, metadata={"description": "The sale ticket."})
+
+
+class OrderPayIn(CardFields):
+    idempotency_key = String(
+        validate=KEY, metadata={"description": "One per payment attempt; or the Idempotency-Key header."}
+    )
+
+
+class OrderTransitionIn(Schema):
+    to = String(required=True, validate=OneOf([state.value for state in OrderState]))
+    reason = String(load_default="", validate=Length(max=200))
+
+
+class OrderLineOut(Schema):
+    product_id = Integer()
+    product_name = String()
+    unit_price = Integer()
+    quantity = Integer()
+    subtotal = Integer()
+
+
+class OrderTransitionOut(Schema):
+    from_state = String(allow_none=True)
+    to_state = String()
+    reason = String()
+    at = DateTime()
+
+
+class OrderOut(Schema):
+    id = Integer()
+    account_id = Integer()
+    state = String()
+    total = Integer(metadata={"description": "Minor units of `currency`."})
+    currency = String()
+    source = String()
+    sale_id = Integer(allow_none=True)
+    lines = List(Nested(OrderLineOut))
+    transitions = List(Nested(OrderTransitionOut))
+    created_at = DateTime()
+    updated_at = DateTime()
+
+
+class OrderPage(Schema):
+    items = List(Nested(OrderOut))
+    page = Integer()
+    per_page = Integer()
+    total = Integer()
+    pages = Integer()

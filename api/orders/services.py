@@ -1,0 +1,203 @@
+"""Orders: placing them (idempotently), reading them, and the one way their state changes."""
+
+import hashlib
+import json
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from api.common import page_of
+from api.orders import remote
+from api.orders.exceptions import (
+    IdempotencyConflict,
+    IllegalTransition,
+    MixedCurrencies,
+    OrderNotFound,
+    ProductUnavailable,
+)
+from api.orders.models import Order, OrderLine, OrderTransition
+from api.orders.states import OrderSource, OrderState, allowed
+from yakku.extensions import db
+
+
+def fingerprint(body: dict) -> str:
+    """A hash of a request's canonical JSON: equal bodies, equal fingerprints, whatever their key order."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def canonical_items(items: list[dict]) -> list[dict]:
+    """Items reduced to product and quantity, in product order (the catalog's lock order too)."""
+    return sorted(
+        ({"product_id": int(i["product_id"]), "quantity": int(i["quantity"])} for i in items),
+        key=lambda item: item["product_id"],
+    )
+
+
+def create_shop_order(account_id: int, items: list[dict], client_key: str) -> tuple[Order, bool]:
+    """Place a shopper's order, holding its units in the catalog; True when newly made.
+
+    Why a reservation call and not one SQL transaction with the stock decrement: the catalog
+    service owns products and their stock, and may live in another process and another database.
+    Orders reaches it only over HTTP, so the units are held first under a key derived from the
+    order's idempotency key (the catalog dedups by it, so a retry holds nothing twice), the order
+    row is committed second, and the hold is released if the order cannot be stored. Stock never
+    goes below zero because the catalog's guarded UPDATE refuses to take units that are not there.
+    """
+    wanted = canonical_items(items)
+    key = f"shop:{account_id}:{client_key}"
+    request_hash = fingerprint({"items": wanted})
+    existing = find_by_key(key)
+    if existing is not None:
+        return _replay(existing, request_hash), False
+    lines, currency = priced_lines(wanted)
+    stock_key = f"order:{key}"
+    reservation = remote.reserve(stock_key, wanted)
+    if reservation.get("state") != "held":
+        # An earlier attempt under this key held the units, failed, and gave them back.
+        raise IdempotencyConflict("An earlier attempt with this key failed; place the order with a new key.")
+    order = _new_order(account_id, key, request_hash, lines, currency, OrderSource.SHOP, None, stock_key)
+    return _store(order, request_hash, release_key=stock_key)
+
+
+def create_sale_order(
+    account_id: int, sale_id: int, items: list[dict], client_key: str
+) -> tuple[Order, bool]:
+    """Record a flash-sale order whose units the sale already took; True when newly made."""
+    wanted = canonical_items(items)
+    key = f"sale:{sale_id}:{client_key}"
+    request_hash = fingerprint({"account_id": account_id, "sale_id": sale_id, "items": wanted})
+    existing = find_by_key(key)
+    if existing is not None:
+        return _replay(existing, request_hash), False
+    lines, currency = priced_lines(wanted)
+    order = _new_order(account_id, key, request_hash, lines, currency, OrderSource.SALE, sale_id, None)
+    return _store(order, request_hash, release_key=None)
+
+
+def priced_lines(items: list[dict]) -> tuple[list[OrderLine], str]:
+    """Order lines named and priced by the catalog (never by the caller), and their one currency."""
+    lines, unknown, currencies = [], [], set()
+    for item in items:
+        product = remote.product(item["product_id"])
+        if product is None:
+            unknown.append({"product_id": item["product_id"]})
+            continue
+        currencies.add(product["currency"])
+        lines.append(
+            OrderLine(
+                product_id=product["id"],
+                product_name=product["name"],
+                unit_price=int(product["price"]),
+                quantity=item["quantity"],
+            )
+        )
+    if unknown:
+        raise ProductUnavailable(fields={"items": unknown})
+    if len(currencies) > 1:
+        raise MixedCurrencies(fields={"items": sorted(currencies)})
+    return lines, currencies.pop()
+
+
+def _new_order(account_id, key, request_hash, lines, currency, source, sale_id, stock_key) -> Order:
+    return Order(
+        account_id=account_id,
+        idempotency_key=key,
+        request_fingerprint=request_hash,
+        state=OrderState.CREATED,
+        total=sum(line.subtotal for line in lines),
+        currency=currency,
+        source=source,
+        sale_id=sale_id,
+        stock_key=stock_key,
+        lines=lines,
+        transitions=[OrderTransition(from_state=None, to_state=OrderState.CREATED, reason="placed")],
+    )
+
+
+def _store(order: Order, request_hash: str, release_key: str | None) -> tuple[Order, bool]:
+    db.session.add(order)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key stored its order first: that order is the answer,
+        # and the reservation (same key, same items) is its reservation, so it is not released.
+        db.session.rollback()
+        winner = find_by_key(order.idempotency_key)
+        if winner is None:
+            _give_back(release_key)
+            raise
+        return _replay(winner, request_hash), False
+    except Exception:
+        db.session.rollback()
+        _give_back(release_key)
+        raise
+    return order, True
+
+
+def _give_back(release_key: str | None) -> None:
+    if release_key is not None:
+        remote.release(release_key)
+
+
+def _replay(existing: Order, request_hash: str) -> Order:
+    if existing.request_fingerprint != request_hash:
+        raise IdempotencyConflict()
+    return existing
+
+
+def find_by_key(key: str) -> Order | None:
+    """The order stored under a (scoped) idempotency key."""
+    return db.session.execute(select(Order).where(Order.idempotency_key == key)).scalar_one_or_none()
+
+
+def get_order(order_id: int, account_id: int | None = None) -> Order:
+    """One order; with account_id, only that shopper's (anyone else's answers 404, not 403)."""
+    order = db.session.get(Order, order_id, populate_existing=True)
+    if order is None or (account_id is not None and order.account_id != account_id):
+        raise OrderNotFound()
+    return order
+
+
+def orders_of(account_id: int, page: int = 1, per_page: int = 20) -> dict:
+    """One page of a shopper's orders, newest first."""
+    query = (
+        select(Order).where(Order.account_id == account_id).order_by(Order.created_at.desc(), Order.id.desc())
+    )
+    return page_of(query, page, per_page)
+
+
+def lock_order(order_id: int, account_id: int | None = None) -> Order:
+    """The order with its row locked until the session commits or rolls back (SELECT ... FOR UPDATE)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE: a first write takes the database's write lock (waiting for other
+        # writers), so the read below sees the latest committed state and nobody changes it under us.
+        db.session.execute(text("UPDATE orders SET id = id WHERE id = :id"), {"id": order_id})
+    order = db.session.execute(
+        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if order is None or (account_id is not None and order.account_id != account_id):
+        db.session.rollback()
+        raise OrderNotFound()
+    return order
+
+
+def apply_transition(order: Order, target: OrderState, reason: str) -> None:
+    """Move a locked order to `target` if the table allows it, and record the move (not committed)."""
+    current = OrderState(order.state)
+    if not allowed(current, target):
+        db.session.rollback()
+        raise IllegalTransition(
+            f"An order that is {current.value} cannot become {target.value}.",
+            fields={"state": current.value, "to": target.value},
+        )
+    order.state = target
+    order.transitions.append(OrderTransition(from_state=current, to_state=target, reason=reason[:200]))
+
+
+def transition(order_id: int, target: OrderState, reason: str, account_id: int | None = None) -> Order:
+    """Lock, move through the table, record and commit: the one way an order changes state."""
+    order = lock_order(order_id, account_id)
+    apply_transition(order, target, reason)
+    db.session.commit()
+    return order

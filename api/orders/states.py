@@ -1,0 +1,37 @@
+"""Order states and the one table of moves between them."""
+
+from enum import StrEnum
+
+
+class OrderState(StrEnum):
+    CREATED = "created"
+    PAYMENT_PENDING = "payment_pending"
+    PAID = "paid"
+    PAYMENT_FAILED = "payment_failed"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class OrderSource(StrEnum):
+    SHOP = "shop"
+    SALE = "sale"
+
+
+# Every move an order may make; anything not listed here is refused with 409 illegal_transition.
+TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
+    OrderState.CREATED: frozenset({OrderState.PAYMENT_PENDING, OrderState.CANCELLED}),
+    OrderState.PAYMENT_PENDING: frozenset({OrderState.PAID, OrderState.PAYMENT_FAILED}),
+    OrderState.PAYMENT_FAILED: frozenset({OrderState.PAYMENT_PENDING, OrderState.CANCELLED}),
+    OrderState.PAID: frozenset({OrderState.SHIPPED, OrderState.REFUNDED}),
+    OrderState.SHIPPED: frozenset(),
+    OrderState.CANCELLED: frozenset(),
+    OrderState.REFUNDED: frozenset(),
+}
+
+FINAL_STATES = frozenset(state for state, moves in TRANSITIONS.items() if not moves)
+
+
+def allowed(current: OrderState, target: OrderState) -> bool:
+    """Whether the table lets an order move from `current` to `target`."""
+    return target in TRANSITIONS[current]

@@ -1,0 +1,63 @@
+"""The shopper's order endpoints: place, list, read, pay, cancel."""
+
+from api.auth import Role, current_account_id, login_required
+from api.common import ErrorOut, PageQuery
+from api.orders import bp, lifecycle, services
+from api.orders.keys import card_of, idempotency_key
+from api.orders.schemas import OrderIn, OrderOut, OrderPage, OrderPayIn
+from api.orders.states import OrderState
+
+SHOPPER = {"security": "BearerAuth"}
+shopper_required = login_required(Role.SHOPPER, Role.OPERATOR)
+
+
+@bp.post("")
+@shopper_required
+@bp.input(OrderIn)
+@bp.output(OrderOut, status_code=201, description="A new order (200 when the key replays an earlier one)")
+@bp.doc(**SHOPPER, responses={401: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut})
+def place_order(json_data: dict):
+    """Order products at the catalog's prices, holding their units; idempotent by key."""
+    key = idempotency_key(json_data)
+    order, created = services.create_shop_order(current_account_id(), json_data["items"], key)
+    return order, 201 if created else 200
+
+
+@bp.get("")
+@shopper_required
+@bp.input(PageQuery, location="query")
+@bp.output(OrderPage)
+@bp.doc(**SHOPPER, responses={401: ErrorOut})
+def my_orders(query_data: dict):
+    """My orders, newest first."""
+    return services.orders_of(current_account_id(), query_data["page"], query_data["per_page"])
+
+
+@bp.get("/<int:order_id>")
+@shopper_required
+@bp.output(OrderOut)
+@bp.doc(**SHOPPER, responses={401: ErrorOut, 404: ErrorOut})
+def my_order(order_id: int):
+    """One of my orders."""
+    return services.get_order(order_id, current_account_id())
+
+
+@bp.post("/<int:order_id>/pay")
+@shopper_required
+@bp.input(OrderPayIn)
+@bp.output(OrderOut, description="Paid (202 while the provider has not answered yet)")
+@bp.doc(**SHOPPER, responses={401: ErrorOut, 402: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+def pay_order(order_id: int, json_data: dict):
+    """Pay my order with a card; the key makes a repeated request resume the same payment."""
+    key = idempotency_key(json_data)
+    order = lifecycle.pay(order_id, card_of(json_data), key, account_id=current_account_id())
+    return order, 202 if order.state == OrderState.PAYMENT_PENDING else 200
+
+
+@bp.post("/<int:order_id>/cancel")
+@shopper_required
+@bp.output(OrderOut)
+@bp.doc(**SHOPPER, responses={401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def cancel_order(order_id: int):
+    """Cancel my order: unpaid, its units go back to stock; paid, it is refunded first."""
+    return lifecycle.cancel(order_id, current_account_id())

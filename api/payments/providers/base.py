@@ -1,0 +1,64 @@
+"""The interface every payment provider adapter offers, and the values it answers."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class ProviderStatus(StrEnum):
+    CAPTURED = "captured"
+    DECLINED = "declined"
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True)
+class Card:
+    """A card for one call; its repr shows only the last four digits, so it cannot leak into logs."""
+
+    number: str = field(repr=False)
+    exp_month: int
+    exp_year: int
+    cvc: str = field(repr=False)
+
+    @property
+    def last4(self) -> str:
+        """The digits a receipt may show."""
+        return self.number[-4:]
+
+    def __repr__(self) -> str:
+        return f"Card(****{self.last4}, {self.exp_month:02d}/{self.exp_year})"
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """What the provider did: captured (with its reference), declined (with a code) or refunded."""
+
+    status: ProviderStatus
+    reference: str
+    decline_code: str | None = None
+
+
+class ProviderError(Exception):
+    """The provider refused the call itself (an unknown charge, a refund above the charge)."""
+
+
+class ProviderTimeout(Exception):
+    """The provider did not answer in time: the charge may or may not have happened."""
+
+
+class PaymentProvider(Protocol):
+    """A payment provider adapter. Every call is idempotent by the key or reference it names."""
+
+    name: str
+
+    def charge(self, amount: int, currency: str, card: Card, idempotency_key: str) -> ProviderResult:
+        """Capture `amount` (minor units); the same key answers the same result, never a second charge."""
+        ...
+
+    def refund(self, reference: str, amount: int) -> ProviderResult:
+        """Refund a captured charge; refunding it again answers the same refund."""
+        ...
+
+    def retrieve(self, idempotency_key: str) -> ProviderResult | None:
+        """What became of the charge made under this key; None if the provider never made it."""
+        ...

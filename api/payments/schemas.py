@@ -1,0 +1,46 @@
+"""What the payments service reads and answers."""
+
+from apiflask import Schema
+from apiflask.fields import DateTime, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+
+from api.payments.cards import CardIn
+
+MAX_ID = 2**31 - 1
+MAX_AMOUNT = 10**12
+
+
+class ChargeIn(Schema):
+    order_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
+    amount = Integer(required=True, strict=True, validate=Range(min=0, max=MAX_AMOUNT))
+    currency = String(required=True, validate=Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code, e.g. KRW."))
+    idempotency_key = String(required=True, validate=Length(min=1, max=250))
+    card = Nested(CardIn, required=True)
+
+
+class PaymentTransitionOut(Schema):
+    from_state = String(allow_none=True)
+    to_state = String()
+    reason = String()
+    at = DateTime()
+
+
+class PaymentOut(Schema):
+    id = Integer()
+    order_id = Integer()
+    account_id = Integer()
+    idempotency_key = String()
+    amount = Integer(metadata={"description": "Minor units of `currency`."})
+    currency = String()
+    state = String(validate=OneOf(["pending", "captured", "declined", "refunded", "failed"]))
+    provider = String()
+    provider_reference = String(allow_none=True)
+    card_last4 = String()
+    decline_code = String(allow_none=True)
+    transitions = List(Nested(PaymentTransitionOut))
+    created_at = DateTime()
+    updated_at = DateTime()
+
+
+class PaymentList(Schema):
+    items = List(Nested(PaymentOut))

@@ -1,0 +1,69 @@
+"""The payments endpoints; all internal: only the orders service and the sale drain call them."""
+
+from api.auth import service_required
+from api.common import ErrorOut
+from api.payments import bp, services
+from api.payments.exceptions import PaymentDeclined
+from api.payments.providers import Card
+from api.payments.schemas import ChargeIn, PaymentList, PaymentOut
+from api.payments.states import PaymentState
+
+SERVICE_ONLY = {"security": "ServiceToken"}
+
+
+@bp.post("/charges")
+@service_required
+@bp.input(ChargeIn)
+@bp.output(PaymentOut, status_code=201, description="Captured (200 when the key replays a payment)")
+@bp.doc(
+    **SERVICE_ONLY,
+    responses={401: ErrorOut, 402: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 504: ErrorOut},
+)
+def charge(json_data: dict):
+    """Charge an order's amount with a card, once per idempotency key."""
+    card = Card(**json_data["card"])
+    payment, created = services.charge(
+        json_data["order_id"], json_data["amount"], json_data["currency"], json_data["idempotency_key"], card
+    )
+    if payment.state == PaymentState.DECLINED:
+        raise PaymentDeclined(
+            f"The card was declined ({payment.decline_code}).",
+            fields={"decline_code": payment.decline_code, "payment_id": payment.id},
+        )
+    return payment, 201 if created else 200
+
+
+@bp.get("/<int:payment_id>")
+@service_required
+@bp.output(PaymentOut)
+@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 404: ErrorOut})
+def get_payment(payment_id: int):
+    """One payment."""
+    return services.get_payment(payment_id)
+
+
+@bp.post("/<int:payment_id>/refund")
+@service_required
+@bp.output(PaymentOut)
+@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def refund(payment_id: int):
+    """Refund a captured payment, once; a refunded payment is answered as it is."""
+    return services.refund(payment_id)
+
+
+@bp.post("/<int:payment_id>/settle")
+@service_required
+@bp.output(PaymentOut)
+@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 404: ErrorOut})
+def settle(payment_id: int):
+    """Ask the provider what became of a pending payment, and record it."""
+    return services.settle(payment_id)
+
+
+@bp.get("/internal/by-order/<int:order_id>")
+@service_required
+@bp.output(PaymentList)
+@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut})
+def payments_of_order(order_id: int):
+    """Every payment of an order, newest first."""
+    return {"items": services.payments_of(order_id)}
