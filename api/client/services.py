@@ -96,6 +96,49 @@ class OrdersClient(ServiceClient):
     @post("/api/orders/{order_id}/cancel")
     def cancel(self, order_id: int) -> dict: ...
 
+    @post("/api/orders/internal", idempotent=True)
+    def create_sale_order(self, *, json: dict) -> dict:
+        """Record a sale order from {account_id, sale_id, items, idempotency_key (the ticket)}."""
+
+    @get("/api/orders/internal/{order_id}")
+    def internal_order(self, order_id: int) -> dict:
+        """Any order (internal): id, account_id, state, total, currency, lines..."""
+
+    @post("/api/orders/internal/{order_id}/transition")
+    def transition(self, order_id: int, *, json: dict) -> dict:
+        """Move an order through the transition table with {to, reason}; 409 illegal_transition."""
+
+    @post("/api/orders/internal/{order_id}/pay", idempotent=True)
+    def internal_pay(self, order_id: int, *, json: dict) -> dict:
+        """Pay for the order's shopper with {card_number, exp_month, exp_year, cvc, idempotency_key}."""
+
+    @post("/api/orders/internal/{order_id}/cancel", idempotent=True)
+    def internal_cancel(self, order_id: int) -> dict:
+        """Cancel (or refund) an order; a cancelled or refunded order is answered as it is."""
+
+    @post("/api/orders/internal/{order_id}/settle", idempotent=True)
+    def settle(self, order_id: int) -> dict:
+        """Settle a payment left pending by asking payments (the reconciler's call)."""
+
 
 class PaymentsClient(ServiceClient):
     service = "payments"
+
+    @post("/api/payments/charges", idempotent=True)
+    def charge(self, *, json: dict) -> dict:
+        """Charge {order_id, amount, currency, idempotency_key, card}; 402 declined, 504 timed out."""
+
+    @get("/api/payments/{payment_id}")
+    def payment(self, payment_id: int) -> dict: ...
+
+    @post("/api/payments/{payment_id}/refund", idempotent=True)
+    def refund(self, payment_id: int) -> dict:
+        """Refund a captured payment, once."""
+
+    @post("/api/payments/{payment_id}/settle", idempotent=True)
+    def settle(self, payment_id: int) -> dict:
+        """Ask the provider what became of a pending payment."""
+
+    @get("/api/payments/internal/by-order/{order_id}")
+    def by_order(self, order_id: int) -> dict:
+        """{items: [payments of the order, newest first]}."""
