@@ -10,10 +10,12 @@ import threading
 
 import pytest
 from accounts_helpers import operator, shoppers, smtp_server  # noqa: F401  (shared fixtures)
+from orders_helpers import shop  # noqa: F401  (shared fixtures)
 from admission_helpers import sales_ops  # noqa: F401  (shared fixture)
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
+from api import client as service_client
 from yakku import create_api_app, create_web_app
 from yakku.extensions import db
 from yakku.private_redis import PrivateRedis
@@ -94,6 +96,10 @@ def live_api(_schema, config):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     config["API_URL"] = f"http://127.0.0.1:{server.server_port}"
+    # The served services call each other too (orders -> catalog, payments -> orders): point the
+    # served app's own clients at this server, not at the default API_URL.
+    server_app.config["API_URL"] = config["API_URL"]
+    service_client.init_app(server_app)
     yield server_app
     server.shutdown()
     thread.join(5)
