@@ -10,8 +10,8 @@ import threading
 
 import pytest
 from accounts_helpers import operator, shoppers, smtp_server  # noqa: F401  (shared fixtures)
-from orders_helpers import shop  # noqa: F401  (shared fixtures)
 from admission_helpers import sales_ops  # noqa: F401  (shared fixture)
+from orders_helpers import shop  # noqa: F401  (shared fixtures)
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
