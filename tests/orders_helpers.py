@@ -58,7 +58,9 @@ class Shop:
         """POST /api/orders/<id>/pay with a card valid until next year."""
         body = {"card_number": number, "exp_month": 12, "exp_year": 2099, "cvc": "123"}
         body["idempotency_key"] = key or uuid.uuid4().hex
-        return requests.post(f"{self.url}/api/orders/{order_id}/pay", json=body, headers=member.headers, timeout=30)
+        return requests.post(
+            f"{self.url}/api/orders/{order_id}/pay", json=body, headers=member.headers, timeout=30
+        )
 
     def get(self, member, path: str) -> requests.Response:
         """GET a shopper path."""
