@@ -1,15 +1,35 @@
-"""The shopper pages and fragments, and the operator dashboard."""
+"""The shopper pages and fragments; the waiting room and the operator dashboard register beside them.
 
-from flask import Blueprint, Flask, render_template
+Layout: `shop/` (catalog, product, wishlist, orders, checkout) and `account/` (sign-up, verify, log in,
+log out) are blueprints; this package holds what they share: the base layout and its templates, the
+shopper's session, the one mapping from service errors to readable HTML, and the formatting filters.
+"""
+
+from flask import Blueprint, Flask, request
+from flask.wrappers import Response
+from htmx_flask import Htmx
+
+from storefront import errors, formatting, session
 
 bp = Blueprint("storefront", __name__, template_folder="templates")
 
 
-@bp.get("/")
-def home():
-    return render_template("storefront/home.html")
-
-
 def init_app(app: Flask) -> None:
-    """Register the storefront's blueprints."""
+    """Register the storefront's blueprints, error pages, filters and session settings."""
+    from storefront import account, shop
+
+    Htmx(app)
+    session.configure(app)
     app.register_blueprint(bp)
+    app.register_blueprint(shop.bp)
+    app.register_blueprint(account.bp)
+    errors.register(app)
+    formatting.register(app)
+    app.after_request(_vary_on_htmx)
+
+
+def _vary_on_htmx(response: Response) -> Response:
+    """Every page may answer a fragment (or an error fragment) to htmx, so caches must key on the header."""
+    if request.endpoint != "static":
+        response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,51 @@
+"""The account forms. The accounts service has the last word on every field; these only catch the obvious."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from api.accounts.rules import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
+
+
+def _email() -> EmailField:
+    return EmailField(
+        "E-mail address",
+        validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+
+
+class SignUpForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Enter your name."), Length(max=NAME_MAX)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = _email()
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired("Choose a password."),
+            Length(PASSWORD_MIN, PASSWORD_MAX, f"Choose a password of {PASSWORD_MIN} to {PASSWORD_MAX} characters."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+        description=f"At least {PASSWORD_MIN} characters.",
+    )
+
+
+class LogInForm(FlaskForm):
+    email = _email()
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class ResendForm(FlaskForm):
+    email = _email()
+
+
+class LogOutForm(FlaskForm):
+    """No fields: the CSRF token is what makes logging out a deliberate act."""

@@ -1,0 +1,111 @@
+"""Account pages. Each form posts and redirects (PRG); a refused form is shown again with its messages."""
+
+from flask import flash, redirect, render_template, request, session, url_for
+
+from api.accounts import VERIFY_PAGE_PATH
+from api.client import accounts
+from api.client.errors import ServiceError, ServiceRejected
+from storefront import session as shopper_session
+from storefront.account import bp
+from storefront.account.forms import LogInForm, LogOutForm, ResendForm, SignUpForm
+from storefront.errors import apply_field_errors
+
+# What the verify page says for each way a link can fail.
+LINK_PROBLEMS = {
+    "link_expired": "This confirmation link has expired. Ask for a new one below.",
+    "link_used": "This link has already been used, or a newer one replaced it. "
+    "If you confirmed your address already, just log in.",
+    "link_invalid": "This confirmation link is not valid. Check that you copied all of it, or ask for a new one.",
+}
+VERIFY_PATH = VERIFY_PAGE_PATH.removeprefix(bp.url_prefix)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            accounts().sign_up(json={"name": form.name.data, "email": form.email.data, "password": form.password.data})
+        except ServiceRejected as error:
+            apply_field_errors(form, error)
+        else:
+            session["pending_email"] = form.email.data.strip().lower()
+            return redirect(url_for("account.check_email"))
+    return render_template("storefront/account/signup.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/check-email")
+def check_email():
+    email = session.get("pending_email")
+    return render_template("storefront/account/check_email.html", email=email, resend=ResendForm(email=email))
+
+
+@bp.get(VERIFY_PATH)
+def verify():
+    token = request.args.get("token", "")
+    problem, account = None, None
+    if not token:
+        problem = LINK_PROBLEMS["link_invalid"]
+    else:
+        try:
+            account = accounts().verify(json={"token": token})
+        except ServiceRejected as error:
+            problem = LINK_PROBLEMS.get(error.code, LINK_PROBLEMS["link_invalid"])
+    if account:
+        session.pop("pending_email", None)
+        login = LogInForm(email=account["email"], formdata=None)
+        return render_template("storefront/account/verify.html", account=account, form=login)
+    resend = ResendForm(email=session.get("pending_email"), formdata=None)
+    return render_template("storefront/account/verify.html", problem=problem, resend=resend), 400
+
+
+@bp.post("/verification/resend")
+def resend():
+    form = ResendForm()
+    if form.validate_on_submit():
+        try:
+            answer = accounts().resend_verification(json={"email": form.email.data})
+        except ServiceRejected as error:
+            apply_field_errors(form, error)
+        else:
+            session["pending_email"] = form.email.data.strip().lower()
+            flash(answer.get("message") or "A new link is on its way.", "success")
+            return redirect(url_for("account.check_email"))
+    status = 422 if form.errors or form.form_errors else 400
+    return render_template("storefront/account/check_email.html", email=None, resend=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LogInForm(next=request.args.get("next"))
+    unverified = False
+    if form.validate_on_submit():
+        try:
+            pair = accounts().login(json={"email": form.email.data, "password": form.password.data})
+            account = accounts(token=pair["access_token"]).me()
+        except ServiceRejected as error:
+            unverified = error.code == "account_unverified"
+            if error.code == "invalid_credentials":
+                form.password.errors.append(error.message)
+            else:
+                apply_field_errors(form, error)
+        else:
+            shopper_session.sign_in(pair, account)
+            flash(f"Welcome back, {account['name']}.", "success")
+            return redirect(shopper_session.safe_next(form.next.data, url_for("shop.home")))
+    resend = ResendForm(email=form.email.data, formdata=None) if unverified else None
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("storefront/account/login.html", form=form, resend=resend), status
+
+
+@bp.post("/logout")
+def logout():
+    form = LogOutForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("shop.home"))
+    try:
+        shopper_session.sign_out()
+    except ServiceError:
+        session.clear()
+    flash("You are logged out.", "success")
+    return redirect(url_for("shop.home"))

@@ -1,0 +1,55 @@
+"""Template filters: money in minor units, and times as a shopper in Korea reads them."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from flask import Flask
+
+# Minor units per major unit, for the currencies the shop can show.
+MINOR_UNITS = {"KRW": 0, "JPY": 0, "USD": 2, "EUR": 2}
+SYMBOLS = {"KRW": "₩", "JPY": "¥", "USD": "$", "EUR": "€"}
+SHOP_TIMEZONE = timezone(timedelta(hours=9), "KST")
+
+
+def money(amount: int | None, currency: str = "KRW") -> str:
+    """₩18,000 for 18000 KRW; $12.50 for 1250 USD. Integer arithmetic only: minor units never meet a float."""
+    if amount is None:
+        return ""
+    digits = MINOR_UNITS.get(currency, 2)
+    sign = "-" if amount < 0 else ""
+    major, minor = divmod(abs(int(amount)), 10**digits)
+    text = f"{major:,}" + (f".{minor:0{digits}d}" if digits else "")
+    symbol = SYMBOLS.get(currency)
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+def when(value: str | datetime | None) -> str:
+    """'2025-11-25 18:42 KST' for an ISO timestamp (a naive one is taken as UTC)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(SHOP_TIMEZONE).strftime("%Y-%m-%d %H:%M KST")
+
+
+def iso(value: str | datetime | None) -> str:
+    """The machine-readable form for a <time datetime="..."> attribute."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
+
+
+def humanize(state: str | None) -> str:
+    """'payment_failed' -> 'Payment failed'."""
+    return (state or "").replace("_", " ").capitalize()
+
+
+def register(app: Flask) -> None:
+    """Make the filters available to every template."""
+    app.add_template_filter(money, "money")
+    app.add_template_filter(when, "when")
+    app.add_template_filter(iso, "iso")
+    app.add_template_filter(humanize, "humanize")

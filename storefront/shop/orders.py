@@ -1,0 +1,96 @@
+"""My orders, an order's page with its history, and the checkout that pays an order with a card."""
+
+from flask import flash, redirect, render_template, request, session, url_for
+from htmx_flask import make_response
+
+from api.client import orders, wishlist
+from api.client.errors import ServiceError, ServiceNotFound, ServiceRejected
+from storefront.errors import apply_field_errors
+from storefront.session import as_shopper, shopper_required
+from storefront.shop import bp
+from storefront.shop.forms import CardForm
+
+PER_PAGE = 10
+PAYABLE_STATES = frozenset({"created", "payment_failed"})
+# The payments service's codes for a card the network refused: the shopper can try another card.
+DECLINE_CODES = frozenset({"payment_declined", "card_declined"})
+DECLINED = "Payment declined — try another card."
+
+
+@bp.get("/orders")
+@shopper_required
+def my_orders():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    result = as_shopper(orders).list_orders(params={"page": page, "per_page": PER_PAGE})
+    return render_template("storefront/shop/orders.html", result=result)
+
+
+@bp.get("/orders/<int:order_id>")
+@shopper_required
+def order_page(order_id: int):
+    order = as_shopper(orders).order(order_id)
+    return render_template("storefront/shop/order.html", order=order)
+
+
+@bp.get("/orders/<int:order_id>/checkout")
+@shopper_required
+def checkout(order_id: int):
+    order = as_shopper(orders).order(order_id)
+    if order["state"] not in PAYABLE_STATES:
+        return redirect(url_for("shop.order_page", order_id=order_id))
+    return render_template("storefront/shop/checkout.html", order=order, form=CardForm(formdata=None))
+
+
+@bp.post("/orders/<int:order_id>/pay")
+@shopper_required
+def pay(order_id: int):
+    form = CardForm()
+    if form.validate_on_submit():
+        try:
+            order = as_shopper(orders).pay(order_id, json=form.payment())
+        except ServiceNotFound:
+            raise
+        except ServiceRejected as error:
+            _card_refused(form, error)
+        else:
+            return _paid(order)
+    order = as_shopper(orders).order(order_id)
+    if order["state"] not in PAYABLE_STATES:  # paid in another tab meanwhile, or cancelled
+        return _go(url_for("shop.order_page", order_id=order_id))
+    # A new key for the next attempt: the declined one is spent, a retry must be a new charge.
+    form.idempotency_key.data = CardForm(formdata=None).idempotency_key.data
+    template = "storefront/shop/_card_form.html" if request.htmx else "storefront/shop/checkout.html"
+    return render_template(template, order=order, form=form), 422
+
+
+def _card_refused(form: CardForm, error: ServiceRejected) -> None:
+    if error.code in DECLINE_CODES or error.status == 402:
+        form.card_number.errors = [*form.card_number.errors, DECLINED]
+    else:
+        apply_field_errors(form, error)
+
+
+def _paid(order: dict):
+    if order["state"] == "paid":
+        _forget_bought(order)
+        flash("Thank you — your order is paid.", "success")
+    else:  # the provider has not answered yet: the order page shows where it stands
+        flash("Your payment is being confirmed. This page shows its state.", "info")
+    return _go(url_for("shop.order_page", order_id=order["id"]))
+
+
+def _forget_bought(order: dict) -> None:
+    """Take what was just bought off the wishlist: it has done its job."""
+    for line in order["lines"]:
+        try:
+            as_shopper(wishlist).remove_item(line["product_id"])
+        except ServiceError:
+            pass  # not on the wishlist: the order stands either way
+    session["wishlist_count"] = len(as_shopper(wishlist).items()["items"])
+
+
+def _go(target: str):
+    """Redirect a plain form post; ask htmx to load the page instead of swapping it into the form."""
+    if request.htmx:
+        return make_response("", 200, redirect=target)
+    return redirect(target)
