@@ -61,16 +61,30 @@ def drain_mail(app) -> None:
         SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
 
-def outbox_messages(app, to: str | None = None) -> list[EmailMessage]:
-    """The messages in the file outbox (oldest first), optionally only those sent to `to`."""
+def _outbox_files(app) -> list[Path]:
     url = urlsplit(app.config["MAIL_URL"])
     if url.scheme != "file":
-        raise RuntimeError(f"outbox_messages needs a file:// MAIL_URL, not {app.config['MAIL_URL']}")
-    messages = [
-        message_from_bytes(path.read_bytes(), policy=default_policy)
-        for path in sorted(Path(unquote(url.path)).glob("*.eml"))
-    ]
+        raise RuntimeError(f"the file outbox needs a file:// MAIL_URL, not {app.config['MAIL_URL']}")
+    return sorted(Path(unquote(url.path)).glob("*.eml"))  # names sort by creation time
+
+
+def _read(path: Path) -> EmailMessage:
+    return message_from_bytes(path.read_bytes(), policy=default_policy)
+
+
+def outbox_messages(app, to: str | None = None) -> list[EmailMessage]:
+    """The messages in the file outbox (oldest first), optionally only those sent to `to`."""
+    messages = [_read(path) for path in _outbox_files(app)]
     return [m for m in messages if to is None or m["To"].lower() == to.lower()]
+
+
+def latest_message(app, to: str) -> EmailMessage:
+    """The newest message in the file outbox sent to `to` (the outbox is shared by a whole run)."""
+    for path in reversed(_outbox_files(app)):
+        message = _read(path)
+        if message["To"].lower() == to.lower():
+            return message
+    raise LookupError(f"no message to {to} in the outbox")
 
 
 def link_in(message: EmailMessage) -> str:
@@ -104,7 +118,7 @@ class Shoppers:
     def verify(self, member: Member) -> None:
         """Deliver the queued mail and follow the newest link sent to the member."""
         drain_mail(self.app)
-        token = token_in(outbox_messages(self.app, to=member.email)[-1])
+        token = token_in(latest_message(self.app, member.email))
         answer = self.client.post("/api/accounts/verify", json={"token": token})
         assert answer.status_code == 200, answer.json
 
