@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(name, value)
     app.extensions["admission"] = {"scripts": load_scripts(app.extensions["redis"])}
     if isinstance(app, APIFlask) and "sales" not in app.blueprints:
+        from admission import checkout_views  # noqa: F401  (adds the checkout routes to bp)
         from admission.views import bp
 
         app.register_blueprint(bp)

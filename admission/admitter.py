@@ -77,10 +77,11 @@ def tick_sale(sale_id: int, now: float) -> SaleTick:
         keys.pick("admitted", "tickets", "ticket_owner", "waiters"), [now, SWEEP_BATCH], client
     )
     report.evicted = loaded.evict(keys.pick("seen", "queue", "waiters"), [now, SWEEP_BATCH], client)
-    _room, report.sold_out = loaded.sold_out(keys.pick(*SOLD_OUT_KEYS), [], client)
     window = current_app.config["ADMISSION_RATE_WINDOW_S"]
     flat = loaded.admit(keys.pick(*ADMIT_KEYS), [now, sale_id, window], client)
     report.admitted = [(flat[i], int(flat[i + 1]), float(flat[i + 2])) for i in range(0, len(flat), 3)]
+    # Last, so the sweep counts the shoppers just admitted among those owed a unit.
+    _room, report.sold_out = loaded.sold_out(keys.pick(*SOLD_OUT_KEYS), [], client)
     return report
 
 

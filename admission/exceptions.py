@@ -88,3 +88,8 @@ class BadQuantity(YakkuError):
 class ReservationRefused(Conflict):
     code = "reservation_refused"
     message = "This ticket's reservation cannot change that way."
+
+
+class CheckoutInProgress(Conflict):
+    code = "checkout_in_progress"
+    message = "Your checkout is being processed; wait for its outcome."

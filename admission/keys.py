@@ -30,6 +30,7 @@ RESERVATIONS = "sale:{{{sale_id}}}:reservations"  # hash ticket -> units reserve
 BOUGHT = "sale:{{{sale_id}}}:bought"  # hash shopper -> units reserved or paid in this sale
 ADMISSIONS = "sale:{{{sale_id}}}:admissions"  # zset ticket -> admitted-at, recent ones, for the rate
 BUCKET = "sale:{{{sale_id}}}:bucket"  # hash tokens, at: the admission token bucket
+CHECKOUTS = "sale:{{{sale_id}}}:checkouts"  # hash ticket -> the checkout's outcome, as the shopper is told
 RETURNS = "sale:{{{sale_id}}}:returns"  # hash: the plan for giving leftover units back to the catalog
 
 
@@ -59,6 +60,7 @@ class SaleKeys:
     admissions: str
     bucket: str
     returns: str
+    checkouts: str
 
     def pick(self, *names: str) -> list[str]:
         """The keys of these names, in order: a script's KEYS."""

@@ -1,0 +1,178 @@
+"""The admitter: rate and cap measured from admission times, expiry, early sold-out, opening, the lease."""
+
+import multiprocessing
+
+import pytest
+from admission_helpers import T0
+
+from admission import admitter, stock
+from admission.exceptions import SoldOut
+from admission.keys import sale_keys
+from admission.states import SaleState, TicketState, WaiterState
+
+
+def admission_times(redis, sale_id):
+    """When each ticket was admitted, from the admitter's own log."""
+    return [score for _, score in redis.zrange(sale_keys(sale_id).admissions, 0, -1, withscores=True)]
+
+
+def test_rate_is_respected_over_every_window(sales_ops):
+    sale = sales_ops.opened(units=1000, rate=5, cap=1000)
+    sales_ops.join(sale, *range(1, 301))
+    for step in range(1, 201):  # 20 s in ticks of 0.1 s
+        sales_ops.tick(T0 + step / 10)
+    times = admission_times(sales_ops.redis, sale)
+    assert len(times) == pytest.approx(100, abs=1)  # 5/s for 20 s
+    for start in range(20):
+        in_second = [t for t in times if T0 + start < t <= T0 + start + 1]
+        assert len(in_second) <= 5 + 1  # the rate, plus at most what one tick rounds
+    assert sales_ops.queue(sale)[0] == len(times) + 1  # in join order
+
+
+def test_no_burst_after_a_pause(sales_ops):
+    from admission import sales
+
+    sale = sales_ops.opened(units=1000, rate=2, cap=1000)
+    sales_ops.join(sale, *range(1, 101))
+    sales_ops.tick(T0 + 1)
+    sales.pause_sale(sale)
+    assert sales_ops.tick(T0 + 60)[0].admitted == []
+    sales.resume_sale(sale)
+    admitted = sum(len(sales_ops.tick(T0 + 60 + t)[0].admitted) for t in range(1, 4))
+    assert admitted <= 2 * 3 + 2  # resumed at 2/s: no catching up on the paused minute
+
+
+def test_cap_bounds_admitted_but_unfinished_shoppers(sales_ops):
+    sale = sales_ops.opened(units=100, rate=100, cap=3)
+    sales_ops.join(sale, *range(1, 11))
+    sales_ops.tick(T0 + 1)
+    first = sales_ops.admitted_tickets(sale)
+    assert len(first) == 3
+    stock.reserve(sale, first[0], 1, T0 + 2)  # reserved: still unfinished
+    assert sales_ops.tick(T0 + 3)[0].admitted == []
+    stock.confirm(sale, first[0])  # paid: finished, its slot is free
+    assert len(sales_ops.tick(T0 + 4)[0].admitted) == 1
+
+
+def test_unused_tickets_expire_and_free_their_slot(sales_ops):
+    sale = sales_ops.opened(units=100, rate=100, cap=1, window=60)
+    sales_ops.join(sale, 1, 2)
+    sales_ops.tick(T0 + 1)
+    ticket = sales_ops.ticket_of(sale, 1)
+    sales_ops.status(sale, 2, T0 + 50)
+    report = sales_ops.tick(T0 + 62)[0]
+    assert report.expired == [ticket]
+    assert [shopper for _, shopper, _ in report.admitted] == [2]
+    assert sales_ops.status(sale, 1, T0 + 62).state == WaiterState.EXPIRED
+    assert stock.tickets_by_state(sale)[TicketState.EXPIRED] == 1
+
+
+def _states(sales_ops, sale, shoppers, now):
+    return {shopper: sales_ops.status(sale, shopper, now).state for shopper in shoppers}
+
+
+@pytest.mark.parametrize("reserved", [0, 2])
+def test_newcomers_are_told_sold_out_at_the_exact_boundary(sales_ops, reserved):
+    # 5 units, shoppers 1 and 2 admitted: R = 5, H = 0, A = 2, so room for 3 waiters; once shopper 1
+    # reserves 2 units (R = 3, H = 2, A = 1) there is room for 4.
+    sale = sales_ops.opened(units=5, rate=2, cap=100, limit=2)
+    sales_ops.join(sale, 1, 2)
+    sales_ops.tick(T0 + 1)
+    if reserved:
+        stock.reserve(sale, sales_ops.ticket_of(sale, 1), reserved, T0 + 1)
+    room = 3 + (1 if reserved else 0)
+    waiting = list(range(3, 21))
+    told = [status.state for status in sales_ops.join(sale, *waiting, now=T0 + 2)]
+    assert told == [WaiterState.WAITING] * room + [WaiterState.SOLD_OUT] * (len(waiting) - room)
+
+
+def test_waiters_are_swept_sold_out_the_moment_units_are_paid(sales_ops):
+    sale = sales_ops.opened(units=5, rate=2, cap=100, limit=2)
+    sales_ops.join(sale, 1, 2)
+    sales_ops.tick(T0 + 1)
+    stock.reserve(sale, sales_ops.ticket_of(sale, 1), 2, T0 + 1)
+    sales_ops.join(sale, 3, 4, 5, 6, now=T0 + 1)  # room R + H - A = 3 + 2 - 1 = 4: all wait
+    assert set(_states(sales_ops, sale, (3, 4, 5, 6), T0 + 1).values()) == {WaiterState.WAITING}
+    stock.confirm(sale, sales_ops.ticket_of(sale, 1))  # paid units never come back: room is 3 + 0 - 1
+    report = sales_ops.tick(T0 + 1)[0]  # same instant: no new tokens, only the sweep
+    assert report.admitted == [] and report.sold_out == 2
+    assert _states(sales_ops, sale, (3, 4, 5, 6), T0 + 1) == {
+        3: WaiterState.WAITING,
+        4: WaiterState.WAITING,
+        5: WaiterState.SOLD_OUT,
+        6: WaiterState.SOLD_OUT,
+    }
+
+
+def test_the_sweep_marks_everyone_past_the_room_in_one_go(sales_ops):
+    sale = sales_ops.armed(units=5, rate=2, cap=100)
+    sales_ops.join(sale, *range(1, 21))  # the pre-queue is a draw: nobody is told before it
+    sales_ops.open(sale, T0)
+    drawn = sales_ops.queue(sale)
+    report = sales_ops.tick(T0 + 1)[0]  # admits the first 2 drawn: room 5 - 2 = 3 for 18 waiters
+    assert [shopper for _, shopper, _ in report.admitted] == drawn[:2] and report.sold_out == 15
+    assert sales_ops.queue(sale) == drawn[2:5]
+    assert {sales_ops.status(sale, s, T0 + 1).state for s in drawn[5:]} == {WaiterState.SOLD_OUT}
+
+
+def test_everyone_is_sold_out_when_nothing_can_come_back(sales_ops):
+    sale = sales_ops.opened(units=2, rate=10, cap=10, limit=2)
+    sales_ops.join(sale, 1, 2, 3)
+    sales_ops.tick(T0 + 1)  # 1 and 2 admitted (2 units, 2 shoppers owed): 3 is told at once
+    assert sales_ops.status(sale, 3, T0 + 1).state == WaiterState.SOLD_OUT
+    sales_ops.buy(sale, sales_ops.ticket_of(sale, 1), 2, T0 + 1)
+    with pytest.raises(SoldOut):
+        stock.reserve(sale, sales_ops.ticket_of(sale, 2), 1, T0 + 2)
+    assert sales_ops.status(sale, 2, T0 + 2).state == WaiterState.SOLD_OUT
+    assert sales_ops.join(sale, 4, now=T0 + 3)[0].state == WaiterState.SOLD_OUT
+    assert stock.tickets_by_state(sale)[TicketState.SOLD_OUT] == 1
+
+
+def test_the_admitter_opens_a_sale_when_its_time_comes(sales_ops, app):
+    from datetime import UTC, datetime
+
+    from admission import sales
+
+    opens = datetime.fromtimestamp(T0 + 100, UTC)
+    sale = sales_ops.armed(units=5, rate=1, opens_at=opens)
+    sales_ops.join(sale, 1, 2, now=T0)
+    sales_ops.status(sale, 1, T0 + 95)
+    sales_ops.status(sale, 2, T0 + 95)
+    assert sales_ops.tick(T0 + 99)[0].opened is False
+    assert sales_ops.tick(T0 + 100)[0].opened is True
+    assert sorted(sales_ops.queue(sale)) == [1, 2]
+    assert sales.get_sale(sale).state == SaleState.OPEN
+
+
+def test_only_the_lease_holder_acts(sales_ops):
+    sales_ops.opened(units=5, rate=1)
+    first, second = admitter.Lease("first", ttl_ms=60_000), admitter.Lease("second", ttl_ms=60_000)
+    assert admitter.step(first, T0 + 1) is not None
+    assert admitter.step(second, T0 + 2) is None
+    assert admitter.step(first, T0 + 3) is not None  # renewing keeps it
+    first.give_up()
+    assert admitter.step(second, T0 + 4) is not None
+
+
+def _run_admitter(config, results):
+    from yakku import create_api_app
+
+    app = create_api_app(config)
+    with app.app_context():
+        results.put(admitter.run(interval=0.05, duration=1.5))
+
+
+def test_two_admitter_processes_only_one_acts(app, config, sales_ops):
+    sale = sales_ops.opened(units=1000, rate=20, cap=1000, now=__import__("time").time())
+    sales_ops.join(sale, *range(1, 201), now=__import__("time").time())
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    processes = [context.Process(target=_run_admitter, args=(config, results)) for _ in range(2)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(20)
+    acted = sorted(results.get(timeout=5) for _ in processes)
+    assert acted[0] == 0 and acted[1] > 10
+    admitted = len(admission_times(sales_ops.redis, sale))
+    assert admitted <= 20 * 1.6 + 20  # one admitter's worth at 20/s for ~1.5 s (plus the burst)
