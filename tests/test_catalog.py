@@ -240,3 +240,14 @@ def test_seed_leaves_an_existing_catalog_alone(app):
     with app.app_context():
         assert seed_demo_catalog() == 0
     assert count_products(app) == 1
+
+
+def test_the_catalog_and_wishlist_documents_are_served(config):
+    from yakku import create_api_app
+
+    client = create_api_app(config, services=("catalog", "wishlist")).test_client()
+    catalog = client.get("/api/catalog/openapi.json")
+    assert catalog.status_code == 200
+    assert "/api/catalog/stock/reservations" in catalog.json["paths"]
+    assert catalog.json["components"]["securitySchemes"]["ServiceToken"]["name"] == "X-Service-Token"
+    assert "/api/wishlist/items/{product_id}" in client.get("/api/wishlist/openapi.json").json["paths"]

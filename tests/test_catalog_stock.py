@@ -267,3 +267,17 @@ def test_the_database_itself_refuses_negative_stock(app):
         db.session.execute(update(Product).where(Product.id == hoodie).values(stock=Product.stock - 2))
         db.session.commit()
     assert stock_of(app, hoodie) == 1
+
+
+def test_concurrent_baskets_are_all_or_nothing(app):
+    plenty, scarce = add_product(app, stock=8), add_product(app, stock=5)  # the scarce one is taken second
+
+    def buy(n):
+        items = [{"product_id": plenty, "quantity": 1}, {"product_id": scarce, "quantity": 1}]
+        with app.app_context():
+            return stock.reserve(f"basket-{n}", items[:: 1 if n % 2 else -1])[0].state
+
+    outcomes = run_together(12, buy)
+    assert outcomes.count(ReservationState.HELD) == 5
+    assert sum(isinstance(outcome, InsufficientStock) for outcome in outcomes) == 7
+    assert (stock_of(app, plenty), stock_of(app, scarce)) == (3, 0)

@@ -11,10 +11,10 @@ from api.catalog.schemas import (
     ReservationIn,
     ReservationOut,
 )
-from api.common import ErrorOut
 
-OPERATOR_ONLY = {401: ErrorOut, 403: ErrorOut}
-SERVICE_ONLY = {"security": "ServiceToken", "responses": {401: ErrorOut}}
+# Error responses are listed by status only: apiflask documents them with the app's error schema.
+OPERATOR_ONLY = [401, 403, 422]
+SERVICE_ONLY = {"security": "ServiceToken", "responses": [401, 404, 409, 422]}
 
 
 @bp.get("/products")
@@ -27,7 +27,7 @@ def list_products(query_data: dict):
 
 @bp.get("/products/<int:product_id>")
 @bp.output(ProductOut)
-@bp.doc(responses={404: ErrorOut})
+@bp.doc(responses=[404])
 def get_product(product_id: int):
     """One product on sale."""
     return services.get_product(product_id)
@@ -47,7 +47,7 @@ def create_product(json_data: dict):
 @operator_required
 @bp.input(ProductPatch)
 @bp.output(ProductOut)
-@bp.doc(security="BearerAuth", responses={**OPERATOR_ONLY, 404: ErrorOut})
+@bp.doc(security="BearerAuth", responses=[*OPERATOR_ONLY, 404])
 def update_product(product_id: int, json_data: dict):
     """Change a product's fields (operators only)."""
     return services.update_product(product_id, json_data)
@@ -56,7 +56,7 @@ def update_product(product_id: int, json_data: dict):
 @bp.delete("/products/<int:product_id>")
 @operator_required
 @bp.output({}, status_code=204)
-@bp.doc(security="BearerAuth", responses={**OPERATOR_ONLY, 404: ErrorOut})
+@bp.doc(security="BearerAuth", responses=[*OPERATOR_ONLY, 404])
 def delete_product(product_id: int):
     """Take a product off sale (operators only); past orders keep it."""
     services.delete_product(product_id)
