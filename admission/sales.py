@@ -1,6 +1,7 @@
 """A sale's lifecycle: DRAFT -> ARMED -> OPEN <-> PAUSED -> CLOSED, recorded in the database and
 mirrored in Redis, where the hot paths and the admitter read it."""
 
+import logging
 import time
 from datetime import UTC, datetime
 
@@ -15,7 +16,10 @@ from admission.models import Sale, utcnow
 from admission.scripts import scripts
 from admission.states import TRANSITIONS, SaleAction, SaleState
 from admission.waiting_room import measured_rate
+from api.client.errors import ServiceError, ServiceUnavailable
 from yakku.extensions import db, get_redis
+
+log = logging.getLogger(__name__)
 
 # Settings that may change while the sale runs (the admitter reads them on every tick).
 LIVE_SETTINGS = {
@@ -158,7 +162,11 @@ def close_sale(sale_id: int) -> Sale:
         client.srem(ACTIVE_SALES, sale_id)
     record_state(sale_id, SaleState.CLOSED)
     if sale.state != SaleState.DRAFT:
-        settle_leftovers(sale_id)
+        try:
+            settle_leftovers(sale_id)
+        except (ServiceError, ServiceUnavailable):
+            # The sale is closed either way; the settle endpoint or the reconciler gives the units back later.
+            log.warning("sale %s closed; leftover units go back to the catalog later", sale_id, exc_info=True)
     return get_sale(sale_id)
 
 
