@@ -1,0 +1,113 @@
+"""The `yakku` command: start the platform, seed it, migrate its database, run its worker."""
+
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+
+import click
+import flask_migrate
+from apiflask import APIFlask
+
+from yakku import launcher
+from yakku.factory import create_api_app
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Yakku, an open flash-sale platform."""
+
+
+@main.command()
+@click.option("--web-port", default=8000, show_default=True, help="Port of the storefront.")
+@click.option("--api-port", default=8001, show_default=True, help="Port of the internal API.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="RQ worker processes.")
+def up(web_port: int, api_port: int, workers: int) -> None:
+    """Migrate, seed and run every Procfile process; Ctrl-C stops them all."""
+    sys.exit(launcher.up(launcher.Ports(web=web_port, api=api_port), workers))
+
+
+@contextlib.contextmanager
+def api_app(start_redis: bool = True) -> Iterator[APIFlask]:
+    """An API app on this deployment's database and Redis (the embedded ones unless the env names others)."""
+    instance = launcher.instance_dir()
+    with launcher.redis_url(instance, start=start_redis) as url:
+        settings = launcher.app_config(instance, url)
+        del settings["YAKKU_INSTANCE_PATH"]
+        app = create_api_app(settings)
+        with app.app_context():
+            yield app
+
+
+@main.command()
+def seed() -> None:
+    """Add the operator account and the demo catalog if missing (the password is printed this once)."""
+    from yakku import seed as seeding
+
+    with api_app():
+        report = seeding.run()
+    launcher.tell_seed(report)
+    if not (report.operator or report.products):
+        click.echo("Nothing to seed: the operator and the catalog exist.")
+
+
+@main.group()
+def db() -> None:
+    """Schema migrations (Alembic through Flask-Migrate)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.option("--sql", is_flag=True, help="Print the SQL instead of running it.")
+def db_upgrade(revision: str, sql: bool) -> None:
+    """Apply the revisions up to REVISION (default: all)."""
+    with api_app():
+        flask_migrate.upgrade(revision=revision, sql=sql)
+
+
+@db.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade(revision: str) -> None:
+    """Undo revisions down to REVISION (default: one step back; `base` undoes all)."""
+    with api_app():
+        flask_migrate.downgrade(revision=revision)
+
+
+@db.command("migrate")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+def db_migrate(message: str) -> None:
+    """Write a new revision from the difference between the models and the migrated database."""
+    with api_app():
+        flask_migrate.migrate(message=message)
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the revision the database is at."""
+    with api_app():
+        flask_migrate.current()
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
+@click.option("--name", default=None, help="Worker name (unique per Redis).")
+def worker(burst: bool, name: str | None) -> None:
+    """Drain the RQ queues (checkout first, then mail), each job in a fresh app context."""
+    from workers.worker import make_worker
+
+    with api_app(start_redis=False) as app:
+        make_worker(app, name=name).work(burst=burst)
+
+
+@main.command()
+def admitter() -> None:
+    """Admit waiting shoppers at each sale's rate until SIGTERM or Ctrl-C (one admitter acts at a time)."""
+    from admission.admitter import run
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Finish the current tick and give up the lease, so another admitter takes over at once.
+        signal.signal(signum, lambda *_: stop.set())
+    with api_app(start_redis=False):
+        run(stop=stop)
