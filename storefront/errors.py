@@ -57,7 +57,9 @@ def error_response(status: int, message: str, title: str | None = None):
     if request.htmx:
         body = render_template("storefront/errors/_alert.html", message=message, title=title)
         return make_response(body, status, retarget="#messages", reswap="innerHTML")
-    return render_template("storefront/errors/error.html", message=message, title=title, status=status), status
+    return render_template(
+        "storefront/errors/error.html", message=message, title=title, status=status
+    ), status
 
 
 def register(app: Flask) -> None:

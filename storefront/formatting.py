@@ -22,14 +22,16 @@ def money(amount: int | None, currency: str = "KRW") -> str:
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 
 
-def when(value: str | datetime | None) -> str:
-    """'2025-11-25 18:42 KST' for an ISO timestamp (a naive one is taken as UTC)."""
+def when(value: str | datetime | None, seconds: bool = False) -> str:
+    """'2025-11-25 18:42 KST' for an ISO timestamp (a naive one is taken as UTC); with seconds if asked."""
     if not value:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(SHOP_TIMEZONE).strftime("%Y-%m-%d %H:%M KST")
+    return moment.astimezone(SHOP_TIMEZONE).strftime(
+        "%Y-%m-%d %H:%M:%S KST" if seconds else "%Y-%m-%d %H:%M KST"
+    )
 
 
 def iso(value: str | datetime | None) -> str:

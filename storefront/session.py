@@ -1,7 +1,7 @@
 """The shopper's session: the token pair in the signed session cookie, refreshed once when it expires.
 
-    from api.client import wishlist
-    as_shopper(wishlist).items()      # calls with the access token; on "token_expired" refreshes and retries
+from api.client import wishlist
+as_shopper(wishlist).items()      # calls with the access token; on "token_expired" refreshes and retries
 """
 
 import hashlib
@@ -34,10 +34,16 @@ class SessionEnded(Unauthorized):
 
 def configure(app: Flask) -> None:
     """Cookie settings for a session that carries tokens: not readable by scripts, not sent cross-site."""
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PUBLIC_URL"].startswith("https://"))
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", app.config["JWT_REFRESH_TOKEN_EXPIRES"])
+    ours = {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": app.config["PUBLIC_URL"].startswith("https://"),
+        "PERMANENT_SESSION_LIFETIME": app.config["JWT_REFRESH_TOKEN_EXPIRES"],
+    }
+    for name, value in ours.items():
+        # Flask fills these with its own defaults, so only a value still equal to Flask's is replaced.
+        if app.config.get(name) == Flask.default_config.get(name):
+            app.config[name] = value
 
     @app.context_processor
     def _shopper():
@@ -101,7 +107,9 @@ class as_shopper:  # noqa: N801  (reads as a function at the call site)
 
     def __getattr__(self, name: str) -> Callable:
         def call(*args, **kwargs):
-            return with_fresh_token(lambda token: getattr(self.client_factory(token=token), name)(*args, **kwargs))
+            return with_fresh_token(
+                lambda token: getattr(self.client_factory(token=token), name)(*args, **kwargs)
+            )
 
         return call
 

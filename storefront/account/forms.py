@@ -26,7 +26,11 @@ class SignUpForm(FlaskForm):
         "Password",
         validators=[
             DataRequired("Choose a password."),
-            Length(PASSWORD_MIN, PASSWORD_MAX, f"Choose a password of {PASSWORD_MIN} to {PASSWORD_MAX} characters."),
+            Length(
+                PASSWORD_MIN,
+                PASSWORD_MAX,
+                f"Choose a password of {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
+            ),
         ],
         render_kw={"autocomplete": "new-password"},
         description=f"At least {PASSWORD_MIN} characters.",

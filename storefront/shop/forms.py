@@ -60,7 +60,10 @@ class CardForm(FlaskForm):
     exp_year = SelectField("Year", render_kw={"autocomplete": "cc-exp-year"})
     cvc = StringField(
         "CVC",
-        validators=[DataRequired("Enter the security code."), Regexp(r"^\d{3,4}$", message="Enter 3 or 4 digits.")],
+        validators=[
+            DataRequired("Enter the security code."),
+            Regexp(r"^\d{3,4}$", message="Enter 3 or 4 digits."),
+        ],
         render_kw={"autocomplete": "cc-csc", "inputmode": "numeric", "placeholder": "123", "maxlength": 4},
     )
     idempotency_key = _idempotency_key()

@@ -4,6 +4,8 @@ Every form posts and redirects without JavaScript; with htmx the same endpoints 
 that replaces the changed part (and refresh the header count and the total out of band).
 """
 
+import contextlib
+
 from flask import flash, redirect, render_template, request, session, url_for
 from htmx_flask import make_response
 
@@ -24,7 +26,9 @@ def wishlist_lines() -> list[dict]:
             product = catalog().product(entry["product_id"])
         except ServiceNotFound:
             product = None
-        lines.append({**entry, "product": product, "form": QuantityForm(quantity=entry["quantity"], formdata=None)})
+        lines.append(
+            {**entry, "product": product, "form": QuantityForm(quantity=entry["quantity"], formdata=None)}
+        )
     session["wishlist_count"] = len(lines)
     return lines
 
@@ -93,7 +97,11 @@ def change_quantity(product_id: int):
     if form.errors or form.form_errors:
         line["form"] = form
     body = render_template(
-        "storefront/shop/_wishlist_row.html", line=line, remove_form=RemoveForm(), summary=summary(lines), oob=True
+        "storefront/shop/_wishlist_row.html",
+        line=line,
+        remove_form=RemoveForm(),
+        summary=summary(lines),
+        oob=True,
     )
     return body, 422 if form.errors or form.form_errors else 200
 
@@ -102,10 +110,8 @@ def change_quantity(product_id: int):
 @shopper_required
 def remove_from_wishlist(product_id: int):
     RemoveForm().validate_on_submit()  # CSRF is checked before the view; this form has nothing else
-    try:
+    with contextlib.suppress(ServiceNotFound):  # already gone, which is what the shopper wanted
         as_shopper(wishlist).remove_item(product_id)
-    except ServiceNotFound:
-        pass  # already gone, which is what the shopper wanted
     if request.htmx:
         return _fragment_after_removal(wishlist_lines())
     flash("Removed from your wishlist.", "success")
@@ -134,7 +140,9 @@ def buy_wishlist():
         flash("There is nothing on your wishlist that can be bought now.", "error")
         return redirect(url_for("shop.show_wishlist"))
     try:
-        order = as_shopper(orders).create_order(json={"items": items, "idempotency_key": form.idempotency_key.data})
+        order = as_shopper(orders).create_order(
+            json={"items": items, "idempotency_key": form.idempotency_key.data}
+        )
     except ServiceRejected as error:
         form.form_errors.append(readable(error))
         return _page(lines, form, 409 if error.status == 409 else 422)

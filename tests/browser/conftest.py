@@ -1,10 +1,10 @@
 """Browser fixtures: the API and the web app on loopback ports, headless Debian Chromium, mail, screenshots.
 
     @pytest.mark.browser
-    def test_something(shop, desktop):
-        desktop.goto(shop.url("/"))
-        shop.screenshot(desktop, "home")          # docs/screenshots/home-desktop.png
-        link = shop.mail.link_to("ada@example.test")
+    def test_something(live_shop, desktop):
+        desktop.goto(live_shop.url("/"))
+        live_shop.screenshot(desktop, "home")          # docs/screenshots/home-desktop.png
+        link = live_shop.mail.link_to("ada@example.test")
 
 Chromium is Debian's (/usr/bin/chromium); Playwright never downloads a browser here.
 """
@@ -33,7 +33,12 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 860}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
 }
 TIMEOUT_MS = 10_000
 
@@ -63,7 +68,7 @@ class Mail:
 
 
 @dataclass
-class Shop:
+class LiveShop:
     """The running shop a browser test drives."""
 
     base_url: str
@@ -95,7 +100,7 @@ def browser():
 
 
 @pytest.fixture
-def shop(config, request):
+def live_shop(config, request):
     """The API and the storefront over real HTTP (CSRF on), a seeded catalog, and the mail outbox."""
     web_entry = _LateApp()
     web_server = make_server("127.0.0.1", 0, web_entry, threaded=True)
@@ -111,7 +116,7 @@ def shop(config, request):
 
     with api_app.app_context():
         seed_demo_catalog()
-    yield Shop(base_url, api_app, web_entry.app, Mail(api_app))
+    yield LiveShop(base_url, api_app, web_entry.app, Mail(api_app))
     web_server.shutdown()
     thread.join(5)
 

@@ -1,4 +1,4 @@
-"""A shopper in a real browser: sign up, confirm by e-mail, log in, search, wishlist, a declined card, paid."""
+"""A shopper in a real browser: sign up, confirm by mail, log in, search, wishlist, a declined card, paid."""
 
 import re
 from datetime import date
@@ -14,15 +14,15 @@ DECLINED_CARD = "4000 0000 0000 0002"
 GOOD_CARD = "4242 4242 4242 4242"
 
 
-def test_a_shopper_signs_up_buys_and_sees_the_order_paid(shop, any_page):
+def test_a_shopper_signs_up_buys_and_sees_the_order_paid(live_shop, any_page):
     page = any_page
     email = f"ada-{page.yakku_viewport}@example.test"
     phone = page.yakku_viewport == "phone"
 
-    page.goto(shop.url("/"))
+    page.goto(live_shop.url("/"))
     expect(page.get_by_role("heading", name="Featured")).to_be_visible()
     expect(page.locator(".product-card")).to_have_count(8)
-    shop.screenshot(page, "home")
+    live_shop.screenshot(page, "home")
 
     page.get_by_role("link", name="Sign up").click()
     page.get_by_role("button", name="Create account").click()  # empty: the form answers next to the fields
@@ -32,51 +32,51 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(shop, any_page):
     page.get_by_label("Password").fill("short")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#password-error")).to_contain_text("8 to 128 characters")
-    shop.screenshot(page, "signup-errors")
+    live_shop.screenshot(page, "signup-errors")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     expect(page.locator("main")).to_contain_text(email)
-    shop.screenshot(page, "check-email")
+    live_shop.screenshot(page, "check-email")
 
-    link = shop.mail.link_to(email)
+    link = live_shop.mail.link_to(email)
     assert urlsplit(link).path == "/account/verify"
     page.goto(link)
     expect(page.get_by_role("heading", name="Your address is confirmed")).to_be_visible()
-    shop.screenshot(page, "verified")
+    live_shop.screenshot(page, "verified")
     page.goto(link)  # the same link again: used
     expect(page.get_by_role("heading", name="This link did not work")).to_be_visible()
     expect(page.locator("main")).to_contain_text("already been used")
-    shop.screenshot(page, "verify-used")
+    live_shop.screenshot(page, "verify-used")
 
     page.get_by_role("link", name="Log in").last.click()
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill("wrong password")
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#password-error")).to_contain_text("wrong")
-    shop.screenshot(page, "login-wrong")
+    live_shop.screenshot(page, "login-wrong")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#messages")).to_contain_text("Welcome back, Ada Lovelace")
 
-    page.goto(shop.url("/products"))
+    page.goto(live_shop.url("/products"))
     page.locator("#q").fill("tea")  # htmx searches as the shopper types
     expect(page.locator(".result-count")).to_contain_text("results for “tea”")
     expect(page).to_have_url(re.compile(r"/products\?q=tea"))
     cards = page.locator("#results .product-card")
     expect(cards.filter(has_text="Jeju Green Tea")).to_have_count(1)
     expect(cards.filter(has_text="Mechanical Keyboard")).to_have_count(0)
-    shop.screenshot(page, "catalog-search")
+    live_shop.screenshot(page, "catalog-search")
 
     page.get_by_role("link", name=re.compile("Jeju Green Tea")).click()
     expect(page.get_by_role("heading", name="Jeju Green Tea, 50 g")).to_be_visible()
     expect(page.locator(".product-price")).to_have_text("₩18,000")
-    shop.screenshot(page, "product")
+    live_shop.screenshot(page, "product")
     page.get_by_label("Quantity").fill("2")
     page.get_by_role("button", name="Add to wishlist").click()
     expect(page.locator("#wishlist-form")).to_contain_text("Added 2 to your wishlist")
     expect(page.locator("#wishlist-count")).to_contain_text("1")
-    shop.screenshot(page, "product-added")
+    live_shop.screenshot(page, "product-added")
 
     page.get_by_role("link", name=re.compile("^Wishlist")).click()
     expect(page.locator(".wishlist-line")).to_have_count(1)
@@ -86,18 +86,18 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(shop, any_page):
     quantity.dispatch_event("change")  # inline: htmx swaps the line and the total
     expect(page.locator(".summary-total")).to_contain_text("₩54,000")
     expect(page.locator(".line-subtotal")).to_have_text("₩54,000")
-    shop.screenshot(page, "wishlist")
+    live_shop.screenshot(page, "wishlist")
 
     page.get_by_role("button", name="Buy now").click()
     expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
     expect(page.get_by_role("button", name="Pay ₩54,000")).to_be_visible()
-    shop.screenshot(page, "checkout")
+    live_shop.screenshot(page, "checkout")
 
     _fill_card(page, DECLINED_CARD)
     page.get_by_role("button", name="Pay ₩54,000").click()
     expect(page.locator("#card_number-error")).to_have_text("Payment declined — try another card.")
     expect(page.get_by_label("Card number")).to_have_attribute("aria-invalid", "true")
-    shop.screenshot(page, "checkout-declined")
+    live_shop.screenshot(page, "checkout-declined")
 
     _fill_card(page, GOOD_CARD)
     page.get_by_role("button", name="Pay ₩54,000").click()
@@ -105,18 +105,18 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(shop, any_page):
     expect(page.locator(".section-head .state")).to_have_text("Paid")
     expect(page.locator(".timeline-step")).to_have_count(5)  # created, pending, failed, pending, paid
     expect(page.locator("#wishlist-count")).to_be_empty()  # what was bought left the wishlist
-    shop.screenshot(page, "order-paid")
+    live_shop.screenshot(page, "order-paid")
 
     page.get_by_role("link", name="Orders", exact=True).click()
     expect(page.locator(".order-row")).to_have_count(1)
     expect(page.locator(".order-row .state")).to_have_text("Paid")
-    shop.screenshot(page, "orders")
+    live_shop.screenshot(page, "orders")
 
     page.get_by_role("button", name="Log out").click()
     expect(page.locator("#messages")).to_contain_text("You are logged out")
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
     if not phone:
-        page.goto(shop.url("/wishlist"))
+        page.goto(live_shop.url("/wishlist"))
         expect(page).to_have_url(re.compile(r"/account/login\?next="))
 
 
