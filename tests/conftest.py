@@ -12,6 +12,7 @@ import pytest
 from accounts_helpers import operator, shoppers, smtp_server  # noqa: F401  (shared fixtures)
 from admission_helpers import sales_ops  # noqa: F401  (shared fixture)
 from orders_helpers import shop  # noqa: F401  (shared fixtures)
+from storefront_helpers import shop_web  # noqa: F401  (shared fixture)
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
