@@ -12,8 +12,8 @@ import pytest
 from accounts_helpers import operator, shoppers, smtp_server  # noqa: F401  (shared fixtures)
 from admission_helpers import sales_ops  # noqa: F401  (shared fixture)
 from orders_helpers import shop  # noqa: F401  (shared fixtures)
-from storefront_helpers import shop_web  # noqa: F401  (shared fixture)
 from sqlalchemy import text
+from storefront_helpers import shop_web  # noqa: F401  (shared fixture)
 from werkzeug.serving import make_server
 
 from api import client as service_client
