@@ -44,3 +44,16 @@ def register_security_schemes(app) -> None:
     schemes = app.config.setdefault("SECURITY_SCHEMES", {})
     schemes.setdefault("BearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     schemes.setdefault("ServiceToken", {"type": "apiKey", "in": "header", "name": SERVICE_TOKEN_HEADER})
+
+
+def release_connection() -> None:
+    """End the session's read transaction so its pooled connection is free during a call to another service.
+
+    Services in one process share one pool: a request holding a connection while it waits for a
+    sibling service (which needs one too) can drain the pool and stall both. Callers must have
+    nothing unsaved here: a remote call is never part of a local transaction.
+    """
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("unsaved changes before a call to another service: commit them first")
+    session.rollback()
