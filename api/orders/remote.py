@@ -1,13 +1,15 @@
 """The orders service's calls to the catalog and payments services, with their errors made ours.
 
 Every call goes over HTTP through the declarative client: the catalog owns products and stock,
-payments owns charges, and neither table is ever read from here.
+payments owns charges, and neither table is ever read from here. Each call first frees this
+request's database connection (see api.common.release_connection).
 """
 
 import logging
 
 from api.client import catalog, payments
 from api.client.errors import ServiceConflict, ServiceError, ServiceNotFound, ServiceUnavailable
+from api.common import release_connection
 from api.orders.exceptions import (
     IdempotencyConflict,
     InsufficientStock,
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 
 def product(product_id: int) -> dict | None:
     """The catalog's product (name, price, currency), or None when it is not on sale."""
+    release_connection()
     try:
         return catalog().product(product_id)
     except ServiceNotFound:
@@ -30,6 +33,7 @@ def product(product_id: int) -> dict | None:
 
 def reserve(key: str, items: list[dict]) -> dict:
     """Hold the items' units in the catalog under `key`; raises when they cannot all be held."""
+    release_connection()
     try:
         return catalog().reserve_stock(json={"key": key, "items": items})
     except ServiceConflict as error:
@@ -44,6 +48,7 @@ def reserve(key: str, items: list[dict]) -> dict:
 
 def release(key: str) -> bool:
     """Give a reservation's units back (once; repeats change nothing); False if the catalog is away."""
+    release_connection()
     try:
         catalog().release_stock(key=key)
     except ServiceNotFound:
@@ -56,6 +61,7 @@ def release(key: str) -> bool:
 
 def commit(key: str) -> bool:
     """Keep a reservation's units sold; False if the catalog could not be told (the units stay held)."""
+    release_connection()
     try:
         catalog().commit_stock(key=key)
     except (ServiceUnavailable, ServiceError) as error:
@@ -66,11 +72,13 @@ def commit(key: str) -> bool:
 
 def charge(payload: dict) -> dict:
     """Ask payments to charge; its errors (402 declined, 422 card, unavailable) reach the caller."""
+    release_connection()
     return payments().charge(json=payload)
 
 
 def refund(payment_id: int) -> dict:
     """Ask payments to refund a captured payment (once; repeats answer the refunded payment)."""
+    release_connection()
     try:
         return payments().refund(payment_id=payment_id)
     except ServiceUnavailable as error:
@@ -79,6 +87,7 @@ def refund(payment_id: int) -> dict:
 
 def payments_of(order_id: int) -> list[dict]:
     """Every payment payments holds for an order, newest first."""
+    release_connection()
     try:
         return payments().by_order(order_id=order_id)["items"]
     except ServiceUnavailable as error:
@@ -87,6 +96,7 @@ def payments_of(order_id: int) -> list[dict]:
 
 def settle_payment(payment_id: int) -> dict:
     """Ask payments to settle a pending payment with its provider."""
+    release_connection()
     try:
         return payments().settle(payment_id=payment_id)
     except ServiceUnavailable as error:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.client import orders
 from api.client.errors import ServiceNotFound, ServiceUnavailable
+from api.common import release_connection
 from api.payments.exceptions import (
     AmountMismatch,
     IdempotencyConflict,
@@ -58,13 +59,15 @@ def charge(
         raise IdempotencyConflict(fields={"idempotency_key": idempotency_key})
     if payment.state != PaymentState.PENDING:
         return payment, created
+    payment_id = payment.id
+    release_connection()  # no pooled connection is held while the provider thinks
     try:
         result = get_provider().charge(amount, currency, card, idempotency_key)
     except ProviderTimeout:
         # Stays PENDING: the provider may have charged. settle() asks it later, by the same key.
-        log.info("provider timed out on payment %s (order %s)", payment.id, order_id)
-        raise PaymentTimeout(fields={"payment_id": payment.id}) from None
-    return _record(payment.id, result), created
+        log.info("provider timed out on payment %s (order %s)", payment_id, order_id)
+        raise PaymentTimeout(fields={"payment_id": payment_id}) from None
+    return _record(payment_id, result), created
 
 
 def _fingerprint(order_id: int, amount: int, currency: str) -> str:
@@ -74,6 +77,7 @@ def _fingerprint(order_id: int, amount: int, currency: str) -> str:
 
 def _check_order(order_id: int, amount: int, currency: str) -> int:
     """The order's account, once its amount, currency and state allow this charge."""
+    release_connection()
     try:
         order = orders().internal_order(order_id=order_id)
     except ServiceNotFound:
@@ -130,8 +134,10 @@ def refund(payment_id: int) -> Payment:
         return payment
     if payment.state != PaymentState.CAPTURED:
         raise IllegalTransition(fields={"state": payment.state.value, "to": PaymentState.REFUNDED.value})
+    reference, amount = payment.provider_reference, payment.amount
+    release_connection()
     try:
-        get_provider().refund(payment.provider_reference, payment.amount)  # idempotent at the provider
+        get_provider().refund(reference, amount)  # idempotent at the provider
     except ProviderError as error:
         raise RefundRefused(fields={"provider": str(error)}) from None
     payment = lock_payment(payment_id)
@@ -146,7 +152,9 @@ def settle(payment_id: int) -> Payment:
     payment = get_payment(payment_id)
     if payment.state != PaymentState.PENDING:
         return payment
-    result = get_provider().retrieve(payment.idempotency_key)
+    key = payment.idempotency_key
+    release_connection()
+    result = get_provider().retrieve(key)
     if result is not None:
         return _record(payment_id, result)
     payment = lock_payment(payment_id)
