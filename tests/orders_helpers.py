@@ -11,9 +11,11 @@ Every call goes to the live services on loopback (the `live_api` fixture), as an
 
 import itertools
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from accounts_helpers import DEFAULT_PASSWORD, Member, drain_mail, outbox_messages, token_in
 
 from api.auth import sign_service_token
 
@@ -36,6 +38,29 @@ class Shop:
     def shopper(self):
         """A verified, signed-in shopper."""
         return self.shoppers.verified()
+
+    def crowd(self, size: int) -> list:
+        """`size` verified, signed-in shoppers, signed up side by side through the accounts API."""
+        emails = [f"crowd{next(_names)}-{uuid.uuid4().hex[:6]}@example.test" for _ in range(size)]
+
+        def sign_up(email):
+            body = {"name": email.split("@")[0], "email": email, "password": DEFAULT_PASSWORD}
+            answer = requests.post(f"{self.url}/api/accounts/signup", json=body, timeout=30)
+            assert answer.status_code == 201, answer.text
+            return Member(answer.json()["id"], body["name"], email, DEFAULT_PASSWORD)
+
+        def verify_and_log_in(member):
+            token = token_in(outbox_messages(self.app, to=member.email)[-1])
+            assert requests.post(f"{self.url}/api/accounts/verify", json={"token": token}).status_code == 200
+            body = {"email": member.email, "password": member.password}
+            tokens = requests.post(f"{self.url}/api/accounts/login", json=body, timeout=30).json()
+            member.access_token, member.refresh_token = tokens["access_token"], tokens["refresh_token"]
+            return member
+
+        with ThreadPoolExecutor(min(size, 10)) as pool:
+            members = list(pool.map(sign_up, emails))
+            drain_mail(self.app)
+            return list(pool.map(verify_and_log_in, members))
 
     def product(self, price: int = 1000, stock: int = 10) -> dict:
         """A product on sale, created by the operator."""

@@ -1,0 +1,79 @@
+"""The sandbox provider behaves like a real provider's test mode: test cards, idempotency, refunds."""
+
+import pytest
+
+from api.payments.cards import expired, luhn_valid
+from api.payments.providers import Card, ProviderError, ProviderStatus, ProviderTimeout
+from api.payments.providers.sandbox import SandboxProvider, declined_by_rate
+
+
+def card(number: str) -> Card:
+    return Card(number=number, exp_month=12, exp_year=2099, cvc="123")
+
+
+@pytest.fixture
+def sandbox(redis_client):
+    return SandboxProvider(redis_client, timeout=0.05)
+
+
+@pytest.mark.parametrize(
+    "number, status, code",
+    [
+        ("4242424242424242", ProviderStatus.CAPTURED, None),
+        ("5555555555554444", ProviderStatus.CAPTURED, None),  # any other Luhn-valid number succeeds
+        ("4000000000000002", ProviderStatus.DECLINED, "card_declined"),
+        ("4000000000009995", ProviderStatus.DECLINED, "insufficient_funds"),
+    ],
+)
+def test_test_cards_decide_the_outcome(sandbox, number, status, code):
+    result = sandbox.charge(1000, "KRW", card(number), "key-1")
+    assert (result.status, result.decline_code) == (status, code)
+
+
+def test_the_timeout_card_times_out_and_leaves_no_charge(sandbox):
+    with pytest.raises(ProviderTimeout):
+        sandbox.charge(1000, "KRW", card("4000000000000119"), "slow")
+    assert sandbox.retrieve("slow") is None
+
+
+def test_the_same_key_answers_the_same_charge(sandbox):
+    first = sandbox.charge(1000, "KRW", card("4242424242424242"), "again")
+    second = sandbox.charge(1000, "KRW", card("4000000000000002"), "again")
+    assert first == second and sandbox.retrieve("again") == first
+
+
+def test_a_refund_checks_the_charge_and_happens_once(sandbox):
+    captured = sandbox.charge(1000, "KRW", card("4242424242424242"), "paid")
+    with pytest.raises(ProviderError):
+        sandbox.refund(captured.reference, 1001)
+    assert sandbox.refund(captured.reference, 1000).status == ProviderStatus.REFUNDED
+    assert sandbox.refund(captured.reference, 1000).status == ProviderStatus.REFUNDED
+    declined = sandbox.charge(1000, "KRW", card("4000000000000002"), "declined")
+    with pytest.raises(ProviderError):
+        sandbox.refund(declined.reference, 1000)
+    with pytest.raises(ProviderError):
+        sandbox.refund("sbx_ch_unknown", 1)
+
+
+def test_the_decline_rate_is_the_same_for_every_retry_of_a_key(redis_client):
+    sandbox = SandboxProvider(redis_client, decline_rate=0.3)
+    keys = [f"load-{n}" for n in range(1000)]
+    declined = [k for k in keys if declined_by_rate(k, 0.3)]
+    assert 250 < len(declined) < 350
+    for key in keys[:50]:
+        expected = ProviderStatus.DECLINED if key in declined else ProviderStatus.CAPTURED
+        assert sandbox.charge(100, "KRW", card("4242424242424242"), key).status == expected
+        redis_client.flushdb()  # forget the charge: the answer must come from the key alone
+        assert sandbox.charge(100, "KRW", card("4242424242424242"), key).status == expected
+    assert not any(declined_by_rate(k, 0) for k in keys)
+
+
+def test_luhn_and_expiry_checks():
+    assert luhn_valid("4242424242424242") and not luhn_valid("4242424242424241")
+    assert not luhn_valid("4242x")
+    assert expired(1, 2020) and not expired(12, 2099)
+
+
+def test_a_card_never_shows_its_number(sandbox):
+    shown = repr(card("4242424242424242"))
+    assert "4242424242424242" not in shown and "4242" in shown
