@@ -82,6 +82,7 @@ def update_sale(sale_id: int, changes: dict) -> Sale:
 def _redis_settings(sale: Sale) -> dict:
     settings = {field: getattr(sale, column) for column, field in LIVE_SETTINGS.items()}
     settings["opens_at"] = sale.opens_at_epoch
+    settings["product_id"] = sale.product_id  # the drain names it on the order without reading SQL
     return settings
 
 
