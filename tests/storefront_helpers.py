@@ -6,8 +6,11 @@ def test_something(live_api, web, shop_web):
 """
 
 import pytest
+from sqlalchemy import select
 
+from api.catalog.models import Product
 from api.catalog.seed import seed_demo_catalog
+from yakku.extensions import db
 
 
 class ShopWeb:
@@ -17,9 +20,14 @@ class ShopWeb:
         self.api_app, self.web, self.shoppers = api_app, web, shoppers
 
     def seed(self) -> None:
-        """Put the demo products in the catalog (ids 1..12, product 1 is the green tea at ₩18,000)."""
+        """Put the demo products in the catalog; `ids` maps each name's first word to its id.
+
+        Ids are looked up, never assumed: MySQL does not reuse them after the tables are emptied.
+        """
         with self.api_app.app_context():
             seed_demo_catalog()
+            products = db.session.scalars(select(Product)).all()
+            self.ids = {product.name.split()[0].rstrip(","): product.id for product in products}
 
     def sign_in(self, member=None):
         """Log a (new, verified) shopper in through the login form; returns the Member."""

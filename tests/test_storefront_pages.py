@@ -25,21 +25,21 @@ def assert_readable(answer) -> None:
         ("/", "Featured"),
         ("/products", "Catalog"),
         ("/products?q=tea", "3 results for “tea”"),
-        ("/products/1", "Jeju Green Tea, 50 g"),
+        ("/products/{Jeju}", "Jeju Green Tea, 50 g"),
         ("/account/signup", "Create an account"),
         ("/account/login", "Log in"),
         ("/account/check-email", "Check your e-mail"),
     ],
 )
 def test_pages_render(shop_web, web, path, heading):
-    answer = web.get(path)
+    answer = web.get(path.format(**shop_web.ids))
     assert answer.status_code == 200
     assert heading in _text(answer)
     assert "HX-Request" in answer.headers["Vary"]
 
 
 def test_a_product_shows_its_price_in_won_and_its_stock(shop_web, web):
-    body = _text(web.get("/products/5"))
+    body = _text(web.get(f"/products/{shop_web.ids['Mechanical']}"))
     assert "₩139,000" in body
     assert "In stock" in body
     assert 'id="sale-slot"' in body
@@ -80,7 +80,7 @@ def test_catalog_pages_through_results(shop_web, web):
     assert "Jeju Green Tea" not in second  # past the last page: an empty page, not an error
 
 
-@pytest.mark.parametrize("path", ["/products/999", "/orders/1", "/no-such-page"])
+@pytest.mark.parametrize("path", ["/products/2000000000", "/orders/2000000000", "/no-such-page"])
 def test_missing_things_are_readable_404s(shop_web, web, path):
     if path.startswith("/orders"):
         shop_web.sign_in()
@@ -90,7 +90,7 @@ def test_missing_things_are_readable_404s(shop_web, web, path):
 
 
 def test_a_missing_product_says_why(shop_web, web):
-    assert "no longer sold" in _text(web.get("/products/999"))
+    assert "no longer sold" in _text(web.get("/products/2000000000"))
 
 
 @pytest.fixture

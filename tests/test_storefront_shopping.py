@@ -2,12 +2,22 @@
 
 import re
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 
 HX = {"HX-Request": "true"}
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
+
+
+@pytest.fixture
+def products(shop_web) -> SimpleNamespace:
+    """Ids of the demo products these tests buy (₩18,000 tea, ₩32,000 mug, apron, 25 keyboards)."""
+    ids = shop_web.ids
+    return SimpleNamespace(
+        tea=ids["Jeju"], mug=ids["Hand-thrown"], apron=ids["Linen"], keyboard=ids["Mechanical"]
+    )
 
 
 def _text(answer) -> str:
@@ -32,19 +42,19 @@ def _buy(web) -> int:
     return int(re.fullmatch(r"/orders/(\d+)/checkout", answer.headers["Location"]).group(1))
 
 
-def test_adding_without_javascript_redirects_back_with_a_message(shop_web, web):
+def test_adding_without_javascript_redirects_back_with_a_message(shop_web, products, web):
     shop_web.sign_in()
-    answer = web.post("/wishlist/items/1", data={"quantity": 2})
-    assert answer.status_code == 302 and answer.headers["Location"] == "/products/1"
-    page = _text(web.get("/products/1"))
+    answer = web.post(f"/wishlist/items/{products.tea}", data={"quantity": 2})
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/products/{products.tea}"
+    page = _text(web.get(f"/products/{products.tea}"))
     assert "Added 2 to your wishlist." in page
     wishlist = _text(web.get("/wishlist"))
     assert "Jeju Green Tea, 50 g" in wishlist and "₩36,000" in wishlist
 
 
-def test_adding_with_htmx_answers_the_confirmation_and_the_new_count(shop_web, web):
+def test_adding_with_htmx_answers_the_confirmation_and_the_new_count(shop_web, products, web):
     shop_web.sign_in()
-    answer = web.post("/wishlist/items/1", data={"quantity": 1}, headers=HX)
+    answer = web.post(f"/wishlist/items/{products.tea}", data={"quantity": 1}, headers=HX)
     body = _text(answer)
     assert answer.status_code == 200 and "<html" not in body
     assert 'id="wishlist-form"' in body and "Added 1 to your wishlist." in body
@@ -53,48 +63,48 @@ def test_adding_with_htmx_answers_the_confirmation_and_the_new_count(shop_web, w
 
 
 @pytest.mark.parametrize("quantity", ["0", "100", "", "two"])
-def test_a_bad_quantity_is_explained_next_to_the_field(shop_web, web, quantity):
+def test_a_bad_quantity_is_explained_next_to_the_field(shop_web, products, web, quantity):
     shop_web.sign_in()
-    answer = web.post("/wishlist/items/1", data={"quantity": quantity}, headers=HX)
+    answer = web.post(f"/wishlist/items/{products.tea}", data={"quantity": quantity}, headers=HX)
     assert answer.status_code == 422
     assert 'id="quantity-error"' in _text(answer)
-    web.post("/wishlist/items/1", data={"quantity": 1})
-    changed = web.post("/wishlist/items/1/quantity", data={"quantity": quantity}, headers=HX)
+    web.post(f"/wishlist/items/{products.tea}", data={"quantity": 1})
+    changed = web.post(f"/wishlist/items/{products.tea}/quantity", data={"quantity": quantity}, headers=HX)
     assert changed.status_code == 422
-    assert 'id="quantity-error-1"' in _text(changed) and 'aria-invalid="true"' in _text(changed)
+    assert f'id="quantity-error-{products.tea}"' in _text(changed) and 'aria-invalid="true"' in _text(changed)
 
 
-def test_changing_a_quantity_inline_swaps_the_line_and_the_total(shop_web, web):
+def test_changing_a_quantity_inline_swaps_the_line_and_the_total(shop_web, products, web):
     shop_web.sign_in()
-    web.post("/wishlist/items/1", data={"quantity": 1})
-    web.post("/wishlist/items/2", data={"quantity": 1})
-    answer = web.post("/wishlist/items/1/quantity", data={"quantity": 3}, headers=HX)
+    web.post(f"/wishlist/items/{products.tea}", data={"quantity": 1})
+    web.post(f"/wishlist/items/{products.mug}", data={"quantity": 1})
+    answer = web.post(f"/wishlist/items/{products.tea}/quantity", data={"quantity": 3}, headers=HX)
     body = _text(answer)
     assert answer.status_code == 200 and "<html" not in body
-    assert body.lstrip().startswith('<li id="line-1"')
+    assert body.lstrip().startswith(f'<li id="line-{products.tea}"')
     assert "₩54,000" in body  # the line: 3 × ₩18,000
     assert re.search(r'id="wishlist-summary"[^>]*hx-swap-oob="true"', body)
     assert "₩86,000" in body  # the total: ₩54,000 + ₩32,000
-    plain = web.post("/wishlist/items/1/quantity", data={"quantity": 2})
+    plain = web.post(f"/wishlist/items/{products.tea}/quantity", data={"quantity": 2})
     assert plain.status_code == 302 and plain.headers["Location"] == "/wishlist"
 
 
-def test_removing_lines_with_htmx_and_the_last_one_empties_the_list(shop_web, web):
+def test_removing_lines_with_htmx_and_the_last_one_empties_the_list(shop_web, products, web):
     shop_web.sign_in()
-    web.post("/wishlist/items/1", data={"quantity": 1})
-    web.post("/wishlist/items/2", data={"quantity": 1})
-    first = web.post("/wishlist/items/1/remove", headers=HX)
+    web.post(f"/wishlist/items/{products.tea}", data={"quantity": 1})
+    web.post(f"/wishlist/items/{products.mug}", data={"quantity": 1})
+    first = web.post(f"/wishlist/items/{products.tea}/remove", headers=HX)
     assert first.status_code == 200
-    assert 'id="line-1"' not in _text(first) and "₩32,000" in _text(first)
-    last = web.post("/wishlist/items/2/remove", headers=HX)
+    assert f'id="line-{products.tea}"' not in _text(first) and "₩32,000" in _text(first)
+    last = web.post(f"/wishlist/items/{products.mug}/remove", headers=HX)
     assert last.headers["HX-Retarget"] == "#wishlist"
     assert "Your wishlist is empty." in _text(last)
     assert "Your wishlist is empty." in _text(web.get("/wishlist"))
 
 
-def test_buy_then_a_declined_card_then_a_good_one(shop_web, web):
+def test_buy_then_a_declined_card_then_a_good_one(shop_web, products, web):
     shop_web.sign_in()
-    web.post("/wishlist/items/1", data={"quantity": 2})
+    web.post(f"/wishlist/items/{products.tea}", data={"quantity": 2})
     order_id = _buy(web)
     checkout = _text(web.get(f"/orders/{order_id}/checkout"))
     assert "Pay ₩36,000" in checkout
@@ -116,9 +126,9 @@ def test_buy_then_a_declined_card_then_a_good_one(shop_web, web):
     assert web.get(f"/orders/{order_id}/checkout").status_code == 302  # nothing left to pay
 
 
-def test_paying_with_htmx_redirects_the_browser_to_the_order(shop_web, web):
+def test_paying_with_htmx_redirects_the_browser_to_the_order(shop_web, products, web):
     shop_web.sign_in()
-    web.post("/wishlist/items/3", data={"quantity": 1})
+    web.post(f"/wishlist/items/{products.apron}", data={"quantity": 1})
     order_id = _buy(web)
     declined = web.post(f"/orders/{order_id}/pay", data=_card(DECLINED_CARD, "a1"), headers=HX)
     assert declined.status_code == 422
@@ -135,9 +145,9 @@ def test_paying_with_htmx_redirects_the_browser_to_the_order(shop_web, web):
         ("exp_year", "2001", "Not a valid choice"),
     ],
 )
-def test_card_problems_are_shown_next_to_their_field(shop_web, web, field, value, message):
+def test_card_problems_are_shown_next_to_their_field(shop_web, products, web, field, value, message):
     shop_web.sign_in()
-    web.post("/wishlist/items/1", data={"quantity": 1})
+    web.post(f"/wishlist/items/{products.tea}", data={"quantity": 1})
     order_id = _buy(web)
     answer = web.post(f"/orders/{order_id}/pay", data={**_card(GOOD_CARD, "k1"), field: value})
     body = _text(answer)
@@ -146,9 +156,9 @@ def test_card_problems_are_shown_next_to_their_field(shop_web, web, field, value
     assert message in body[error_at : error_at + 200]
 
 
-def test_buying_more_than_is_left_is_refused_in_words(shop_web, web, live_api):
+def test_buying_more_than_is_left_is_refused_in_words(shop_web, products, web, live_api):
     shop_web.sign_in()
-    web.post("/wishlist/items/5", data={"quantity": 26})  # the keyboard: 25 in stock
+    web.post(f"/wishlist/items/{products.keyboard}", data={"quantity": 26})  # the keyboard: 25 in stock
     page = _text(web.get("/wishlist"))
     key = re.search(r'name="idempotency_key" type="hidden" value="(\w+)"', page).group(1)
     answer = web.post("/wishlist/buy", data={"idempotency_key": key})
@@ -156,9 +166,9 @@ def test_buying_more_than_is_left_is_refused_in_words(shop_web, web, live_api):
     assert "Not enough units are left" in _text(answer)
 
 
-def test_another_shoppers_order_is_not_found(shop_web, web, shoppers):
+def test_another_shoppers_order_is_not_found(shop_web, products, web, shoppers):
     shop_web.sign_in()
-    web.post("/wishlist/items/1", data={"quantity": 1})
+    web.post(f"/wishlist/items/{products.tea}", data={"quantity": 1})
     order_id = _buy(web)
     web.post("/account/logout")
     shop_web.sign_in(shoppers.verified())
