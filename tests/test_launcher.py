@@ -136,7 +136,8 @@ def test_up_serves_then_stops_every_process_and_keeps_its_data(tmp_path, up_env)
     assert re.search(r"e-mail:\s+operator@example\.com", first), first
     assert re.search(r"password:\s+\S{12,}", first), first
     assert "/api/docs" in first and f"outbox:     file://{instance / 'outbox'}" in first
-    assert (instance / "yakku.db").exists() and (instance / "redis").is_dir()
+    assert (instance / "yakku.db").is_file()
+    assert (instance / "redis").is_dir() and (instance / "outbox").is_dir()
     assert not (instance / "redis.url").exists()  # the private Redis is gone, and so is its address
 
     second = run_and_stop(tmp_path, up_env, signal.SIGTERM)

@@ -155,6 +155,8 @@ def up(ports: Ports, workers: int, procfile: Path = PROCFILE) -> int:
     try:
         with redis_url(instance) as url:
             settings = app_config(instance, url, ports)
+            if not os.environ.get("MAIL_URL"):
+                (instance / "outbox").mkdir(exist_ok=True)  # so the folder we point at is there to open
             prepare(settings)
             manager = Manager()
             env = process_environment(settings)
