@@ -5,8 +5,9 @@ from apiflask.fields import Boolean, Float, Integer, Nested, String
 from apiflask.validators import Length, Range
 
 from admission import checkout
+from admission.audit import audit_sale
 from admission.views import bp
-from api.auth import Role, current_account_id, login_required
+from api.auth import Role, current_account_id, login_required, operator_required
 from api.common import ErrorOut
 from api.payments.cards import CardFields
 
@@ -55,3 +56,11 @@ def submit_checkout(sale_id: int, json_data: dict):
 def checkout_status(sale_id: int, query_data: dict):
     """Where the checkout of the shopper's own ticket stands."""
     return checkout.status(sale_id, current_account_id(), query_data["ticket"]).to_dict()
+
+
+@bp.get("/<int:sale_id>/audit")
+@operator_required
+@bp.doc(security="BearerAuth", responses=[401, 403])
+def audit(sale_id: int):
+    """The sale's audit: its figures and every invariant, each held or broken."""
+    return audit_sale(sale_id).to_dict()

@@ -99,3 +99,17 @@ def test_a_buyer_asking_for_more_than_is_left_is_told_so(sale, shoppers):
     sale.drain()
     assert sale.outcome(first, first_ticket)["state"] == "paid"
     assert sale.outcome(second, second_ticket)["state"] == "sold_out"
+
+
+def test_the_audit_is_green_after_a_sale_with_buyers_declines_and_sell_out(sale, shoppers):
+    buyers = [shoppers.verified() for _ in range(4)]
+    tickets = [admitted_ticket(sale, buyer) for buyer in buyers[:3]]
+    sale.checkout(buyers[0], tickets[0], quantity=2)
+    sale.checkout(buyers[1], tickets[1], card=DECLINED_CARD)
+    sale.checkout(buyers[2], tickets[2])
+    sale.drain()
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    # 2 units paid, 1 held for the declined shopper's next card, the third buyer found none left
+    assert (audit["figures"]["sold"], audit["figures"]["held"], audit["figures"]["left"]) == (2, 1, 0)
+    assert audit["figures"]["orders_paid"] == 1 and audit["figures"]["payments_captured"] == 1

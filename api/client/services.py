@@ -116,6 +116,10 @@ class OrdersClient(ServiceClient):
     def internal_cancel(self, order_id: int) -> dict:
         """Cancel (or refund) an order; a cancelled or refunded order is answered as it is."""
 
+    @get("/api/orders/internal/sales/{sale_id}/summary")
+    def sale_summary(self, sale_id: int) -> dict:
+        """A sale's orders and units by state, for its audit."""
+
     @post("/api/orders/internal/{order_id}/settle", idempotent=True)
     def settle(self, order_id: int) -> dict:
         """Settle a payment left pending by asking payments (the reconciler's call)."""
@@ -138,6 +142,10 @@ class PaymentsClient(ServiceClient):
     @post("/api/payments/{payment_id}/settle", idempotent=True)
     def settle(self, payment_id: int) -> dict:
         """Ask the provider what became of a pending payment."""
+
+    @post("/api/payments/internal/captures", idempotent=True)
+    def captures(self, *, json: dict) -> dict:
+        """{payments_by_state, captured_by_order} for {order_ids}."""
 
     @get("/api/payments/internal/by-order/{order_id}")
     def by_order(self, order_id: int) -> dict:

@@ -12,4 +12,4 @@ def init_app(app: APIFlask) -> None:
     register_security_schemes(app)
 
 
-from api.orders import internal, views  # noqa: E402, F401  (registers the routes on bp)
+from api.orders import audit, internal, views  # noqa: E402, F401  (registers the routes on bp)

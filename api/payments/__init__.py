@@ -15,4 +15,4 @@ def init_app(app: APIFlask) -> None:
     register_security_schemes(app)
 
 
-from api.payments import views  # noqa: E402, F401  (registers the routes on bp)
+from api.payments import audit, views  # noqa: E402, F401  (registers the routes on bp)

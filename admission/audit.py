@@ -1,0 +1,108 @@
+"""A sale's audit: Redis and the services' records must agree, and every invariant of the design hold.
+
+Units sold = orders paid = payments captured; units left = stock - sold; no unit oversold; at most one
+order per ticket and the per-shopper limit per shopper; a paid order has exactly one captured payment
+and a cancelled one none; once the sale is closed, every ticket has ended in one final state.
+"""
+
+from dataclasses import asdict, dataclass, field
+
+from admission import stock
+from admission.keys import sale_keys
+from admission.states import FINAL_TICKET_STATES, TicketState
+from api.client import orders, payments
+from yakku.extensions import get_redis
+
+
+@dataclass
+class Check:
+    """One invariant and whether it held."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Audit:
+    sale_id: int
+    figures: dict
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    def check(self, name: str, ok: bool, detail: str) -> None:
+        self.checks.append(Check(name, bool(ok), detail))
+
+    def to_dict(self) -> dict:
+        return {
+            "sale_id": self.sale_id,
+            "ok": self.ok,
+            "figures": self.figures,
+            "checks": [asdict(check) for check in self.checks],
+        }
+
+
+def audit_sale(sale_id: int) -> Audit:
+    """Gather the sale's figures from Redis, orders and payments, and check every invariant."""
+    keys = sale_keys(sale_id)
+    redis = get_redis()
+    settings = redis.hgetall(keys.settings)
+    units, limit = int(settings.get("units", 0)), int(settings.get("limit", 0))
+    left, held, sold = (int(redis.get(key) or 0) for key in (keys.stock, keys.held, keys.sold))
+    tickets = stock.tickets_by_state(sale_id)
+    summary = orders().sale_summary(sale_id)
+    paid_ids, cancelled_ids = summary["paid_order_ids"], summary["cancelled_order_ids"]
+    captured = payments().captures(json={"order_ids": paid_ids + cancelled_ids})["captured_by_order"]
+    captured = {int(order_id): count for order_id, count in captured.items()}
+    paid_units = summary["units_by_state"].get("paid", 0)
+    figures = {
+        "units": units,
+        "sold": sold,
+        "held": held,
+        "left": left,
+        "orders_paid": summary["orders_by_state"].get("paid", 0),
+        "units_paid": paid_units,
+        "payments_captured": sum(captured.get(order_id, 0) for order_id in paid_ids),
+        "orders_by_state": summary["orders_by_state"],
+        "tickets": tickets,
+    }
+    audit = Audit(sale_id, figures)
+    audit.check(
+        "never oversold",
+        sold + held <= units and paid_units <= units,
+        f"sold {sold} + held {held}, paid {paid_units}, of {units}",
+    )
+    audit.check(
+        "units add up", left + held + sold == units, f"left {left} + held {held} + sold {sold} = {units}"
+    )
+    audit.check("units sold = units in paid orders", sold == paid_units, f"{sold} sold, {paid_units} paid")
+    audit.check(
+        "paid tickets = paid orders",
+        tickets.get(TicketState.PAID, 0) == figures["orders_paid"],
+        f"{tickets.get(TicketState.PAID, 0)} tickets, {figures['orders_paid']} orders",
+    )
+    audit.check(
+        "one order per ticket",
+        summary["orders"] == summary["distinct_keys"],
+        f"{summary['orders']} orders, {summary['distinct_keys']} keys",
+    )
+    audit.check(
+        "per-shopper limit",
+        summary["most_units_one_shopper"] <= limit,
+        f"most bought by one shopper: {summary['most_units_one_shopper']} (limit {limit})",
+    )
+    wrong_paid = [o for o in paid_ids if captured.get(o, 0) != 1]
+    audit.check(
+        "each paid order has exactly one capture", not wrong_paid, f"orders without: {wrong_paid[:10]}"
+    )
+    wrong_cancelled = [o for o in cancelled_ids if captured.get(o, 0) != 0]
+    audit.check(
+        "cancelled orders have no capture", not wrong_cancelled, f"orders with: {wrong_cancelled[:10]}"
+    )
+    if settings.get("state") == "closed":
+        unfinished = {state: n for state, n in tickets.items() if state not in FINAL_TICKET_STATES and n}
+        audit.check("every ticket ended in a final state", not unfinished, f"unfinished: {unfinished}")
+    return audit
