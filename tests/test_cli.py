@@ -79,6 +79,18 @@ def test_worker_drains_checkout_before_mail(app, redis_client):
     assert redis_client.lrange("test:jobs-done", 0, -1) == ["checkout", "mail"]
 
 
+def test_yakku_worker_burst_drains_the_queues_of_the_deployment_the_environment_names(
+    app, redis_client, redis_url, database_url
+):
+    with app.app_context():
+        get_queue(QueueName.CHECKOUT).enqueue(record_context, "from the shop")
+    result = CliRunner().invoke(
+        main, ["worker", "--burst"], env={"REDIS_URL": redis_url, "DATABASE_URL": database_url}
+    )
+    assert result.exit_code == 0, result.output
+    assert redis_client.lrange("test:jobs-done", 0, -1) == ["from the shop"]
+
+
 def test_redis_url_comes_from_the_environment_first(monkeypatch, tmp_path):
     monkeypatch.setenv("REDIS_URL", "redis://example.invalid:6379/3")
     with launcher.redis_url(tmp_path) as url:

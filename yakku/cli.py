@@ -30,14 +30,16 @@ def up(web_port: int, api_port: int, workers: int) -> None:
 
 @contextlib.contextmanager
 def api_app(start_redis: bool = True) -> Iterator[APIFlask]:
-    """An API app on this deployment's database and Redis (the embedded ones unless the env names others)."""
+    """An API app on this deployment's database and Redis (the embedded ones unless the env names others).
+
+    The Redis is the environment's, or the private one of a running `yakku up`, or (with `start_redis`)
+    one started for as long as the block runs.
+    """
     instance = launcher.instance_dir()
     with launcher.redis_url(instance, start=start_redis) as url:
         settings = launcher.app_config(instance, url)
         del settings["YAKKU_INSTANCE_PATH"]
-        app = create_api_app(settings)
-        with app.app_context():
-            yield app
+        yield create_api_app(settings)
 
 
 @main.command()
@@ -45,7 +47,7 @@ def seed() -> None:
     """Add the operator account and the demo catalog if missing (the password is printed this once)."""
     from yakku import seed as seeding
 
-    with api_app():
+    with api_app() as app, app.app_context():
         report = seeding.run()
     launcher.tell_seed(report)
     if not (report.operator or report.products):
@@ -62,7 +64,7 @@ def db() -> None:
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it.")
 def db_upgrade(revision: str, sql: bool) -> None:
     """Apply the revisions up to REVISION (default: all)."""
-    with api_app():
+    with api_app() as app, app.app_context():
         flask_migrate.upgrade(revision=revision, sql=sql)
 
 
@@ -70,7 +72,7 @@ def db_upgrade(revision: str, sql: bool) -> None:
 @click.argument("revision", default="-1")
 def db_downgrade(revision: str) -> None:
     """Undo revisions down to REVISION (default: one step back; `base` undoes all)."""
-    with api_app():
+    with api_app() as app, app.app_context():
         flask_migrate.downgrade(revision=revision)
 
 
@@ -78,14 +80,14 @@ def db_downgrade(revision: str) -> None:
 @click.option("-m", "--message", required=True, help="What the revision changes.")
 def db_migrate(message: str) -> None:
     """Write a new revision from the difference between the models and the migrated database."""
-    with api_app():
+    with api_app() as app, app.app_context():
         flask_migrate.migrate(message=message)
 
 
 @db.command("current")
 def db_current() -> None:
     """Show the revision the database is at."""
-    with api_app():
+    with api_app() as app, app.app_context():
         flask_migrate.current()
 
 
@@ -109,5 +111,5 @@ def admitter() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         # Finish the current tick and give up the lease, so another admitter takes over at once.
         signal.signal(signum, lambda *_: stop.set())
-    with api_app(start_redis=False):
+    with api_app(start_redis=False) as app, app.app_context():
         run(stop=stop)
