@@ -57,3 +57,10 @@ def release_connection() -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("unsaved changes before a call to another service: commit them first")
     session.rollback()
+
+
+def error_responses(*statuses: int) -> dict:
+    """OpenAPI error responses of a view, by status (their body is the app's HTTP_ERROR_SCHEMA)."""
+    from http import HTTPStatus
+
+    return {status: HTTPStatus(status).phrase for status in statuses}
