@@ -3,7 +3,7 @@
 from flask import g
 
 from api.auth import service_required
-from api.common import ErrorOut
+from api.common import error_responses
 from api.orders import bp, lifecycle, services
 from api.orders.keys import card_of, idempotency_key
 from api.orders.schemas import OrderOut, OrderPayIn, OrderTransitionIn, SaleOrderIn
@@ -16,7 +16,7 @@ SERVICE_ONLY = {"security": "ServiceToken"}
 @service_required
 @bp.input(SaleOrderIn)
 @bp.output(OrderOut, status_code=201, description="A new sale order (200 when the ticket replays one)")
-@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 409, 422))
 def create_sale_order(json_data: dict):
     """Record a flash-sale order whose units the sale already took; idempotent by the ticket."""
     order, created = services.create_sale_order(
@@ -28,7 +28,7 @@ def create_sale_order(json_data: dict):
 @bp.get("/internal/<int:order_id>")
 @service_required
 @bp.output(OrderOut)
-@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 404: ErrorOut})
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 404))
 def internal_order(order_id: int):
     """Any order, for another service (payments checks amounts against it)."""
     return services.get_order(order_id)
@@ -38,7 +38,7 @@ def internal_order(order_id: int):
 @service_required
 @bp.input(OrderTransitionIn)
 @bp.output(OrderOut)
-@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 404, 409))
 def transition_order(order_id: int, json_data: dict):
     """Move an order through the transition table (409 illegal_transition otherwise)."""
     reason = json_data["reason"] or f"moved by {g.calling_service}"
@@ -49,7 +49,7 @@ def transition_order(order_id: int, json_data: dict):
 @service_required
 @bp.input(OrderPayIn)
 @bp.output(OrderOut, description="Paid (202 while the provider has not answered yet)")
-@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 402: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 402, 404, 409, 422))
 def internal_pay_order(order_id: int, json_data: dict):
     """Pay an order for its shopper (the flash-sale drain); idempotent by key."""
     order = lifecycle.pay(order_id, card_of(json_data), idempotency_key(json_data))
@@ -59,7 +59,7 @@ def internal_pay_order(order_id: int, json_data: dict):
 @bp.post("/internal/<int:order_id>/cancel")
 @service_required
 @bp.output(OrderOut)
-@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 404, 409))
 def internal_cancel_order(order_id: int):
     """Cancel (or refund) an order for another service; repeating it changes nothing."""
     return lifecycle.cancel(order_id, reason=f"cancelled by {g.calling_service}")
@@ -68,7 +68,7 @@ def internal_cancel_order(order_id: int):
 @bp.post("/internal/<int:order_id>/settle")
 @service_required
 @bp.output(OrderOut)
-@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 404: ErrorOut})
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 404))
 def settle_order(order_id: int):
     """Settle a payment left pending, by asking payments what became of it (the reconciler)."""
     return lifecycle.settle_pending(order_id)

@@ -1,7 +1,7 @@
 """The shopper's order endpoints: place, list, read, pay, cancel."""
 
 from api.auth import Role, current_account_id, login_required
-from api.common import ErrorOut, PageQuery
+from api.common import PageQuery, error_responses
 from api.orders import bp, lifecycle, services
 from api.orders.keys import card_of, idempotency_key
 from api.orders.schemas import OrderIn, OrderOut, OrderPage, OrderPayIn
@@ -15,7 +15,7 @@ shopper_required = login_required(Role.SHOPPER, Role.OPERATOR)
 @shopper_required
 @bp.input(OrderIn)
 @bp.output(OrderOut, status_code=201, description="A new order (200 when the key replays an earlier one)")
-@bp.doc(**SHOPPER, responses={401: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut})
+@bp.doc(**SHOPPER, responses=error_responses(401, 409, 422, 503))
 def place_order(json_data: dict):
     """Order products at the catalog's prices, holding their units; idempotent by key."""
     key = idempotency_key(json_data)
@@ -27,7 +27,7 @@ def place_order(json_data: dict):
 @shopper_required
 @bp.input(PageQuery, location="query")
 @bp.output(OrderPage)
-@bp.doc(**SHOPPER, responses={401: ErrorOut})
+@bp.doc(**SHOPPER, responses=error_responses(401))
 def my_orders(query_data: dict):
     """My orders, newest first."""
     return services.orders_of(current_account_id(), query_data["page"], query_data["per_page"])
@@ -36,7 +36,7 @@ def my_orders(query_data: dict):
 @bp.get("/<int:order_id>")
 @shopper_required
 @bp.output(OrderOut)
-@bp.doc(**SHOPPER, responses={401: ErrorOut, 404: ErrorOut})
+@bp.doc(**SHOPPER, responses=error_responses(401, 404))
 def my_order(order_id: int):
     """One of my orders."""
     return services.get_order(order_id, current_account_id())
@@ -46,7 +46,7 @@ def my_order(order_id: int):
 @shopper_required
 @bp.input(OrderPayIn)
 @bp.output(OrderOut, description="Paid (202 while the provider has not answered yet)")
-@bp.doc(**SHOPPER, responses={401: ErrorOut, 402: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@bp.doc(**SHOPPER, responses=error_responses(401, 402, 404, 409, 422))
 def pay_order(order_id: int, json_data: dict):
     """Pay my order with a card; the key makes a repeated request resume the same payment."""
     key = idempotency_key(json_data)
@@ -57,7 +57,7 @@ def pay_order(order_id: int, json_data: dict):
 @bp.post("/<int:order_id>/cancel")
 @shopper_required
 @bp.output(OrderOut)
-@bp.doc(**SHOPPER, responses={401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+@bp.doc(**SHOPPER, responses=error_responses(401, 404, 409))
 def cancel_order(order_id: int):
     """Cancel my order: unpaid, its units go back to stock; paid, it is refunded first."""
     return lifecycle.cancel(order_id, current_account_id())

@@ -1,7 +1,7 @@
 """The payments endpoints; all internal: only the orders service and the sale drain call them."""
 
 from api.auth import service_required
-from api.common import ErrorOut
+from api.common import error_responses
 from api.payments import bp, services
 from api.payments.exceptions import PaymentDeclined
 from api.payments.providers import Card
@@ -17,7 +17,7 @@ SERVICE_ONLY = {"security": "ServiceToken"}
 @bp.output(PaymentOut, status_code=201, description="Captured (200 when the key replays a payment)")
 @bp.doc(
     **SERVICE_ONLY,
-    responses={401: ErrorOut, 402: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 504: ErrorOut},
+    responses=error_responses(401, 402, 404, 409, 422, 504),
 )
 def charge(json_data: dict):
     """Charge an order's amount with a card, once per idempotency key."""
@@ -36,7 +36,7 @@ def charge(json_data: dict):
 @bp.get("/<int:payment_id>")
 @service_required
 @bp.output(PaymentOut)
-@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 404: ErrorOut})
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 404))
 def get_payment(payment_id: int):
     """One payment."""
     return services.get_payment(payment_id)
@@ -45,7 +45,7 @@ def get_payment(payment_id: int):
 @bp.post("/<int:payment_id>/refund")
 @service_required
 @bp.output(PaymentOut)
-@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 404, 409))
 def refund(payment_id: int):
     """Refund a captured payment, once; a refunded payment is answered as it is."""
     return services.refund(payment_id)
@@ -54,7 +54,7 @@ def refund(payment_id: int):
 @bp.post("/<int:payment_id>/settle")
 @service_required
 @bp.output(PaymentOut)
-@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut, 404: ErrorOut})
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 404))
 def settle(payment_id: int):
     """Ask the provider what became of a pending payment, and record it."""
     return services.settle(payment_id)
@@ -63,7 +63,7 @@ def settle(payment_id: int):
 @bp.get("/internal/by-order/<int:order_id>")
 @service_required
 @bp.output(PaymentList)
-@bp.doc(**SERVICE_ONLY, responses={401: ErrorOut})
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401))
 def payments_of_order(order_id: int):
     """Every payment of an order, newest first."""
     return {"items": services.payments_of(order_id)}

@@ -20,10 +20,13 @@ def init_app(app: Flask) -> None:
     name = app.config.setdefault("PAYMENT_PROVIDER", "sandbox")
     if name != "sandbox":
         raise ValueError(f"unknown payment provider: {name}")
+    decline_rate = float(app.config.setdefault("SANDBOX_DECLINE_RATE", 0.0))
+    if not 0 <= decline_rate <= 1:
+        raise ValueError(f"SANDBOX_DECLINE_RATE must be between 0 and 1, not {decline_rate}")
     app.extensions[EXTENSION] = SandboxProvider(
         app.extensions["redis"],
         timeout=float(app.config.setdefault("SANDBOX_TIMEOUT", 0.2)),
-        decline_rate=float(app.config.setdefault("SANDBOX_DECLINE_RATE", 0.0)),
+        decline_rate=decline_rate,
     )
 
 
