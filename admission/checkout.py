@@ -60,6 +60,16 @@ def read(sale_id: int, ticket_id: str) -> Checkout | None:
     return Checkout(**{**data, "state": CheckoutState(data["state"])})
 
 
+def unfinished(sale_id: int) -> list[Checkout]:
+    """Every checkout of the sale that is queued or being processed (for the reconciler)."""
+    found = []
+    for ticket_id, raw in get_redis().hscan_iter(sale_keys(sale_id).checkouts):
+        state = json.loads(raw)["state"]
+        if state in (CheckoutState.QUEUED, CheckoutState.PROCESSING):
+            found.append(read(sale_id, ticket_id))
+    return found
+
+
 def record(sale_id: int, checkout: Checkout) -> Checkout:
     """Write a checkout's state where every process can read it."""
     checkout.updated_at = time.time()

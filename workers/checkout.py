@@ -5,7 +5,11 @@ same job, or the reconciler, completes: the reservation is recorded once in Redi
 its idempotency key, the charge once by the attempt's key.
 """
 
+import os
+import signal
 import time
+
+from flask import current_app
 
 from admission import checkout, stock
 from admission.checkout import Checkout, CheckoutState
@@ -46,7 +50,9 @@ def drain_checkout(
     state = Checkout(ticket_id, CheckoutState.PROCESSING, attempt, quantity, current and current.order_id)
     checkout.record(sale_id, state)
 
+    crash_point("before_reserve")
     refusal = _reserve(sale_id, ticket_id, quantity)
+    crash_point("after_reserve")
     if refusal:
         state.state, state.message = refusal
         checkout.record(sale_id, state)
@@ -62,6 +68,7 @@ def drain_checkout(
             "idempotency_key": order_key(sale_id, ticket_id),
         }
     )
+    crash_point("after_order")
     state.order_id = order["id"]
     checkout.record(sale_id, state)
     return _charge(sale_id, ticket_id, order, attempt, card, state)
@@ -89,6 +96,7 @@ def _charge(sale_id: int, ticket_id: str, order: dict, attempt: int, card: dict,
             if refused.code not in DECLINED_CODES:
                 raise
             return declined(sale_id, ticket_id, order["id"], attempt, state, refused.message)
+    crash_point("after_charge")
     if order["state"] == "paid":
         stock.confirm(sale_id, ticket_id)
         state.state, state.message = CheckoutState.PAID, "Your order is paid."
@@ -121,3 +129,12 @@ def give_up(sale_id: int, ticket_id: str, order_id: int | None, final: TicketSta
 def sale_product(sale_id: int) -> int:
     """The product a sale sells, from its settings in Redis (the drain never reads SQL)."""
     return int(get_redis().hget(sale_keys(sale_id).settings, "product_id"))
+
+
+def crash_point(step: str) -> None:
+    """A failpoint: with CHECKOUT_CRASH_AT naming this step, the worker dies here as SIGKILL would kill it.
+
+    The recovery tests run real worker processes with it set, to prove a death at any step is repaired.
+    """
+    if current_app.config.get("CHECKOUT_CRASH_AT") == step:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,102 @@
+"""A worker killed at any step of the drain leaves state that the reconciler completes.
+
+Real worker processes (`yakku worker --burst`) die by SIGKILL at a failpoint; the reconciler then
+finishes their work, and the audit must be green: no double order, no lost unit.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from catalog_helpers import add_product
+from sale_helpers import GOOD_CARD, Sale
+from test_sale_checkout import admitted_ticket
+
+from admission import stock
+from admission.states import TicketState
+from workers.reconcile import reconcile_sale
+
+STEPS = ["before_reserve", "after_reserve", "after_order", "after_charge"]
+
+
+@pytest.fixture
+def sale(live_api, app, client, operator):
+    product_id = add_product(app, name="Brass Bowl", price=20_000, stock=6)
+    sale = Sale(app, client, operator, product_id, units=4)
+    sale.act("arm")
+    sale.act("open")
+    return sale
+
+
+def run_worker(config: dict, crash_at: str | None = None) -> int:
+    """One real worker process draining the queues once; its exit code (-9 when the failpoint killed it)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": config["DATABASE_URL"],
+        "REDIS_URL": config["REDIS_URL"],
+        "API_URL": config["API_URL"],
+        "YAKKU_INSTANCE_PATH": os.environ["YAKKU_INSTANCE_PATH"],
+        **{
+            f"YAKKU_{name}": config[name]
+            for name in (
+                "SECRET_KEY",
+                "SERVICE_SECRET",
+                "TICKET_SECRET",
+                "JWT_ACCESS_SECRET",
+                "JWT_REFRESH_SECRET",
+            )
+        },
+    }
+    env.pop("YAKKU_CHECKOUT_CRASH_AT", None)
+    if crash_at:
+        env["YAKKU_CHECKOUT_CRASH_AT"] = crash_at
+    cli = [sys.executable, "-c", "from yakku.cli import main; main()", "worker", "--burst"]
+    return subprocess.run(cli, env=env, timeout=120, capture_output=True).returncode
+
+
+def reconcile(sale, now=None):
+    with sale.app.app_context():
+        return reconcile_sale(sale.id, now=now, lease=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", range(3))  # each death point several times: the race must not matter
+@pytest.mark.parametrize("step", STEPS)
+def test_a_worker_killed_at_any_step_is_completed_by_the_reconciler(sale, shoppers, config, step, run):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket, quantity=2)
+    assert run_worker(config, crash_at=step) == -signal.SIGKILL
+    reconcile(sale)
+    outcome = sale.outcome(buyer, ticket)
+    if step == "after_charge":  # the money was taken: the reconciler must finish the sale
+        assert outcome["state"] == "paid"
+    else:  # not paid: handed back to the shopper (units still held, if reserved), who submits again
+        assert outcome["state"] == "declined" and "interrupted" in outcome["message"]
+        assert sale.checkout(buyer, ticket, card=GOOD_CARD).status_code == 202
+        assert run_worker(config) == 0
+        assert sale.outcome(buyer, ticket)["state"] == "paid"
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert audit["figures"]["sold"] == 2 and audit["figures"]["orders_paid"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", ["after_reserve", "after_order"])
+def test_an_abandoned_reservation_returns_its_units_once_the_ticket_expires(sale, shoppers, config, step):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket, quantity=2)
+    assert run_worker(config, crash_at=step) == -signal.SIGKILL
+    done = reconcile(sale, now=time.time() + 3600)  # long after the checkout window
+    assert done == {"released": 1}
+    assert sale.outcome(buyer, ticket)["state"] == "expired"
+    with sale.app.app_context():
+        assert stock.tickets_by_state(sale.id)[TicketState.RELEASED] == 1
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert (audit["figures"]["left"], audit["figures"]["sold"]) == (4, 0)
+    assert reconcile(sale, now=time.time() + 3600) == {}  # nothing left to do: it ran once

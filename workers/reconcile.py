@@ -1,0 +1,114 @@
+"""The reconciler: finishes the checkouts a killed worker left half done.
+
+A ticket stuck in RESERVED is settled from the services' own records: its order is found again by its
+idempotency key (or made, if the worker died before making it), a pending payment is asked of the
+payments service, a paid one is confirmed. One that is not paid goes back to the shopper ("submit
+again") while the ticket lasts, and is cancelled with its units returned once it has expired. Every
+step is idempotent, so running it twice, or beside a worker that is merely slow, is safe.
+"""
+
+import time
+from collections import Counter
+
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from admission import checkout, stock
+from admission.checkout import Checkout, CheckoutState
+from admission.keys import ACTIVE_SALES, sale_keys
+from admission.states import TicketState
+from api.client import orders
+from workers import QueueName, get_queue
+from workers.checkout import give_up, order_key, sale_product
+from yakku.extensions import get_redis
+
+# A checkout a worker touched less than this long ago is left to that worker.
+LEASE_SECONDS = 30.0
+WAITING_JOB_STATES = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
+
+
+def reconcile_all(now: float | None = None, lease: float = LEASE_SECONDS) -> Counter:
+    """Reconcile every sale the admitter looks after; what was done, counted."""
+    done: Counter = Counter()
+    for sale_id in sorted(int(s) for s in get_redis().smembers(ACTIVE_SALES)):
+        done.update(reconcile_sale(sale_id, now, lease))
+    return done
+
+
+def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_SECONDS) -> Counter:
+    """Settle every checkout of one sale that no worker has touched for `lease` seconds."""
+    now = time.time() if now is None else now
+    done: Counter = Counter()
+    for ticket_id in stock.stale_reservations(sale_id, older_than=now - lease):
+        done[reconcile_ticket(sale_id, ticket_id, now, lease)] += 1
+    for record in checkout.unfinished(sale_id):
+        if _stalled_before_reserving(sale_id, record, now, lease):
+            message = "Your checkout was interrupted; please submit it again."
+            done[_tell(sale_id, record, CheckoutState.DECLINED, message, "handed_back")] += 1
+    return done
+
+
+def _stalled_before_reserving(sale_id: int, record: Checkout, now: float, lease: float) -> bool:
+    # A worker that died before reserving held nothing: the ticket is still fresh, the shopper may retry.
+    state = get_redis().hget(sale_keys(sale_id).tickets, record.ticket_id)
+    return state == TicketState.ADMITTED and not _worker_has_it(sale_id, record, now, lease)
+
+
+def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LEASE_SECONDS) -> str:
+    """Take one reserved ticket to the end it can reach; a word for what happened."""
+    record = checkout.read(sale_id, ticket_id) or Checkout(ticket_id, CheckoutState.PROCESSING, attempt=1)
+    if _worker_has_it(sale_id, record, now, lease):
+        return "left_to_worker"
+    order = _order(sale_id, ticket_id)
+    if order["state"] == "payment_pending":
+        order = orders().settle(order["id"])
+    record.order_id = order["id"]
+    if order["state"] == "paid":
+        stock.confirm(sale_id, ticket_id)
+        return _tell(sale_id, record, CheckoutState.PAID, "Your order is paid.", "confirmed")
+    if order["state"] == "payment_pending":
+        return "payment_still_pending"  # the provider has not decided; ask again next sweep
+    expires_at = float(get_redis().hget(sale_keys(sale_id).ticket_expiry, ticket_id) or 0)
+    if now < expires_at:
+        if record.state == CheckoutState.DECLINED:
+            return "awaiting_shopper"
+        message = "Your checkout was interrupted; please submit it again."
+        return _tell(sale_id, record, CheckoutState.DECLINED, message, "handed_back")
+    give_up(sale_id, ticket_id, order["id"], TicketState.RELEASED)
+    return _tell(sale_id, record, CheckoutState.EXPIRED, "Your turn expired before payment.", "released")
+
+
+def _worker_has_it(sale_id: int, record: Checkout, now: float, lease: float) -> bool:
+    if record.state == CheckoutState.PROCESSING:
+        return now - record.updated_at < lease
+    if record.state != CheckoutState.QUEUED:
+        return False
+    try:  # a resubmitted checkout waits in the queue behind others: that is not stale
+        job = Job.fetch(
+            f"checkout-{sale_id}-{record.ticket_id}-{record.attempt}",
+            connection=get_queue(QueueName.CHECKOUT).connection,
+        )
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=True)
+    return status in WAITING_JOB_STATES or (status == JobStatus.STARTED and now - record.updated_at < lease)
+
+
+def _order(sale_id: int, ticket_id: str) -> dict:
+    # Creating with the ticket's key finds the order a killed worker made, or makes the one it did not.
+    owner = stock.ticket_owner(sale_id, ticket_id)
+    units = stock.reserved_units(sale_id, ticket_id)
+    return orders(owner).create_sale_order(
+        json={
+            "account_id": owner,
+            "sale_id": sale_id,
+            "items": [{"product_id": sale_product(sale_id), "quantity": units}],
+            "idempotency_key": order_key(sale_id, ticket_id),
+        }
+    )
+
+
+def _tell(sale_id: int, record: Checkout, state: CheckoutState, message: str, done: str) -> str:
+    record.state, record.message = state, message
+    checkout.record(sale_id, record)
+    return done
