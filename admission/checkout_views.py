@@ -8,10 +8,10 @@ from admission import checkout
 from admission.audit import audit_sale
 from admission.views import bp
 from api.auth import Role, current_account_id, login_required, operator_required
-from api.common import ErrorOut
+from api.common import error_responses
 from api.payments.cards import CardFields
 
-GUARDS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+GUARDS = error_responses(400, 401, 403, 409, 422)
 
 
 class CheckoutIn(Schema):
@@ -60,7 +60,7 @@ def checkout_status(sale_id: int, query_data: dict):
 
 @bp.get("/<int:sale_id>/audit")
 @operator_required
-@bp.doc(security="BearerAuth", responses=[401, 403])
+@bp.doc(security="BearerAuth", responses=error_responses(401, 403))
 def audit(sale_id: int):
     """The sale's audit: its figures and every invariant, each held or broken."""
     return audit_sale(sale_id).to_dict()

@@ -13,12 +13,12 @@ from admission.schemas import (
     WaiterStatusOut,
 )
 from api.auth import Role, current_account_id, login_required, operator_required
-from api.common import ErrorOut
+from api.common import error_responses
 
 bp = APIBlueprint("sales", __name__, url_prefix="/api/sales", tag="Sales")
 
-OPERATOR_ONLY = {401: ErrorOut, 403: ErrorOut}
-LIFECYCLE = {**OPERATOR_ONLY, 404: ErrorOut, 409: ErrorOut}
+OPERATOR_ONLY = error_responses(401, 403)
+LIFECYCLE = error_responses(401, 403, 404, 409)
 
 
 def _detail(sale):
@@ -47,7 +47,7 @@ def create_sale(json_data: dict):
 @bp.get("/<int:sale_id>")
 @operator_required
 @bp.output(SaleDetailOut)
-@bp.doc(security="BearerAuth", responses={**OPERATOR_ONLY, 404: ErrorOut})
+@bp.doc(security="BearerAuth", responses=error_responses(401, 403, 404))
 def get_sale(sale_id: int):
     """A sale with its live figures: waiting, admitted, sold, left, measured rate (operators only)."""
     return _detail(sales.get_sale(sale_id))
@@ -84,7 +84,7 @@ _lifecycle("close", sales.close_sale, "End the sale; waiters are told and leftov
 @bp.post("/<int:sale_id>/settle")
 @operator_required
 @bp.output(SettleOut)
-@bp.doc(security="BearerAuth", responses={**OPERATOR_ONLY, 404: ErrorOut})
+@bp.doc(security="BearerAuth", responses=error_responses(401, 403, 404))
 def settle_sale(sale_id: int):
     """Give a closed sale's leftover units back to the catalog once nothing is in flight."""
     return sales.settle_leftovers(sale_id)
@@ -93,7 +93,7 @@ def settle_sale(sale_id: int):
 @bp.post("/<int:sale_id>/queue")
 @login_required(Role.SHOPPER, Role.OPERATOR)
 @bp.output(WaiterStatusOut)
-@bp.doc(security="BearerAuth", responses={401: ErrorOut, 409: ErrorOut})
+@bp.doc(security="BearerAuth", responses=error_responses(401, 409))
 def join_queue(sale_id: int):
     """Join the sale's waiting room (a second join answers the place already held)."""
     return waiting_room.join(sale_id, current_account_id()).to_dict()
@@ -102,7 +102,7 @@ def join_queue(sale_id: int):
 @bp.get("/<int:sale_id>/queue/me")
 @login_required(Role.SHOPPER, Role.OPERATOR)
 @bp.output(WaiterStatusOut)
-@bp.doc(security="BearerAuth", responses={401: ErrorOut, 404: ErrorOut})
+@bp.doc(security="BearerAuth", responses=error_responses(401, 404))
 def my_status(sale_id: int):
     """Where I stand, and when to ask again (asking keeps my place)."""
     return waiting_room.status(sale_id, current_account_id()).to_dict()

@@ -66,11 +66,11 @@ def _register_meta_views(app: Flask, names: tuple[str, ...]) -> None:
     @app.doc(hide=True)
     def service_spec(service: str):
         """The OpenAPI document of one service: the app's document cut to that service's paths."""
-        if service not in names:
-            abort(404)
         spec = dict(app.spec)
-        prefix = f"/api/{service}"
-        spec["paths"] = {path: ops for path, ops in spec["paths"].items() if path.startswith(prefix)}
+        prefix = f"/api/{service}/"
+        spec["paths"] = {path: ops for path, ops in spec["paths"].items() if f"{path}/".startswith(prefix)}
+        if not spec["paths"]:
+            abort(404)
         spec["info"] = {**spec["info"], "title": f"Yakku {service} service"}
         return spec
 

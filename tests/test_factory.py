@@ -1,5 +1,7 @@
 """The factories build apps from explicit config, and open no connection until asked."""
 
+import pytest
+
 from yakku import create_api_app
 
 
@@ -53,5 +55,33 @@ def test_unknown_path_answers_the_error_shape(client):
     assert answer.json["error"]["code"] == "not_found"
 
 
-def test_web_app_builds(web):
+def test_web_app_builds(live_api, web):
     assert web.get("/").status_code == 200
+
+
+def test_the_whole_openapi_document_is_served(client):
+    answer = client.get("/api/openapi.json")
+    assert answer.status_code == 200
+    assert "/api/orders" in answer.json["paths"]
+
+
+@pytest.mark.parametrize("service", ["accounts", "catalog", "wishlist", "orders", "payments", "sales"])
+def test_each_service_serves_its_own_openapi_document(client, service):
+    answer = client.get(f"/api/{service}/openapi.json")
+    assert answer.status_code == 200
+    paths = answer.json["paths"]
+    assert paths and all(path.startswith(f"/api/{service}") for path in paths)
+
+
+def test_documented_errors_have_the_stable_shape(client):
+    schemas = client.get("/api/openapi.json").json["components"]["schemas"]
+    error = next(
+        schema
+        for name, schema in schemas.items()
+        if name.startswith("Error") and "error" in schema.get("properties", {})
+    )
+    assert error["required"] == ["error"]
+
+
+def test_an_unknown_service_has_no_document(client):
+    assert client.get("/api/nothing/openapi.json").status_code == 404

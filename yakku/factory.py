@@ -43,6 +43,10 @@ def create_api_app(config: dict | None = None, services: tuple[str, ...] | None 
         "ServiceToken": {"type": "apiKey", "in": "header", "name": "X-Service-Token"},
     }
     _bind_core(app, config)
+    from api.common import ErrorOut
+
+    app.config["HTTP_ERROR_SCHEMA"] = ErrorOut  # every documented error body has the one stable shape
+    app.config["VALIDATION_ERROR_SCHEMA"] = ErrorOut
 
     import api
     from api import auth
