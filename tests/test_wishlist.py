@@ -7,6 +7,9 @@ from api.wishlist.services import product_exists
 
 WISHLIST = "/api/wishlist"
 
+# The wishlist asks the catalog over HTTP whether a product is on sale.
+pytestmark = pytest.mark.usefixtures("live_api")
+
 
 def item(product_id: int) -> str:
     return f"{WISHLIST}/items/{product_id}"
@@ -133,7 +136,7 @@ def test_a_deleted_product_stays_listed_until_removed(app, client, ada, operator
     assert client.delete(item(mug), headers=ada.headers).status_code == 204
 
 
-def test_product_exists_reads_the_catalog(app, operator, client):
+def test_product_exists_asks_the_catalog_service(app, operator, client):
     on_sale, deleted = add_product(app), add_product(app)
     client.delete(f"/api/catalog/products/{deleted}", headers=operator.headers)
     with app.app_context():

@@ -1,8 +1,11 @@
 """The wishlist's rules: each account sees and changes only its own list."""
 
-from sqlalchemy import column, delete, select, table
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from api.client import catalog
+from api.client.errors import ServiceNotFound
+from api.common import release_connection
 from api.wishlist.exceptions import NotInWishlist, ProductNotFound
 from api.wishlist.models import WishlistItem
 from yakku.extensions import db
@@ -10,20 +13,17 @@ from yakku.extensions import db
 # Ids are INT columns on MySQL: anything larger can name no row.
 MAX_ID = 2**31 - 1
 
-# TODO(service-client): read the catalog over HTTP once api/client exists. Until then this is a
-# read-only view of the catalog's table, naming only the two columns the check needs.
-_products = table("products", column("id"), column("active"))
-
 
 def product_exists(product_id: int) -> bool:
     """Whether the catalog sells this product (it exists and is not deleted)."""
-    # TODO(service-client): replace with the catalog client's product look-up.
     if not 0 < product_id <= MAX_ID:
         return False
-    found = db.session.execute(
-        select(_products.c.id).where(_products.c.id == product_id, _products.c.active.is_(True))
-    ).first()
-    return found is not None
+    release_connection()  # the catalog may be served by this very process, from the same pool
+    try:
+        catalog().product(product_id)
+    except ServiceNotFound:
+        return False
+    return True
 
 
 def items_of(account_id: int) -> list[WishlistItem]:
