@@ -1,0 +1,137 @@
+"""A whole platform on loopback for the benchmarks and the load test: Redis, database, api, web, workers.
+
+Each process is the real one the Procfile runs (gunicorn, `yakku worker`, `yakku admitter`), started
+in a temp instance folder, and all of them are stopped when the block ends.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from yakku.private_redis import PrivateRedis, free_port  # noqa: E402
+
+
+@dataclass
+class Platform:
+    env: dict
+    api_url: str
+    web_url: str
+    processes: list = field(default_factory=list)
+
+    def app(self):
+        """An API app on the platform's database and Redis, for setting things up in-process."""
+        from yakku import create_api_app
+
+        return create_api_app({key: value for key, value in self.env.items() if key.isupper()})
+
+    def start(self, name: str, *command: str) -> subprocess.Popen:
+        log = open(Path(self.env["YAKKU_INSTANCE_PATH"]) / f"{name}.log", "ab")  # noqa: SIM115
+        process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def workers(self, count: int) -> list[subprocess.Popen]:
+        return [
+            self.start(f"worker{n}", *YAKKU, "worker", "--name", f"bench-{n}-{os.getpid()}")
+            for n in range(count)
+        ]
+
+    def admitter(self) -> subprocess.Popen:
+        return self.start("admitter", *YAKKU, "admitter")
+
+    def stop(self, processes: list | None = None) -> None:
+        for process in processes if processes is not None else self.processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes if processes is not None else self.processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+YAKKU = (sys.executable, "-c", "from yakku.cli import main; main()")
+
+
+def gunicorn(app: str, port: int, workers: int) -> tuple[str, ...]:
+    return (
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "8",
+        "--log-level",
+        "warning",
+        app,
+    )
+
+
+@contextlib.contextmanager
+def platform(api_workers: int = 2, web_workers: int = 2, web: bool = True) -> Iterator[Platform]:
+    """Redis (REDIS_URL or a private one), the database (DATABASE_URL or a SQLite file), api and web."""
+    with tempfile.TemporaryDirectory(prefix="yakku-bench-") as folder, contextlib.ExitStack() as stack:
+        instance = Path(folder)
+        redis_url = os.environ.get("REDIS_URL") or stack.enter_context(PrivateRedis(instance / "redis")).url
+        api_port, web_port = free_port(), free_port()
+        env = {
+            **os.environ,
+            "YAKKU_INSTANCE_PATH": str(instance),
+            "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'yakku.db'}",
+            "REDIS_URL": redis_url,
+            "MAIL_URL": f"file://{instance / 'outbox'}",
+            "API_URL": f"http://127.0.0.1:{api_port}",
+            "PUBLIC_URL": f"http://127.0.0.1:{web_port}",
+            "YAKKU_SANDBOX_TIMEOUT": "0.2",
+        }
+        shop = Platform(env, env["API_URL"], env["PUBLIC_URL"])
+        _prepare_database(shop)
+        shop.start("api", *gunicorn("yakku.wsgi:api()", api_port, api_workers))
+        if web:
+            shop.start("web", *gunicorn("yakku.wsgi:web()", web_port, web_workers))
+        try:
+            _wait_for(f"{shop.api_url}/api/health")
+            yield shop
+        finally:
+            shop.stop()
+
+
+def _prepare_database(shop: Platform) -> None:
+    from flask_migrate import upgrade
+
+    from yakku.extensions import db
+
+    os.environ["YAKKU_INSTANCE_PATH"] = shop.env["YAKKU_INSTANCE_PATH"]  # secrets.json lives there
+    app = shop.app()
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    app.extensions["redis"].flushdb()
+
+
+def _wait_for(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
