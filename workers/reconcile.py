@@ -10,6 +10,7 @@ step is idempotent, so running it twice, or beside a worker that is merely slow,
 import time
 from collections import Counter
 
+from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -33,6 +34,11 @@ def reconcile_all(now: float | None = None, lease: float = LEASE_SECONDS) -> Cou
     for sale_id in sorted(int(s) for s in get_redis().smembers(ACTIVE_SALES)):
         done.update(reconcile_sale(sale_id, now, lease))
     return done
+
+
+def sweep() -> dict:
+    """The periodic job the admitter queues: reconcile every live sale; what was done."""
+    return dict(reconcile_all(lease=float(current_app.config.get("RECONCILE_LEASE_S", LEASE_SECONDS))))
 
 
 def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_SECONDS) -> Counter:

@@ -113,3 +113,37 @@ def admitter() -> None:
         signal.signal(signum, lambda *_: stop.set())
     with api_app(start_redis=False) as app, app.app_context():
         run(stop=stop)
+
+
+@main.command()
+@click.argument("sale_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
+def audit(sale_id: int, as_json: bool) -> None:
+    """Check a sale's invariants (Redis, orders and payments agree); exit 1 if any is broken."""
+    import json
+
+    from admission.audit import audit_sale
+
+    with api_app(start_redis=False) as app, app.app_context():
+        report = audit_sale(sale_id)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        for name, value in report.figures.items():
+            click.echo(f"{name:>18}: {value}")
+        for check in report.checks:
+            click.echo(f"  [{'ok' if check.ok else 'BROKEN'}] {check.name}: {check.detail}")
+        click.echo("audit: green" if report.ok else "audit: RED")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("sale_id", type=int, required=False)
+@click.option("--lease", default=30.0, show_default=True, help="Leave checkouts touched this recently alone.")
+def reconcile(sale_id: int | None, lease: float) -> None:
+    """Finish the checkouts killed workers left half done (one sale, or every live sale)."""
+    from workers.reconcile import reconcile_all, reconcile_sale
+
+    with api_app(start_redis=False) as app, app.app_context():
+        done = reconcile_sale(sale_id, lease=lease) if sale_id else reconcile_all(lease=lease)
+    click.echo(", ".join(f"{what}: {count}" for what, count in sorted(done.items())) or "nothing to do")
