@@ -54,6 +54,24 @@ def seed() -> None:
         click.echo("Nothing to seed: the operator and the catalog exist.")
 
 
+@main.command("seed-buyers")
+@click.option("--count", required=True, type=click.IntRange(1), help="Shoppers 1..COUNT to have.")
+@click.option("--password", default="load-test-password", show_default=True, help="Everyone's password.")
+@click.option(
+    "--prefix", default="buyer", show_default=True, help="E-mails are PREFIX<n>@load.yakku.example."
+)
+def seed_buyers(count: int, password: str, prefix: str) -> None:
+    """Create verified shoppers in bulk for a load test (existing ones are kept)."""
+    from api.accounts.bulk import create_verified_shoppers, shopper_email
+
+    with api_app() as app, app.app_context():
+        created = create_verified_shoppers(count, password, prefix)
+    click.echo(
+        f"{created} created, {count - created} existed: "
+        f"{shopper_email(prefix, 1)} .. {shopper_email(prefix, count)}"
+    )
+
+
 @main.group()
 def db() -> None:
     """Schema migrations (Alembic through Flask-Migrate)."""
