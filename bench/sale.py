@@ -1,0 +1,205 @@
+"""The checkout drain's throughput, without HTTP shoppers: N admitted tickets, U units, W workers.
+
+Each run makes a fresh sale on one platform (harness: gunicorn api with 2 workers, SQLite or
+DATABASE_URL, a private Redis), writes N admitted tickets straight into Redis (what admit.lua writes,
+but without the admitter's "only while a unit could reach them" room check, so with U < N the drain
+itself meets the sold-out tickets), starts W real `yakku worker` processes, enqueues the N
+`drain_checkout` jobs by reference in one pipeline, and watches the outcomes the jobs write until
+every ticket's checkout is final or the run's time limit passes. Then the workers get SIGTERM (each
+finishes its job), the jobs left are dropped, `yakku reconcile` settles any charge the sandbox left
+unanswered, and `yakku audit` must be green.
+
+Figures per run: checkouts decided per second (final outcome written) from the first enqueue to the
+last outcome, the same over the paid ones only, and the time from first enqueue to last outcome.
+
+Run:  python bench/sale.py [--buyers 10000] [--units 1000 10000] [--workers 1 2 4] [--runs 1]
+                           [--limit 120]
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import YAKKU, platform  # noqa: E402
+
+GOOD_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+FINAL = {"paid", "sold_out", "expired", "failed"}
+
+
+def new_sale(app, units: int, window: int) -> int:
+    """A product with exactly `units` in stock, and an open sale of all of them, limit 1 each."""
+    from admission import sales
+    from api.catalog.models import Product
+    from yakku.extensions import db
+
+    with app.app_context():
+        product = Product(name=f"Bench Lamp {time.time_ns()}", description="", price=12_000, stock=units)
+        db.session.add(product)
+        db.session.commit()
+        data = {
+            "product_id": product.id,
+            "units": units,
+            "opens_at": datetime.now(UTC) + timedelta(hours=1),
+            "admission_rate": 1000,
+            "admitted_cap": 100_000,
+            "checkout_window_s": window,
+            "per_shopper_limit": 1,
+        }
+        sale_id = sales.create_sale(data, operator_id=1).id
+        sales.arm_sale(sale_id)
+        sales.open_sale(sale_id)
+        return sale_id
+
+
+def admit(app, sale_id: int, buyers: int, window: int) -> list[tuple[str, int]]:
+    """Write `buyers` admitted tickets for shoppers 1..buyers, as admit.lua writes each one."""
+    from admission.keys import sale_keys
+
+    with app.app_context():
+        redis, keys = app.extensions["redis"], sale_keys(sale_id)
+        deadline = time.time() + window
+        admitted = [(f"{sale_id}-{n}", n) for n in range(1, buyers + 1)]
+        pipe = redis.pipeline(transaction=False)
+        for ticket, shopper in admitted:
+            pipe.hset(keys.tickets, ticket, "admitted")
+            pipe.hset(keys.ticket_owner, ticket, shopper)
+            pipe.hset(keys.ticket_expiry, ticket, str(deadline))
+            pipe.zadd(keys.admitted, {ticket: deadline})
+            pipe.hset(keys.waiters, shopper, "admitted")
+            pipe.hset(keys.shopper_ticket, shopper, ticket)
+        pipe.set(keys.ticket_sequence, buyers)
+        pipe.execute()
+        return admitted
+
+
+def enqueue(app, sale_id: int, admitted: list[tuple[str, int]]) -> float:
+    """Queue every ticket's drain job by reference, in one pipeline; when the first went in."""
+    from rq import Queue
+
+    from workers import QueueName, get_queue
+    from workers.checkout import drain_checkout
+
+    with app.app_context():
+        queue = get_queue(QueueName.CHECKOUT)
+        jobs = [
+            Queue.prepare_data(
+                drain_checkout,
+                args=(sale_id, ticket, shopper, 1, 1, GOOD_CARD),
+                job_id=f"checkout-{sale_id}-{ticket}-1",
+                result_ttl=300,
+                failure_ttl=86400,
+            )
+            for ticket, shopper in admitted
+        ]
+        started = time.time()
+        with queue.connection.pipeline() as pipe:
+            queue.enqueue_many(jobs, pipeline=pipe)
+            pipe.execute()
+        return started
+
+
+def outcomes(app, sale_id: int) -> tuple[dict, float]:
+    """Checkouts per state, and when the last final one was written."""
+    from admission.keys import sale_keys
+
+    counts: dict[str, int] = {}
+    last = 0.0
+    for raw in app.extensions["redis"].hvals(sale_keys(sale_id).checkouts):
+        record = json.loads(raw)
+        counts[record["state"]] = counts.get(record["state"], 0) + 1
+        if record["state"] in FINAL:
+            last = max(last, record["updated_at"])
+    return counts, last
+
+
+def wait_for_workers(app, count: int, timeout: float = 60) -> None:
+    from rq import Worker
+
+    deadline = time.monotonic() + timeout
+    while Worker.count(connection=app.extensions["redis"]) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} workers did not register within {timeout} s")
+        time.sleep(0.2)
+
+
+def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> dict:
+    """One sale drained by `workers` workers; its figures and audit verdict."""
+    sale_id = new_sale(app, units, window=int(limit) + 600)
+    admitted = admit(app, sale_id, buyers, window=int(limit) + 600)
+    procs = shop.workers(workers)
+    wait_for_workers(app, workers)
+    started = enqueue(app, sale_id, admitted)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        counts, last = outcomes(app, sale_id)
+        if sum(counts.get(state, 0) for state in FINAL) >= buyers:
+            break
+    shop.stop(procs)  # SIGTERM: each worker finishes the job in hand
+    shop.processes = [p for p in shop.processes if p not in procs]
+    counts, last = outcomes(app, sale_id)
+    with app.app_context():
+        from workers import QueueName, get_queue
+
+        get_queue(QueueName.CHECKOUT).empty()  # a time-limited run leaves jobs behind: drop them
+    decided = sum(counts.get(state, 0) for state in FINAL)
+    elapsed = max(last - started, 1e-9)
+    subprocess.run([*YAKKU, "reconcile", str(sale_id), "--lease", "0"], env=shop.env, capture_output=True)
+    verdict = subprocess.run([*YAKKU, "audit", str(sale_id), "--json"], env=shop.env, capture_output=True)
+    report = json.loads(verdict.stdout or "{}")
+    figures = report.get("figures", {})
+    return {
+        "sale": sale_id,
+        "decided": decided,
+        "counts": counts,
+        "seconds": elapsed,
+        "decided_per_s": decided / elapsed,
+        "paid_per_s": counts.get("paid", 0) / elapsed,
+        "complete": decided >= buyers,
+        "audit_ok": verdict.returncode == 0,
+        "oversold": max(0, figures.get("sold", 0) + figures.get("held", 0) - units),
+        "broken": [c["name"] for c in report.get("checks", []) if not c["ok"]],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--buyers", type=int, default=10_000)
+    parser.add_argument("--units", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--runs", type=int, default=1, help="Repeats of each case (medians reported).")
+    parser.add_argument("--limit", type=float, default=120, help="Seconds a run may take at most.")
+    args = parser.parse_args()
+    failed = False
+    with platform(api_workers=2, web=False) as shop:
+        app = shop.app()
+        print(f"{args.buyers} admitted tickets, limit 1 each, good card; api: gunicorn 2 workers x 8 threads")
+        for units in args.units:
+            for workers in args.workers:
+                runs = [
+                    run_once(shop, app, args.buyers, units, workers, args.limit) for _ in range(args.runs)
+                ]
+                for run in runs:
+                    failed |= not run["audit_ok"] or run["oversold"] > 0
+                    print(
+                        f"  U={units:>6} W={workers}  sale {run['sale']:>3}: {run['decided']:>6} decided "
+                        f"in {run['seconds']:7.1f} s = {run['decided_per_s']:7.1f}/s "
+                        f"(paid {run['paid_per_s']:6.1f}/s){'' if run['complete'] else ' [time limit]'}  "
+                        f"{run['counts']}  audit {'green' if run['audit_ok'] else 'RED'} {run['broken']}"
+                        f" oversold {run['oversold']}"
+                    )
+                median = statistics.median(run["decided_per_s"] for run in runs)
+                paid = statistics.median(run["paid_per_s"] for run in runs)
+                print(f"  U={units:>6} W={workers}  median {median:7.1f} decided/s, {paid:6.1f} paid/s")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
