@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from admission import series
 from admission.keys import ACTIVE_SALES, ADMITTER_LEASE, sale_keys
 from admission.scripts import scripts
 from admission.states import SaleState
@@ -82,6 +83,7 @@ def tick_sale(sale_id: int, now: float) -> SaleTick:
     report.admitted = [(flat[i], int(flat[i + 1]), float(flat[i + 2])) for i in range(0, len(flat), 3)]
     # Last, so the sweep counts the shoppers just admitted among those owed a unit.
     _room, report.sold_out = loaded.sold_out(keys.pick(*SOLD_OUT_KEYS), [], client)
+    series.sample(sale_id, now, client)  # at most once per interval: the dashboard's chart
     return report
 
 

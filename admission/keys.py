@@ -32,6 +32,8 @@ ADMISSIONS = "sale:{{{sale_id}}}:admissions"  # zset ticket -> admitted-at, rece
 BUCKET = "sale:{{{sale_id}}}:bucket"  # hash tokens, at: the admission token bucket
 CHECKOUTS = "sale:{{{sale_id}}}:checkouts"  # hash ticket -> the checkout's outcome, as the shopper is told
 RETURNS = "sale:{{{sale_id}}}:returns"  # hash: the plan for giving leftover units back to the catalog
+SERIES = "sale:{{{sale_id}}}:series"  # zset sample json -> epoch s: figures over time (dashboard chart)
+SERIES_MARK = "sale:{{{sale_id}}}:series_mark"  # set (with a TTL) when a sample was taken lately
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class SaleKeys:
     bucket: str
     returns: str
     checkouts: str
+    series: str
+    series_mark: str
 
     def pick(self, *names: str) -> list[str]:
         """The keys of these names, in order: a script's KEYS."""

@@ -1,0 +1,54 @@
+"""Small Redis-only look-ups the web pages need around the waiting room: never the SQL database."""
+
+from dataclasses import dataclass
+
+from admission.keys import ACTIVE_SALES, sale_keys
+from admission.states import SaleState, WaiterState
+from yakku.extensions import get_redis
+
+SLOT_STATES = (SaleState.ARMED, SaleState.OPEN, SaleState.PAUSED)
+
+
+@dataclass(frozen=True)
+class LiveSale:
+    """A sale the admitter looks after, as its Redis settings describe it."""
+
+    id: int
+    product_id: int
+    state: SaleState
+    opens_at: float
+    limit: int
+    units_left: int
+
+
+def live_sale(sale_id: int) -> LiveSale | None:
+    """The sale's live settings, or None when Redis does not hold it (a draft, or gone)."""
+    keys = sale_keys(sale_id)
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.hmget(keys.settings, "product_id", "state", "opens_at", "limit").get(keys.stock)
+    (product_id, state, opens_at, limit), left = pipe.execute()
+    if not state or not product_id:
+        return None
+    return LiveSale(
+        sale_id, int(product_id), SaleState(state), float(opens_at or 0), int(limit or 1), int(left or 0)
+    )
+
+
+def live_sale_for_product(product_id: int) -> LiveSale | None:
+    """The armed, open or paused sale of a product (the newest, if several)."""
+    for sale_id in sorted((int(s) for s in get_redis().smembers(ACTIVE_SALES)), reverse=True):
+        sale = live_sale(sale_id)
+        if sale and sale.product_id == product_id and sale.state in SLOT_STATES:
+            return sale
+    return None
+
+
+def waiter_state(sale_id: int, shopper_id: int) -> WaiterState | None:
+    """Where the shopper stands in the sale, or None if they never joined."""
+    value = get_redis().hget(sale_keys(sale_id).waiters, shopper_id)
+    return WaiterState(value) if value else None
+
+
+def shopper_ticket_id(sale_id: int, shopper_id: int) -> str | None:
+    """The id of the ticket the shopper was admitted with, if any (it outlives the admission)."""
+    return get_redis().hget(sale_keys(sale_id).shopper_ticket, shopper_id)
