@@ -16,6 +16,7 @@ from api.client.services import (
     CatalogClient,
     OrdersClient,
     PaymentsClient,
+    SalesClient,
     WishlistClient,
 )
 from api.client.transport import Transport
@@ -26,7 +27,9 @@ class Clients:
 
     def __init__(self, app: Flask):
         config = app.config
-        fallback = {name: config.get("SERVICE_URLS", {}).get(name, config["API_URL"]) for name in SERVICES}
+        # "sales" (the flash sale's API, from admission/) is served by the api process too.
+        names = (*SERVICES, "sales")
+        fallback = {name: config.get("SERVICE_URLS", {}).get(name, config["API_URL"]) for name in names}
         # Discovery reads the registry from the app's Redis; no connection opens until the first call.
         self.resolver = Resolver(redis.Redis.from_url(config["REDIS_URL"], decode_responses=True), fallback)
         secret, caller = config["SERVICE_SECRET"], config.get("SERVICE_NAME", app.name)
@@ -70,4 +73,8 @@ def payments(shopper_id: int | None = None, token: str | None = None) -> Payment
     return PaymentsClient.for_current_app(shopper_id, token)
 
 
-__all__ = ["ServiceClient", "accounts", "catalog", "init_app", "orders", "payments", "wishlist"]
+def sales(shopper_id: int | None = None, token: str | None = None) -> SalesClient:
+    return SalesClient.for_current_app(shopper_id, token)
+
+
+__all__ = ["ServiceClient", "accounts", "catalog", "init_app", "orders", "payments", "sales", "wishlist"]

@@ -150,3 +150,43 @@ class PaymentsClient(ServiceClient):
     @get("/api/payments/internal/by-order/{order_id}")
     def by_order(self, order_id: int) -> dict:
         """{items: [payments of the order, newest first]}."""
+
+
+class SalesClient(ServiceClient):
+    """The flash sale's operator API (served by the api process beside the other services)."""
+
+    service = "sales"
+
+    @get("/api/sales")
+    def list_sales(self) -> dict: ...
+
+    @post("/api/sales")
+    def create_sale(self, *, json: dict) -> dict: ...
+
+    @get("/api/sales/{sale_id}")
+    def sale(self, sale_id: int) -> dict: ...
+
+    @patch("/api/sales/{sale_id}")
+    def update_sale(self, sale_id: int, *, json: dict) -> dict: ...
+
+    @post("/api/sales/{sale_id}/arm")
+    def arm(self, sale_id: int) -> dict: ...
+
+    @post("/api/sales/{sale_id}/open")
+    def open(self, sale_id: int) -> dict: ...
+
+    @post("/api/sales/{sale_id}/pause")
+    def pause(self, sale_id: int) -> dict: ...
+
+    @post("/api/sales/{sale_id}/resume")
+    def resume(self, sale_id: int) -> dict: ...
+
+    @post("/api/sales/{sale_id}/close")
+    def close(self, sale_id: int) -> dict: ...
+
+    @post("/api/sales/{sale_id}/settle", idempotent=True)
+    def settle(self, sale_id: int) -> dict:
+        """Give a closed sale's leftover units back; safe to repeat."""
+
+    @get("/api/sales/{sale_id}/audit")
+    def audit(self, sale_id: int) -> dict: ...
