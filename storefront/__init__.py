@@ -16,13 +16,15 @@ bp = Blueprint("storefront", __name__, template_folder="templates")
 
 def init_app(app: Flask) -> None:
     """Register the storefront's blueprints, error pages, filters and session settings."""
-    from storefront import account, shop
+    from storefront import account, dashboard, sale, shop
 
     Htmx(app)
     session.configure(app)
     app.register_blueprint(bp)
     app.register_blueprint(shop.bp)
     app.register_blueprint(account.bp)
+    sale.init_app(app)
+    dashboard.init_app(app)
     errors.register(app)
     formatting.register(app)
     app.after_request(_vary_on_htmx)

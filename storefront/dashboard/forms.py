@@ -1,0 +1,75 @@
+"""The operator's forms: a new sale, and the live rate and cap. The sales API checks them again."""
+
+from datetime import datetime, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from storefront.formatting import SHOP_TIMEZONE
+
+
+def _whole(label: str, low: int, high: int, default: int, description: str = "") -> IntegerField:
+    return IntegerField(
+        label,
+        default=default,
+        description=description,
+        validators=[
+            InputRequired(f"Enter the {label.lower()}."),
+            NumberRange(low, high, f"{low} to {high:,}."),
+        ],
+        render_kw={"min": low, "max": high, "inputmode": "numeric"},
+    )
+
+
+def _rate(default=None) -> DecimalField:
+    return DecimalField(
+        "Admission rate (shoppers a second)",
+        default=default,
+        places=None,
+        validators=[InputRequired("Enter the rate."), NumberRange(0.01, 100_000, "0.01 to 100,000.")],
+        render_kw={"step": "any", "inputmode": "decimal"},
+    )
+
+
+class SaleForm(FlaskForm):
+    name = StringField(
+        "Name", validators=[Optional(), Length(max=200)], render_kw={"placeholder": "Hoodie drop"}
+    )
+    product_id = SelectField("Product", coerce=int, validators=[InputRequired("Choose a product.")])
+    units = _whole("Units", 1, 10_000_000, 100, "Taken from the product's stock when the sale is armed.")
+    opens_at = DateTimeLocalField(
+        "Opens at (KST)",
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired("Enter the opening time.")],
+        default=lambda: (datetime.now(SHOP_TIMEZONE) + timedelta(minutes=10)).replace(tzinfo=None, second=0),
+    )
+    admission_rate = _rate(10)
+    admitted_cap = _whole("Cap (admitted, not finished)", 1, 1_000_000, 100)
+    checkout_window_s = _whole("Checkout window (seconds)", 10, 86_400, 300)
+    per_shopper_limit = _whole("Per-shopper limit", 1, 1000, 1)
+
+    def sale(self) -> dict:
+        """The sale as the sales API takes it; the opening time read as shop time."""
+        opens = self.opens_at.data.replace(tzinfo=SHOP_TIMEZONE)
+        data = {name: getattr(self, name).data for name in ("product_id", "units", "admitted_cap")}
+        return {
+            **data,
+            "name": self.name.data or "",
+            "opens_at": opens.isoformat(),
+            "admission_rate": float(self.admission_rate.data),
+            "checkout_window_s": self.checkout_window_s.data,
+            "per_shopper_limit": self.per_shopper_limit.data,
+        }
+
+
+class LiveSettingsForm(FlaskForm):
+    admission_rate = _rate()
+    admitted_cap = _whole("Cap (admitted, not finished)", 1, 1_000_000, 100)
+
+    def changes(self) -> dict:
+        return {"admission_rate": float(self.admission_rate.data), "admitted_cap": self.admitted_cap.data}
+
+
+class ActionForm(FlaskForm):
+    """No fields: only the CSRF token of a lifecycle button."""

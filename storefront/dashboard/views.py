@@ -1,0 +1,130 @@
+"""The dashboard's pages: thin views over the sales API (actions) and Redis (live figures)."""
+
+from flask import flash, redirect, render_template, request, url_for
+from htmx_flask import make_response
+
+from admission import series
+from admission.states import TRANSITIONS, SaleState
+from api.client import catalog, sales
+from api.client.errors import ServiceRejected
+from storefront.dashboard import bp, chart, figures
+from storefront.dashboard.forms import ActionForm, LiveSettingsForm, SaleForm
+from storefront.errors import apply_field_errors, readable
+from storefront.session import as_shopper
+
+FIGURES_POLL_S = 2
+ACTIONS = ("arm", "open", "pause", "resume", "close", "settle")
+DONE = {
+    "arm": "Armed: the units are loaded; the sale opens on time.",
+    "open": "Open: shoppers are being admitted.",
+    "pause": "Paused: nobody is admitted until you resume.",
+    "resume": "Resumed: admitting again.",
+    "close": "Closed: waiters are told, unused tickets expire, leftover units go back.",
+}
+
+
+def legal_actions(state: str) -> list[str]:
+    """The buttons a sale in `state` shows: its legal moves, and settle once closed."""
+    moves = [action.value for (source, action) in TRANSITIONS if source == state]
+    return [*moves, "settle"] if state == SaleState.CLOSED else moves
+
+
+@bp.get("")
+def index():
+    return render_template("storefront/dashboard/index.html", sales=as_shopper(sales).list_sales()["items"])
+
+
+@bp.route("/sales/new", methods=["GET", "POST"])
+def new_sale():
+    form = SaleForm()
+    products = catalog().products(params={"per_page": 100})["items"]
+    form.product_id.choices = [(p["id"], f"{p['name']} — {p['stock']} in stock") for p in products]
+    if form.validate_on_submit():
+        try:
+            sale = as_shopper(sales).create_sale(json=form.sale())
+        except ServiceRejected as error:
+            apply_field_errors(form, error)
+        else:
+            flash(f"Sale #{sale['id']} created as a draft. Arm it to load its units.", "success")
+            return redirect(url_for("dashboard.sale_page", sale_id=sale["id"]))
+    status = 422 if request.method == "POST" else 200
+    return render_template("storefront/dashboard/new_sale.html", form=form), status
+
+
+@bp.get("/sales/<int:sale_id>")
+def sale_page(sale_id: int):
+    sale = as_shopper(sales).sale(sale_id)
+    settings = LiveSettingsForm(formdata=None, data=sale)
+    return render_template("storefront/dashboard/sale.html", **_figures_context(sale), settings=settings)
+
+
+@bp.get("/sales/<int:sale_id>/figures")
+def sale_figures(sale_id: int):
+    sale = as_shopper(sales).sale(sale_id)
+    return render_template("storefront/dashboard/_figures.html", **_figures_context(sale))
+
+
+def _figures_context(sale: dict) -> dict:
+    live = figures.live_figures(sale["id"])
+    return {
+        "sale": sale,
+        "figures": live,
+        "chart": chart.build(series.points(sale["id"])),
+        "actions": legal_actions(sale["state"]),
+        "action_form": ActionForm(formdata=None),
+        "poll_after": None if sale["state"] in (SaleState.DRAFT, SaleState.CLOSED) else FIGURES_POLL_S,
+    }
+
+
+@bp.post("/sales/<int:sale_id>/<any(arm, open, pause, resume, close, settle):action>")
+def act(sale_id: int, action: str):
+    if ActionForm().validate_on_submit():
+        client = as_shopper(sales)
+        try:
+            answer = getattr(client, action)(sale_id)
+        except ServiceRejected as error:
+            flash(readable(error), "error")
+        else:
+            flash(_settled(answer) if action == "settle" else DONE[action], "success")
+    return _go(url_for("dashboard.sale_page", sale_id=sale_id))
+
+
+def _settled(answer: dict) -> str:
+    if answer.get("settled"):
+        return f"Settled: {answer.get('returned', 0)} leftover units went back to the catalog."
+    return f"Not settled yet ({(answer.get('reason') or '').replace('_', ' ')}): try again shortly."
+
+
+@bp.post("/sales/<int:sale_id>/settings")
+def change_settings(sale_id: int):
+    form = LiveSettingsForm()
+    if form.validate_on_submit():
+        try:
+            as_shopper(sales).update_sale(sale_id, json=form.changes())
+        except ServiceRejected as error:
+            flash(readable(error), "error")
+        else:
+            flash("Rate and cap changed; the admitter uses them from its next tick.", "success")
+    else:
+        flash(" ".join(message for errors in form.errors.values() for message in errors), "error")
+    return _go(url_for("dashboard.sale_page", sale_id=sale_id))
+
+
+@bp.get("/sales/<int:sale_id>/audit")
+def audit(sale_id: int):
+    client = as_shopper(sales)
+    sale = client.sale(sale_id)
+    return render_template("storefront/dashboard/audit.html", sale=sale, audit=client.audit(sale_id))
+
+
+@bp.get("/queues")
+def queues():
+    return render_template(
+        "storefront/dashboard/queues.html", queues=figures.all_queues(), workers=figures.workers()
+    )
+
+
+def _go(target: str):
+    if request.htmx:
+        return make_response("", 200, redirect=target)
+    return redirect(target)

@@ -1,0 +1,36 @@
+"""The sale's checkout form: the shop's card fields, a quantity up to the sale's limit, and the ticket."""
+
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import DataRequired, InputRequired, NumberRange
+
+from storefront.shop.forms import CardForm
+
+
+class SaleCheckoutForm(CardForm):
+    # The ticket is signed and bound to the shopper and the sale, so carrying it in the page is safe.
+    ticket = HiddenField(validators=[DataRequired("Your ticket is missing. Reload the page.")])
+    quantity = IntegerField(
+        "Quantity",
+        default=1,
+        validators=[InputRequired("Enter a quantity.")],
+        render_kw={"min": 1, "inputmode": "numeric"},
+    )
+    idempotency_key = None  # the ticket (and the attempt) key the sale's order and charge
+
+    def limit_quantity(self, limit: int) -> "SaleCheckoutForm":
+        """Allow 1 to `limit` units, the sale's per-shopper limit."""
+        self.quantity.validators = [
+            *self.quantity.validators,
+            NumberRange(1, limit, f"Choose 1 to {limit}." if limit > 1 else "One per shopper."),
+        ]
+        self.quantity.render_kw = {**self.quantity.render_kw, "max": limit}
+        return self
+
+    def card(self) -> dict:
+        """The card as the checkout job takes it."""
+        return {
+            "card_number": self.card_number.data.replace(" ", ""),
+            "exp_month": int(self.exp_month.data),
+            "exp_year": int(self.exp_year.data),
+            "cvc": self.cvc.data,
+        }

@@ -1,0 +1,148 @@
+"""What the waiting-room fragment shows: one panel per moment of a shopper's sale, read from Redis only."""
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+
+from flask import session
+
+from admission import checkout, lookup, tickets, waiting_room
+from admission.checkout import Checkout, CheckoutState
+from admission.exceptions import NotInQueue
+from admission.states import SaleState, WaiterState
+from admission.waiting_room import WaiterStatus
+from api.client import catalog
+from yakku.extensions import get_redis
+
+# How often the processing fragment asks again: a worker usually answers within a second or two.
+PROCESSING_POLL_S = 1
+PRODUCT_CACHE_KEY = "storefront:sale_product:{product_id}"
+PRODUCT_CACHE_S = 60
+# The panels after which nothing more happens: they render without the polling trigger.
+FINAL_KINDS = frozenset({"paid", "sold_out", "expired", "failed", "closed", "not_joined"})
+
+
+@dataclass
+class Panel:
+    """One state of the waiting-room fragment, and when (if ever) it should ask again."""
+
+    kind: str  # waiting, checkout, declined, processing, paid, sold_out, expired, failed, closed, not_joined
+    sale_id: int
+    status: WaiterStatus | None = None
+    checkout: Checkout | None = None
+    progress: dict = field(default_factory=dict)
+    poll_after: int | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.kind in FINAL_KINDS
+
+
+def panel(sale_id: int, shopper_id: int) -> Panel:
+    """The shopper's panel now; asking keeps their place in line, as the status call does."""
+    try:
+        status = waiting_room.status(sale_id, shopper_id)
+    except NotInQueue:
+        return Panel("not_joined", sale_id)
+    if status.state == WaiterState.WAITING:
+        return Panel(
+            "waiting",
+            sale_id,
+            status,
+            progress=progress(sale_id, status),
+            poll_after=status.poll_after_seconds,
+        )
+    if status.state == WaiterState.ADMITTED and status.ticket:
+        return _with_checkout(sale_id, status, checkout.read(sale_id, tickets.read_ticket(status.ticket).id))
+    if status.state == WaiterState.DONE:
+        ticket_id = lookup.shopper_ticket_id(sale_id, shopper_id)
+        outcome = checkout.read(sale_id, ticket_id) if ticket_id else None
+        kind = "paid" if outcome and outcome.state == CheckoutState.PAID else "failed"
+        return Panel(kind, sale_id, status, outcome)
+    kinds = {WaiterState.SOLD_OUT: "sold_out", WaiterState.EXPIRED: "expired", WaiterState.CLOSED: "closed"}
+    return Panel(kinds.get(status.state, "closed"), sale_id, status)
+
+
+def _with_checkout(sale_id: int, status: WaiterStatus, outcome: Checkout | None) -> Panel:
+    if outcome is None:
+        return Panel("checkout", sale_id, status)
+    if outcome.state in (CheckoutState.QUEUED, CheckoutState.PROCESSING):
+        return Panel("processing", sale_id, status, outcome, poll_after=PROCESSING_POLL_S)
+    if outcome.state == CheckoutState.DECLINED:
+        return Panel("declined", sale_id, status, outcome)
+    return Panel(outcome.state.value, sale_id, status, outcome)
+
+
+def progress(sale_id: int, status: WaiterStatus) -> dict:
+    """How far the shopper has come since they first saw their place: {percent, start, ahead}.
+
+    The start is the most people ever seen ahead of them, kept in their session, so a refresh or a
+    second tab shows the same bar.
+    """
+    if status.people_ahead is None:
+        return {}
+    starts = session.get("sale_starts", {})
+    start = max(int(starts.get(str(sale_id), 0)), status.people_ahead)
+    if starts.get(str(sale_id)) != start:
+        session["sale_starts"] = {**starts, str(sale_id): start}
+    done = start - status.people_ahead
+    percent = 100 if start == 0 else math.floor(100 * done / start)
+    return {"percent": max(percent, 2), "start": start, "ahead": status.people_ahead}
+
+
+def eta_text(status: WaiterStatus) -> str:
+    """An honest estimate: 'about 2 min, at the measured 35/s' (or at the configured rate)."""
+    if status.sale_state == SaleState.PAUSED:
+        return "Admission is paused for a moment; you keep your place."
+    if status.eta_seconds is None:
+        return "We will estimate your wait once the sale opens."
+    if status.people_ahead == 0:
+        return "You are next: your turn comes as soon as a checkout place frees up."
+    basis = "at the measured" if status.rate_measured else "at the configured rate of"
+    return f"{duration(status.eta_seconds)}, {basis} {rate_text(status.rate)} shoppers a second"
+
+
+def duration(seconds: int | float | None) -> str:
+    """'less than a minute', 'about 2 min', 'about 1 h 5 min'."""
+    seconds = int(seconds or 0)
+    if seconds < 60:
+        return "less than a minute" if seconds > 10 else "a few seconds"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min"
+    return f"about {minutes // 60} h {minutes % 60} min"
+
+
+def rate_text(rate: float | None) -> str:
+    """35 for 35.0, 2.5 for 2.5, 0.33 for 1/3."""
+    rate = rate or 0
+    if rate >= 10:
+        return f"{rate:,.0f}"
+    return f"{rate:.2f}".rstrip("0").rstrip(".")
+
+
+def seconds_left(deadline: float | None) -> int:
+    """Whole seconds until an epoch deadline, never negative."""
+    return max(0, math.floor((deadline or 0) - time.time()))
+
+
+def sale_product(product_id: int) -> dict:
+    """The product on sale (name, price, image), cached briefly: the fragment must not load the catalog."""
+    client = get_redis()
+    key = PRODUCT_CACHE_KEY.format(product_id=product_id)
+    cached = client.get(key)
+    if cached:
+        return json.loads(cached)
+    product = catalog().product(product_id)
+    keep = {name: product.get(name) for name in ("id", "name", "price", "currency", "image_url")}
+    client.set(key, json.dumps(keep), ex=PRODUCT_CACHE_S)
+    return keep
+
+
+def clock(seconds: int | None) -> str:
+    """'4:05' or '1:02:03': what the countdown shows before its script takes over."""
+    seconds = max(0, int(seconds or 0))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -1,0 +1,91 @@
+"""The shopper's sale: join, the waiting room that replaces itself, the checkout, and its outcome.
+
+The waiting-room fragment is the unit htmx swaps: it carries `hx-trigger="load delay:Ns"` with the
+server's poll hint while something is still to happen, and renders without it once the state is final.
+Without JavaScript the whole page refreshes itself (a <noscript> meta refresh) on the same hint.
+"""
+
+from flask import abort, redirect, render_template, request, url_for
+from htmx_flask import make_response
+
+from admission import checkout, lookup, waiting_room
+from admission.exceptions import CheckoutInProgress, SaleNotOpen, SoldOut, TicketExpired, TicketUsed
+from storefront.errors import error_response
+from storefront.sale import bp, room
+from storefront.sale.forms import SaleCheckoutForm
+from storefront.session import current_shopper, shopper_required
+from yakku.errors import YakkuError
+
+OUTCOME_OF = {TicketExpired: "expired", SoldOut: "sold_out"}
+
+
+@bp.errorhandler(YakkuError)
+def _refused(error: YakkuError):
+    return error_response(error.status, error.message)
+
+
+def _shopper_id() -> int:
+    return int(current_shopper()["id"])
+
+
+@bp.post("/<int:sale_id>/join")
+@shopper_required
+def join(sale_id: int):
+    try:
+        waiting_room.join(sale_id, _shopper_id())
+    except SaleNotOpen:
+        return error_response(409, "This sale is not taking shoppers now.", "The sale is not open")
+    return _go(url_for("sale.wait", sale_id=sale_id))
+
+
+@bp.get("/<int:sale_id>/wait")
+@shopper_required
+def wait(sale_id: int):
+    sale = lookup.live_sale(sale_id)
+    current = room.panel(sale_id, _shopper_id())
+    if sale is None and current.kind == "not_joined":
+        abort(404)
+    return _render(current, sale)
+
+
+@bp.post("/<int:sale_id>/checkout")
+@shopper_required
+def submit(sale_id: int):
+    sale = lookup.live_sale(sale_id)
+    current = room.panel(sale_id, _shopper_id())
+    if current.kind not in ("checkout", "declined") or sale is None:
+        return _render(current, sale)  # not (or no longer) at the checkout: show where they stand
+    form = SaleCheckoutForm().limit_quantity(sale.limit)
+    if not form.validate_on_submit():
+        return _render(current, sale, form=form, status=422)
+    try:
+        checkout.submit(sale_id, _shopper_id(), form.ticket.data, form.quantity.data, form.card())
+    except (TicketExpired, SoldOut) as refused:
+        # Redis says so before the admitter's next sweep does: tell the shopper now.
+        return _render(room.Panel(OUTCOME_OF[type(refused)], sale_id), sale)
+    except (CheckoutInProgress, TicketUsed):
+        pass  # submitted already (a double click, another tab): show where it stands
+    if not request.htmx:
+        return redirect(url_for("sale.wait", sale_id=sale_id))  # post, redirect, get: a reload is safe
+    return _render(room.panel(sale_id, _shopper_id()), sale)
+
+
+def _render(current: room.Panel, sale, form: SaleCheckoutForm | None = None, status: int = 200):
+    """The fragment for htmx, the whole page otherwise; with a fresh checkout form where one is due."""
+    if current.kind in ("checkout", "declined") and form is None:
+        form = SaleCheckoutForm(formdata=None, ticket=current.status.ticket).limit_quantity(
+            sale.limit if sale else 1
+        )
+    product = room.sale_product(sale.product_id) if sale and current.kind != "waiting" else None
+    context = {"panel": current, "sale": sale, "form": form, "product": product, "room": room}
+    if request.htmx:
+        return render_template("storefront/sale/_status.html", **context), status
+    if sale and current.kind == "waiting":
+        context["product"] = room.sale_product(sale.product_id)
+    return render_template("storefront/sale/wait.html", **context), status
+
+
+def _go(target: str):
+    if request.htmx:
+        return make_response("", 200, redirect=target)
+    return redirect(target)
