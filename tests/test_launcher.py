@@ -52,7 +52,6 @@ class Launch:
             ):
                 return
             time.sleep(0.3)
-        self.process.kill()
         pytest.fail(f"yakku up did not serve within {START_TIMEOUT}s:\n{self.output}")
 
     def wait_until_announced(self) -> None:
@@ -68,8 +67,22 @@ class Launch:
         try:
             return self.process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            self.process.kill()
             pytest.fail(f"yakku up did not stop within {STOP_TIMEOUT}s:\n{self.output}")
+
+    def shutdown(self) -> None:
+        """Whatever the test found, leave nothing running: Ctrl-C first, then kill whatever remains."""
+        if self.process.poll() is not None:
+            return
+        family = self.descendants()
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        _, alive = psutil.wait_procs(family, timeout=5)
+        for process in alive:
+            process.kill()
 
     @staticmethod
     def _answers(url: str) -> bool:
@@ -121,8 +134,7 @@ def run_and_stop(folder: Path, env: dict, signum: int) -> str:
         launch.wait_until_announced()
         returncode = launch.stop(signum)
     finally:
-        if launch.process.poll() is None:
-            launch.process.kill()
+        launch.shutdown()
     _, alive = psutil.wait_procs(children, timeout=STOP_TIMEOUT)
     assert not alive, f"left behind: {names_of(alive)}\n{launch.output}"
     assert returncode == 128 + signum, launch.output
