@@ -85,3 +85,13 @@ def test_documented_errors_have_the_stable_shape(client):
 
 def test_an_unknown_service_has_no_document(client):
     assert client.get("/api/nothing/openapi.json").status_code == 404
+
+
+def test_moved_ports_give_the_urls_the_processes_use(monkeypatch, config):
+    monkeypatch.delenv("API_URL", raising=False)
+    monkeypatch.setenv("API_PORT", "9101")
+    monkeypatch.setenv("WEB_PORT", "9100")
+    base = {key: value for key, value in config.items() if key not in ("API_URL", "PUBLIC_URL")}
+    app = create_api_app(base)
+    assert app.config["API_URL"] == "http://127.0.0.1:9101"
+    assert app.config["PUBLIC_URL"] == "http://127.0.0.1:9100"

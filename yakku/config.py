@@ -49,6 +49,10 @@ def configure(app: Flask, config: dict | None = None) -> None:
     for name in PLAIN_ENVIRONMENT:
         if os.environ.get(name):
             app.config[name] = os.environ[name]
+    # Under honcho with moved ports (API_PORT=9001 ...), the processes find each other on loopback.
+    for url, port in (("API_URL", "API_PORT"), ("PUBLIC_URL", "WEB_PORT")):
+        if not os.environ.get(url) and os.environ.get(port, "").isdigit():
+            app.config[url] = f"http://127.0.0.1:{os.environ[port]}"
     app.config.from_prefixed_env("YAKKU")
     if config:
         app.config.from_mapping(config)
