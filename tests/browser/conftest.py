@@ -151,3 +151,18 @@ def phone(browser):
     context, page = _page(browser, "phone")
     yield page
     context.close()
+
+
+@pytest.fixture
+def pages(browser):
+    """Opens pages in contexts of their own (separate sessions, as separate shoppers): pages("phone")."""
+    contexts = []
+
+    def open_page(viewport: str):
+        context, page = _page(browser, viewport)
+        contexts.append(context)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -1,0 +1,184 @@
+"""A flash sale in real browsers: the operator creates and runs it from the dashboard and watches the
+figures move; four shoppers join, see their places move, one buys (after a declined card), the rest are
+told "sold out". The admitter runs in a background thread; the checkout queue is drained by the test,
+so the processing state stays on screen long enough to be seen."""
+
+import re
+import threading
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from playwright.sync_api import expect
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from admission import admitter
+from api.catalog.models import Product
+from workers import QueueName
+from yakku.extensions import db
+
+pytestmark = pytest.mark.browser
+
+PRODUCT = "Jeju Green Tea, 50 g"
+GOOD_CARD = "4242 4242 4242 4242"
+DECLINED_CARD = "4000 0000 0000 0002"
+PASSWORD = "correct horse battery"
+# At 0.2 shoppers a second, from an empty bucket, the first admission comes about five seconds on.
+ADMISSION_WAIT_MS = 15_000
+
+
+@contextmanager
+def admitter_running(api_app):
+    """The admitter process, as a thread: ticks every 0.2 s until the test ends."""
+    stop = threading.Event()
+
+    def run():
+        with api_app.app_context():
+            admitter.run(interval=0.2, stop=stop)
+
+    thread = threading.Thread(target=run, name="test-admitter", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def drain(api_app) -> None:
+    """Run the queued checkouts in this process, as a worker would."""
+    with api_app.app_context():
+        queue = api_app.extensions["rq"][QueueName.CHECKOUT]
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def log_in(live_shop, page, email: str, next_path: str = "/") -> None:
+    page.goto(live_shop.url(f"/account/login?next={next_path}"))
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_attached()
+
+
+def fill_card(page, number: str) -> None:
+    page.get_by_label("Card number").fill(number)
+    page.get_by_label("Month").select_option("12")
+    page.get_by_label("Year").select_option(str(date.today().year + 2))
+    page.get_by_label("CVC").fill("123")
+
+
+def both(live_shop, pages, name: str) -> None:
+    """Screenshots of the same state on the desktop and on the phone."""
+    for page in pages:
+        live_shop.screenshot(page, name)
+
+
+def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, operator, shoppers):
+    page = pages
+    with live_shop.api_app.app_context():
+        product_id = db.session.scalars(select(Product.id).where(Product.name == PRODUCT)).one()
+    ada, ben, cho, dan = (shoppers.verified(name=n) for n in ("Ada", "Ben", "Cho", "Dan"))
+    with admitter_running(live_shop.api_app):
+        ops, ops_phone = page("desktop"), page("phone")
+        log_in(live_shop, ops, operator.email, "/ops")
+        ops.get_by_role("link", name="New sale").first.click()
+        ops.get_by_label("Name").fill("Tea drop")
+        ops.get_by_label("Product", exact=True).select_option(str(product_id))
+        ops.get_by_label("Units").fill("3")
+        ops.get_by_label("Admission rate").fill("0.2")
+        ops.get_by_label("Cap").fill("1")
+        ops.get_by_label("Per-shopper limit").fill("3")
+        ops.get_by_role("button", name="Create sale").click()
+        expect(ops.locator("[data-state]")).to_have_text("Draft")
+        for action, state in (("Arm", "Armed"), ("Open", "Open"), ("Pause", "Paused")):
+            ops.get_by_role("button", name=action, exact=True).click()
+            expect(ops.locator("[data-state]")).to_have_text(state)
+        sale_path = re.search(r"/ops/sales/\d+", ops.url).group(0)
+
+        # Four shoppers join while admission is paused: three places for three units, the fourth
+        # is told at once that the units cannot reach them.
+        buyer, buyer_phone = page("desktop"), page("phone")
+        second, third, fourth = page("desktop"), page("desktop"), page("phone")
+        product_path = f"/products/{product_id}"
+        for tab, member in ((buyer, ada), (second, ben), (third, cho), (fourth, dan)):
+            log_in(live_shop, tab, member.email, product_path)
+            expect(tab.locator(".sale-box")).to_contain_text("The sale is paused")
+            tab.get_by_role("button", name="Join the queue").click()
+        expect(buyer.locator(".sale-position")).to_have_text("1")
+        expect(second.locator(".sale-position")).to_have_text("2")
+        expect(third.locator(".sale-position")).to_have_text("3")
+        expect(fourth.locator("#sale-status h1")).to_have_text("Sold out")
+        log_in(live_shop, buyer_phone, ada.email, f"/sales/{_sale_id(sale_path)}/wait")
+        expect(buyer_phone.locator(".sale-position")).to_have_text("1")  # a second device: same place
+        ops.reload()
+        expect(ops.locator('[data-figure="waiting"]')).to_have_text("3")
+
+        # Resumed at one shopper every five seconds: the first is admitted and the others move up.
+        ops.get_by_role("button", name="Resume").click()
+        for tab in (buyer, second, third):  # paused, the hint was "ask in 30 s"; a refresh asks now
+            tab.reload()
+        expect(second.locator(".sale-position")).to_have_text("2")
+        turn = buyer.locator("#sale-status h1")
+        expect(turn).to_have_text("It's your turn — check out now", timeout=ADMISSION_WAIT_MS)
+        expect(second.locator(".sale-position")).to_have_text("1")
+        expect(third.locator(".sale-position")).to_have_text("2")
+        expect(second.locator(".eta")).to_contain_text("You are next")
+        expect(third.locator(".eta")).to_contain_text("at the measured")
+        both(live_shop, [third, phone_twin(live_shop, page, cho, sale_path, "2")], "sale-waiting")
+        buyer_phone.reload()
+        both(live_shop, [buyer, buyer_phone], "sale-checkout")
+        expect(ops.locator('[data-figure="admitted"]')).to_have_text("1")
+
+        buyer.get_by_label("Quantity").fill("3")
+        fill_card(buyer, DECLINED_CARD)
+        buyer.get_by_role("button", name="Pay now").click()
+        expect(buyer.locator("#sale-status h1")).to_have_text("Processing your order…")
+        buyer_phone.reload()
+        both(live_shop, [buyer, buyer_phone], "sale-processing")
+        drain(live_shop.api_app)
+        expect(buyer.locator("#sale-status .alert")).to_have_text("Payment declined — try another card.")
+        buyer_phone.reload()
+        both(live_shop, [buyer, buyer_phone], "sale-declined")
+
+        fill_card(buyer, GOOD_CARD)
+        buyer.get_by_role("button", name="Pay now").click()
+        expect(buyer.locator("#sale-status h1")).to_have_text("Processing your order…")
+        drain(live_shop.api_app)
+        expect(buyer.locator("#sale-status h1")).to_have_text("Your order is paid")
+        buyer_phone.reload()
+        both(live_shop, [buyer, buyer_phone], "sale-paid")
+
+        # The three units are sold: everyone still waiting is told, and their pages stop asking.
+        for tab in (second, third):
+            expect(tab.locator("#sale-status h1")).to_have_text("Sold out")
+            expect(tab.locator("#sale-status")).not_to_have_attribute("hx-trigger", re.compile("."))
+        both(live_shop, [second, fourth], "sale-sold-out")
+
+        expect(ops.locator('[data-figure="sold"]')).to_have_text("3")
+        expect(ops.locator('[data-figure="left"]')).to_have_text("0")
+        expect(ops.locator('[data-figure="paid"]')).to_have_text("1")
+        expect(ops.locator('[data-figure="declined"]')).to_have_text("1")
+        expect(ops.locator(".chart .line-sold")).to_be_attached()
+        log_in(live_shop, ops_phone, operator.email, sale_path)
+        both(live_shop, [ops, ops_phone], "dashboard-sale")
+
+        buyer.get_by_role("link", name=re.compile("See order")).click()
+        expect(buyer.locator(".section-head .state")).to_have_text("Paid")
+
+        ops.get_by_role("link", name="Audit").click()
+        expect(ops.locator(".audit-check.check-ok")).not_to_have_count(0)
+        expect(ops.locator(".check-broken")).to_have_count(0)
+        live_shop.screenshot(ops, "dashboard-audit")
+
+
+def phone_twin(live_shop, page, member, sale_path: str, position: str):
+    """The same shopper on a phone: a second device shows the same place."""
+    twin = page("phone")
+    log_in(live_shop, twin, member.email, f"/sales/{_sale_id(sale_path)}/wait")
+    expect(twin.locator(".sale-position")).to_have_text(position)
+    return twin
+
+
+def _sale_id(sale_path: str) -> str:
+    return sale_path.rsplit("/", 1)[1]

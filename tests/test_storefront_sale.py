@@ -1,0 +1,257 @@
+"""The flash sale in the storefront: the product page's join button, the self-replacing waiting-room
+fragment, the checkout it becomes, and every outcome; polling stops once the state is final."""
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from rq import SimpleWorker
+
+from admission import admitter, sales, waiting_room
+from workers import QueueName
+
+HX = {"HX-Request": "true"}
+GOOD_CARD = "4242 4242 4242 4242"
+DECLINED_CARD = "4000 0000 0000 0002"
+
+
+class SaleWeb:
+    """A sale on a demo product, run by hand: the operator's moves, the admitter's ticks, the worker."""
+
+    def __init__(self, app, shop_web, **settings):
+        self.app, self.shop_web = app, shop_web
+        self.product_id = shop_web.ids["Jeju"]
+        data = {
+            "product_id": self.product_id,
+            "units": 3,
+            "opens_at": datetime.now(UTC) + timedelta(minutes=5),
+            "admission_rate": 1000,
+            "admitted_cap": 1000,
+            "checkout_window_s": 120,
+            "per_shopper_limit": 2,
+            **settings,
+        }
+        with app.app_context():
+            self.id = sales.create_sale(data, operator_id=1).id
+            sales.arm_sale(self.id)  # takes the units from the catalog, as the dashboard's Arm does
+
+    def open(self) -> None:
+        with self.app.app_context():
+            sales.open_sale(self.id, time.time())
+
+    def admit(self, now: float | None = None) -> None:
+        with self.app.app_context():
+            admitter.tick(now or time.time())
+
+    def drain(self) -> None:
+        with self.app.app_context():
+            queue = self.app.extensions["rq"][QueueName.CHECKOUT]
+            SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+    def status(self, shopper) -> waiting_room.WaiterStatus:
+        with self.app.app_context():
+            return waiting_room.status(self.id, shopper.id)
+
+    @property
+    def wait_url(self) -> str:
+        return f"/sales/{self.id}/wait"
+
+
+@pytest.fixture
+def new_sale(app, shop_web):
+    return lambda **settings: SaleWeb(app, shop_web, **settings)
+
+
+def _text(answer) -> str:
+    return answer.get_data(as_text=True)
+
+
+def _trigger(body: str) -> str | None:
+    found = re.search(r'hx-trigger="([^"]*)"', body)
+    return found.group(1) if found else None
+
+
+def _fragment(web, sale) -> str:
+    answer = web.get(sale.wait_url, headers=HX)
+    assert answer.status_code == 200
+    body = _text(answer)
+    assert "<html" not in body and 'id="sale-status"' in body
+    return body
+
+
+def _pay(web, sale, card=GOOD_CARD, quantity=1, htmx=True):
+    page = _fragment(web, sale)
+    ticket = re.search(r'name="ticket" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"ticket": ticket, "quantity": quantity, "card_number": card}
+    data |= {"exp_month": "12", "exp_year": str(datetime.now().year + 1), "cvc": "123"}
+    return web.post(f"/sales/{sale.id}/checkout", data=data, headers=HX if htmx else {})
+
+
+def test_the_product_page_counts_down_to_opening_and_offers_the_queue(new_sale, shop_web, web):
+    sale = new_sale()
+    shop_web.sign_in()
+    page = _text(web.get(f"/products/{sale.product_id}"))
+    assert "Flash sale" in page and "Opens in" in page
+    assert re.search(r'data-countdown="(29\d|300)"', page)  # about five minutes, rendered by the server
+    assert f'action="/sales/{sale.id}/join"' in page and "Join the queue" in page
+
+
+def test_a_visitor_is_asked_to_log_in_to_join(new_sale, web):
+    sale = new_sale()
+    page = _text(web.get(f"/products/{sale.product_id}"))
+    assert "Log in to join the queue" in page
+    assert web.get(sale.wait_url).status_code == 302
+
+
+def test_joining_before_opening_waits_in_the_pre_queue_until_the_draw(new_sale, shop_web, web):
+    sale = new_sale()
+    shop_web.sign_in()
+    answer = web.post(f"/sales/{sale.id}/join")
+    assert answer.status_code == 302 and answer.headers["Location"] == sale.wait_url
+    body = _fragment(web, sale)
+    assert "The sale opens in" in body and "drawn at random" in body
+    assert _trigger(body).startswith("load delay:")
+
+
+def test_the_waiting_fragment_polls_on_the_servers_hint_and_keeps_the_place(
+    new_sale, shop_web, web, shoppers
+):
+    sale = new_sale()
+    sale.open()
+    ahead = shoppers.verified()
+    with sale.app.app_context():
+        waiting_room.join(sale.id, ahead.id)
+    with sale.app.app_context():  # stop admitting, so the line stands still while we look
+        sales.pause_sale(sale.id)
+    me = shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    first, again = _fragment(web, sale), _fragment(web, sale)
+    hint = sale.status(me).poll_after_seconds
+    assert _trigger(first) == f"load delay:{hint}s" and 'hx-swap="outerHTML"' in first
+    for body in (first, again):  # a refresh shows the same place
+        assert re.search(r'class="sale-position">2<', body)
+        assert re.search(r'class="people-ahead">1<', body)
+    assert "Admission is paused" in first
+    page = _text(web.get(sale.wait_url))  # the whole page, for a browser without JavaScript
+    assert f'<noscript><meta http-equiv="refresh" content="{hint}"></noscript>' in page
+    assert "<progress" in page
+
+
+def test_the_estimate_says_which_rate_it_is_based_on(new_sale, shop_web, web, shoppers):
+    sale = new_sale(admission_rate=0.5, admitted_cap=1)
+    sale.open()
+    for member in [shoppers.verified() for _ in range(2)]:
+        with sale.app.app_context():
+            waiting_room.join(sale.id, member.id)
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    assert "at the configured rate of 0.5 shoppers a second" in _fragment(web, sale)
+    sale.admit(time.time() + 3)  # a token has come in: one admitted (the cap), the rate is measured
+    body = _fragment(web, sale)
+    assert "at the measured" in body and re.search(r'class="people-ahead">1<', body)
+
+
+def test_an_admitted_shopper_gets_the_checkout_with_the_tickets_countdown(new_sale, shop_web, web):
+    sale = new_sale()
+    sale.open()
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    sale.admit()
+    body = _fragment(web, sale)
+    assert _trigger(body) is None  # no polling: the shopper is typing
+    assert "It's your turn" in body and re.search(r'data-countdown="1[01]\d"', body)
+    assert 'name="ticket"' in body and 'max="2"' in body
+    assert "₩18,000 each" in body
+
+
+def test_paying_shows_processing_then_the_paid_order(new_sale, shop_web, web):
+    sale = new_sale()
+    sale.open()
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    sale.admit()
+    answer = _pay(web, sale, quantity=2)
+    body = _text(answer)
+    assert "Processing your order" in body and _trigger(body) == "load delay:1s"
+    sale.drain()
+    paid = _fragment(web, sale)
+    assert "Your order is paid" in paid and _trigger(paid) is None
+    order_id = re.search(r'href="/orders/(\d+)"', paid).group(1)
+    order = _text(web.get(f"/orders/{order_id}"))
+    assert "Paid" in order and "₩36,000" in order
+
+
+def test_paying_without_javascript_redirects_to_the_waiting_room(new_sale, shop_web, web):
+    sale = new_sale()
+    sale.open()
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    sale.admit()
+    answer = _pay(web, sale, htmx=False)
+    assert answer.status_code == 302 and answer.headers["Location"] == sale.wait_url
+    page = _text(web.get(sale.wait_url))
+    assert "Processing your order" in page and 'content="1"' in page
+
+
+def test_a_declined_card_offers_the_form_again_and_another_card_pays(new_sale, shop_web, web):
+    sale = new_sale()
+    sale.open()
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    sale.admit()
+    _pay(web, sale, card=DECLINED_CARD)
+    sale.drain()
+    declined = _fragment(web, sale)
+    assert "Payment declined — try another card" in declined and _trigger(declined) is None
+    assert 'name="card_number"' in declined and "held for you" in declined
+    _pay(web, sale, card=GOOD_CARD)
+    sale.drain()
+    assert "Your order is paid" in _fragment(web, sale)
+
+
+def test_a_bad_card_number_is_answered_next_to_the_field(new_sale, shop_web, web):
+    sale = new_sale()
+    sale.open()
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    sale.admit()
+    answer = _pay(web, sale, card="12")
+    assert answer.status_code == 422 and "Enter the 12 to 19 digits" in _text(answer)
+
+
+def test_shoppers_the_units_cannot_reach_are_told_sold_out_and_stop_polling(
+    new_sale, shop_web, web, shoppers
+):
+    sale = new_sale(units=1, per_shopper_limit=1)
+    sale.open()
+    first = shoppers.verified()
+    with sale.app.app_context():
+        waiting_room.join(sale.id, first.id)
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    sale.admit()  # the one unit is owed to the first shopper: the rest are told at once
+    body = _fragment(web, sale)
+    assert "Sold out" in body and _trigger(body) is None
+    page = _text(web.get(sale.wait_url))
+    assert "http-equiv" not in page
+
+
+def test_a_turn_left_unused_expires(new_sale, shop_web, web):
+    sale = new_sale(checkout_window_s=10)
+    sale.open()
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    sale.admit()
+    sale.admit(time.time() + 60)  # the checkout window has long passed
+    body = _fragment(web, sale)
+    assert "Your turn expired" in body and _trigger(body) is None
+
+
+def test_joining_a_closed_sale_is_refused_readably(new_sale, shop_web, web):
+    sale = new_sale()
+    with sale.app.app_context():
+        sales.close_sale(sale.id)
+    shop_web.sign_in()
+    answer = web.post(f"/sales/{sale.id}/join")
+    assert answer.status_code == 409 and "not taking shoppers" in _text(answer)
