@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from admission import series
-from admission.keys import ACTIVE_SALES, ADMITTER_LEASE, sale_keys
+from admission.keys import ACTIVE_SALES, ADMITTER_LEASE, RECONCILE_SWEEP, sale_keys
 from admission.scripts import scripts
 from admission.states import SaleState
 
@@ -120,7 +120,23 @@ def step(lease: Lease, now: float | None = None) -> list[SaleTick] | None:
     """One tick if we hold the lease; None when another admitter holds it."""
     if not lease.hold():
         return None
-    return tick(now)
+    ticks = tick(now)
+    schedule_reconcile()
+    return ticks
+
+
+def schedule_reconcile() -> bool:
+    """Every RECONCILE_EVERY_S, queue one reconciler sweep for the workers (they reach the services)."""
+    every = int(current_app.config.get("RECONCILE_EVERY_S", 15))
+    if not current_app.extensions["redis"].set(RECONCILE_SWEEP, "1", nx=True, ex=every):
+        return False
+    from workers import QueueName, get_queue
+    from workers.reconcile import sweep
+
+    get_queue(QueueName.MAINTENANCE).enqueue(
+        sweep, job_id="reconcile-sweep", result_ttl=every, failure_ttl=3600
+    )
+    return True
 
 
 def run(

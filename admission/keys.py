@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 ACTIVE_SALES = "sales:active"
 # The admitter's lease: whoever holds it acts; the value is the holder's id.
 ADMITTER_LEASE = "admitter:lease"
+# Set (with a TTL) when a reconciler sweep was queued, so one is queued per period whoever admits.
+RECONCILE_SWEEP = "reconciler:sweep"
 
 SETTINGS = "sale:{{{sale_id}}}:settings"  # hash: state, units, rate, cap, window, limit, opens_at, grace
 STOCK = "sale:{{{sale_id}}}:stock"  # units not reserved (R)

@@ -15,7 +15,7 @@ from catalog_helpers import add_product
 from sale_helpers import GOOD_CARD, Sale
 from test_sale_checkout import admitted_ticket
 
-from admission import stock
+from admission import admitter, stock
 from admission.states import TicketState
 from workers.reconcile import reconcile_sale
 
@@ -31,7 +31,7 @@ def sale(live_api, app, client, operator):
     return sale
 
 
-def run_worker(config: dict, crash_at: str | None = None) -> int:
+def run_worker(config: dict, crash_at: str | None = None, **settings: str) -> int:
     """One real worker process draining the queues once; its exit code (-9 when the failpoint killed it)."""
     env = {
         **os.environ,
@@ -51,6 +51,7 @@ def run_worker(config: dict, crash_at: str | None = None) -> int:
         },
     }
     env.pop("YAKKU_CHECKOUT_CRASH_AT", None)
+    env.update({f"YAKKU_{name}": value for name, value in settings.items()})
     if crash_at:
         env["YAKKU_CHECKOUT_CRASH_AT"] = crash_at
     cli = [sys.executable, "-c", "from yakku.cli import main; main()", "worker", "--burst"]
@@ -100,3 +101,65 @@ def test_an_abandoned_reservation_returns_its_units_once_the_ticket_expires(sale
     assert audit["ok"], audit["checks"]
     assert (audit["figures"]["left"], audit["figures"]["sold"]) == (4, 0)
     assert reconcile(sale, now=time.time() + 3600) == {}  # nothing left to do: it ran once
+
+
+@pytest.mark.slow
+def test_the_admitter_queues_a_sweep_that_finishes_a_killed_checkout(sale, shoppers, config):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket)
+    assert run_worker(config, crash_at="after_charge") == -signal.SIGKILL
+    with sale.app.app_context():
+        assert admitter.step(admitter.Lease()) is not None  # holds the lease, ticks, queues the sweep
+        assert not admitter.schedule_reconcile()  # one sweep per period, however often it ticks
+    assert run_worker(config, RECONCILE_LEASE_S="0") == 0
+    assert sale.outcome(buyer, ticket)["state"] == "paid"
+    assert sale.audit()["ok"]
+
+
+def yakku(config: dict, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DATABASE_URL": config["DATABASE_URL"],
+        "REDIS_URL": config["REDIS_URL"],
+        "API_URL": config["API_URL"],
+        **{
+            f"YAKKU_{name}": config[name]
+            for name in (
+                "SECRET_KEY",
+                "SERVICE_SECRET",
+                "TICKET_SECRET",
+                "JWT_ACCESS_SECRET",
+                "JWT_REFRESH_SECRET",
+            )
+        },
+    }
+    cli = [sys.executable, "-c", "from yakku.cli import main; main()", *args]
+    return subprocess.run(cli, env=env, timeout=60, capture_output=True, text=True)
+
+
+@pytest.mark.slow
+def test_the_cli_reconciles_and_audits_a_sale(sale, shoppers, config):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket)
+    assert run_worker(config, crash_at="after_charge") == -signal.SIGKILL
+    reconciled = yakku(config, "reconcile", str(sale.id), "--lease", "0")
+    assert reconciled.returncode == 0 and "confirmed: 1" in reconciled.stdout
+    audited = yakku(config, "audit", str(sale.id))
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    assert "audit: green" in audited.stdout and "[ok] never oversold" in audited.stdout
+
+
+@pytest.mark.slow
+def test_the_audit_exits_non_zero_when_an_invariant_breaks(sale, shoppers, config, redis_client):
+    from admission.keys import sale_keys
+
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket)
+    sale.drain()
+    redis_client.incr(sale_keys(sale.id).sold)  # a unit sold that no paid order accounts for
+    audited = yakku(config, "audit", str(sale.id))
+    assert audited.returncode == 1
+    assert "[BROKEN] units sold = units in paid orders" in audited.stdout

@@ -8,7 +8,10 @@ from rq import Queue
 
 
 class QueueName(StrEnum):
+    """The queues, in the order a worker drains them."""
+
     CHECKOUT = "checkout"
+    MAINTENANCE = "maintenance"  # the reconciler's sweeps: apart, so checkout depth counts checkouts
     MAIL = "mail"
 
 
