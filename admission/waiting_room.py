@@ -97,7 +97,9 @@ def status(sale_id: int, shopper_id: int, now: float | None = None) -> WaiterSta
     measured, used_rate = measured_rate(int(recent), float(rate), opened_at, now, window)
     ahead = int(rank)
     eta = ahead / used_rate if sale_state == SaleState.OPEN else None
-    hint = poll_after(eta if eta is not None else 30 * 5)
+    # While paused, poll as if open: the front learns of a resume within a second or two, and the
+    # request bound stays the one worked out in poll_after.
+    hint = poll_after(ahead / used_rate)
     _seen(client, keys.seen, shopper_id, now, hint)
     return WaiterStatus(
         **base,

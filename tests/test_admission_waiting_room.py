@@ -3,7 +3,7 @@
 import pytest
 from admission_helpers import T0, bearer
 
-from admission import waiting_room
+from admission import sales, waiting_room
 from admission.admitter import open_in_redis
 from admission.exceptions import NotInQueue, SaleNotOpen
 from admission.keys import sale_keys
@@ -129,3 +129,13 @@ def test_shopper_api_join_and_status(app, client, sales_ops):
         "not_in_queue"
     )
     assert client.post(f"/api/sales/{sale}/queue").status_code == 401
+
+
+def test_a_paused_sale_keeps_the_front_polling_often_so_a_resume_is_seen_at_once(app, sales_ops):
+    with app.app_context():
+        sale_id = sales_ops.opened(rate=10.0)
+        sales_ops.join(sale_id, *range(1, 201), now=T0)
+        sales.pause_sale(sale_id)
+        front, back = sales_ops.status(sale_id, 1), sales_ops.status(sale_id, 200)
+    assert front.eta_seconds is None  # no honest ETA while paused
+    assert front.poll_after_seconds == 1 and back.poll_after_seconds > front.poll_after_seconds
