@@ -133,7 +133,7 @@ def test_shopper_api_join_and_status(app, client, sales_ops):
 
 def test_a_paused_sale_keeps_the_front_polling_often_so_a_resume_is_seen_at_once(app, sales_ops):
     with app.app_context():
-        sale_id = sales_ops.opened(rate=10.0)
+        sale_id = sales_ops.opened(rate=10.0, units=1000, limit=1)
         sales_ops.join(sale_id, *range(1, 201), now=T0)
         sales.pause_sale(sale_id)
         front, back = sales_ops.status(sale_id, 1), sales_ops.status(sale_id, 200)
