@@ -225,3 +225,38 @@ def test_heartbeat_registers_and_deregisters(redis_client):
     assert registry.live_instances(redis_client, "orders") == ["http://10.0.0.9:8001"]
     beat.stop()
     assert registry.live_instances(redis_client, "orders") == []
+
+
+def test_the_breaker_opens_while_the_payments_service_is_down_and_closes_when_it_is_back(app, config):
+    from api.client import payments
+    from yakku import create_api_app
+
+    payments_alone = create_api_app(dict(config), services=("payments",))
+    server = make_server("127.0.0.1", 0, payments_alone, threaded=True)
+    port = server.server_port
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    caller = create_api_app(
+        {
+            **config,
+            "SERVICE_URLS": {"payments": f"http://127.0.0.1:{port}"},
+            "SERVICE_BREAKER_FAIL_MAX": 2,
+            "SERVICE_BREAKER_RESET_SECONDS": 0.5,
+            "SERVICE_ATTEMPTS": 1,
+        }
+    )
+    with caller.app_context():
+        assert payments().by_order(1) == {"items": []}  # up: an order with no payments yet
+        server.shutdown()
+        server.server_close()
+        for _ in range(2):
+            with pytest.raises(ServiceUnavailable):
+                payments().by_order(1)
+        with pytest.raises(BreakerOpen):  # open: no call is even tried
+            payments().by_order(1)
+        server = make_server("127.0.0.1", port, payments_alone, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        time.sleep(0.6)
+        assert payments().by_order(1) == {"items": []}  # the trial call went through: closed again
+        assert payments().by_order(2) == {"items": []}
+    server.shutdown()
+    server.server_close()
