@@ -1,0 +1,163 @@
+"""A whole flash sale under locust on loopback, then its audit: exits 1 if the audit is red or it oversold.
+
+Starts the platform (bench/harness.py: gunicorn api with 2 workers, --rq-workers `yakku worker`
+processes, `yakku admitter`, a private Redis, SQLite or DATABASE_URL), seeds --buyers shoppers with
+`yakku seed-buyers` and a product with --units in stock, and, as an operator logged in over HTTP,
+creates and arms a sale (--rate shoppers/s, --cap, --window s, limit 1) that the admitter opens
+--opens-in seconds later (default: when the last buyer should have logged in, plus 10 s), so the
+buyers log in and join the pre-queue first, as on a real sale day. Then it runs
+`locust -f locustfile.py --headless` against the api (each buyer logs in, joins, polls as told, checks
+out, waits for the outcome) bounded by --run-time, and finally `yakku audit SALE`.
+
+Logins are the slow part: each one is an argon2 verification (~50 ms of CPU), so on 2 cores the api
+does at most ~40 a second with the machine to itself, and the first run here managed ~6.5/s beside
+other work; logins queued behind each other also delay the waiting room's requests on the same api
+workers (at 10/s logins timed out after 30 s). --spawn-rate spreads them (default 5/s: 500 buyers
+all started within ~100 s); 10,000 buyers need 2,000 s of spawning at that rate, so give them a
+--spawn-rate the api can verify and --run-time past buyers / spawn-rate plus a few minutes.
+
+Run:  python bench/load_sale.py [--buyers 500] [--units 100] [--rate 20] [--cap 50] [--window 60]
+                                [--rq-workers 2] [--spawn-rate 5] [--run-time 300] [--decline 0.05]
+                                [--opens-in SECONDS]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import ROOT, YAKKU, platform  # noqa: E402
+
+OPERATOR = ("Load Operator", "load-operator@example.com", "load-operator-password")
+BUYER_PASSWORD = "load-test-password"
+
+
+def operator_headers(shop) -> dict:
+    """An operator made in-process, logged in over HTTP as any operator would be."""
+    from api.accounts import create_operator
+
+    name, email, password = OPERATOR
+    with shop.app().app_context():
+        create_operator(name, email, password)
+    answer = requests.post(f"{shop.api_url}/api/accounts/login", json={"email": email, "password": password})
+    answer.raise_for_status()
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def add_product(shop, units: int) -> int:
+    from api.catalog.models import Product
+    from yakku.extensions import db
+
+    with shop.app().app_context():
+        product = Product(name="Load Test Teapot", description="", price=8_800, stock=units)
+        db.session.add(product)
+        db.session.commit()
+        return product.id
+
+
+def open_sale(shop, headers: dict, product_id: int, args) -> int:
+    """Create, arm and open the sale through the operator API."""
+    body = {
+        "product_id": product_id,
+        "units": args.units,
+        "opens_at": (datetime.now(UTC) + timedelta(seconds=args.opens_in)).isoformat(),
+        "admission_rate": args.rate,
+        "admitted_cap": args.cap,
+        "checkout_window_s": args.window,
+        "per_shopper_limit": 1,
+    }
+    answer = requests.post(f"{shop.api_url}/api/sales", json=body, headers=headers)
+    answer.raise_for_status()
+    sale_id = answer.json()["id"]
+    # Armed, not opened: the admitter opens it on time, after most buyers logged in and joined its pre-queue.
+    requests.post(f"{shop.api_url}/api/sales/{sale_id}/arm", headers=headers).raise_for_status()
+    return sale_id
+
+
+def run_locust(shop, sale_id: int, args, figures_file: Path) -> int:
+    env = {
+        **shop.env,
+        "SALE_ID": str(sale_id),
+        "DECLINE_FRACTION": str(args.decline),
+        "BUYER_PASSWORD": BUYER_PASSWORD,
+        "FIGURES_FILE": str(figures_file),
+    }
+    command = [
+        *("locust", "-f", str(ROOT / "locustfile.py"), "--headless", "--only-summary"),
+        *("-u", str(args.buyers), "-r", str(args.spawn_rate), "--run-time", f"{args.run_time}s"),
+        *("--host", shop.api_url, "--stop-timeout", "5"),
+    ]
+    print("$", " ".join(command), flush=True)
+    locust = Path(sys.executable).parent / "locust"
+    command[0] = str(locust) if locust.exists() else "locust"
+    return subprocess.run(command, env=env, cwd=ROOT, timeout=args.run_time + 120).returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--buyers", type=int, default=500, help="Shoppers (at most 10,000).")
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=20, help="Admissions per second.")
+    parser.add_argument("--cap", type=int, default=50, help="Admitted shoppers not yet finished, at most.")
+    parser.add_argument("--window", type=int, default=120, help="Checkout window of a ticket, seconds.")
+    parser.add_argument("--rq-workers", type=int, default=2)
+    parser.add_argument("--spawn-rate", type=float, default=5, help="Buyers logging in per second.")
+    parser.add_argument("--run-time", type=int, default=300, help="Seconds locust may run at most.")
+    parser.add_argument("--opens-in", type=float, default=None, help="Seconds from arming to opening.")
+    parser.add_argument("--decline", type=float, default=0.05, help="Share of buyers with a declined card.")
+    args = parser.parse_args()
+    if not 1 <= args.buyers <= 10_000:
+        parser.error("--buyers must be 1..10000")
+    if args.opens_in is None:
+        args.opens_in = args.buyers / args.spawn_rate + 10
+    # Every simulated buyer logs in from 127.0.0.1: the per-address login limit would refuse all but 20.
+    os.environ["YAKKU_AUTH_RATE_LIMIT"] = "1000000 per minute"
+    with platform(api_workers=2, web=False) as shop, tempfile.TemporaryDirectory() as scratch:
+        started = time.monotonic()
+        seeded = subprocess.run(
+            [*YAKKU, "seed-buyers", "--count", str(args.buyers), "--password", BUYER_PASSWORD],
+            env=shop.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        print(f"seed-buyers: {seeded.stdout.strip()} ({time.monotonic() - started:.1f} s)")
+        headers = operator_headers(shop)
+        sale_id = open_sale(shop, headers, add_product(shop, args.units), args)
+        shop.workers(args.rq_workers)
+        shop.admitter()
+        print(
+            f"sale {sale_id} opens in {args.opens_in:.0f} s: {args.units} units, rate {args.rate}/s, "
+            f"cap {args.cap}, window {args.window} s, "
+            f"{args.buyers} buyers ({args.decline:.0%} declined cards), {args.rq_workers} rq workers"
+        )
+        figures_file = Path(scratch) / "figures.json"
+        began = time.monotonic()
+        code = run_locust(shop, sale_id, args, figures_file)
+        print(f"locust exited {code} after {time.monotonic() - began:.1f} s")
+        if figures_file.exists():
+            print("figures:", json.dumps(json.loads(figures_file.read_text())))
+        audit = subprocess.run([*YAKKU, "audit", str(sale_id)], env=shop.env, capture_output=True, text=True)
+        print(audit.stdout)
+        report = json.loads(
+            subprocess.run(
+                [*YAKKU, "audit", str(sale_id), "--json"], env=shop.env, capture_output=True, text=True
+            ).stdout
+        )
+    figures = report["figures"]
+    oversold = figures["sold"] + figures["held"] - figures["units"]
+    print(f"oversold: {max(0, oversold)}")
+    sys.exit(0 if audit.returncode == 0 and oversold <= 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
