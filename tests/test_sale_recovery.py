@@ -31,29 +31,19 @@ def sale(live_api, app, client, operator):
     return sale
 
 
+def process_env(config: dict, **settings: str) -> dict:
+    """The environment of a `yakku` process on the test's database, Redis, services and keys."""
+    secrets = ("SECRET_KEY", "SERVICE_SECRET", "TICKET_SECRET", "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET")
+    env = {name: value for name, value in os.environ.items() if name != "YAKKU_CHECKOUT_CRASH_AT"}
+    env.update({name: config[name] for name in ("DATABASE_URL", "REDIS_URL", "API_URL")})
+    env.update({f"YAKKU_{name}": config[name] for name in secrets})
+    env.update({f"YAKKU_{name}": value for name, value in settings.items()})
+    return env
+
+
 def run_worker(config: dict, crash_at: str | None = None, **settings: str) -> int:
     """One real worker process draining the queues once; its exit code (-9 when the failpoint killed it)."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": config["DATABASE_URL"],
-        "REDIS_URL": config["REDIS_URL"],
-        "API_URL": config["API_URL"],
-        "YAKKU_INSTANCE_PATH": os.environ["YAKKU_INSTANCE_PATH"],
-        **{
-            f"YAKKU_{name}": config[name]
-            for name in (
-                "SECRET_KEY",
-                "SERVICE_SECRET",
-                "TICKET_SECRET",
-                "JWT_ACCESS_SECRET",
-                "JWT_REFRESH_SECRET",
-            )
-        },
-    }
-    env.pop("YAKKU_CHECKOUT_CRASH_AT", None)
-    env.update({f"YAKKU_{name}": value for name, value in settings.items()})
-    if crash_at:
-        env["YAKKU_CHECKOUT_CRASH_AT"] = crash_at
+    env = process_env(config, **({"CHECKOUT_CRASH_AT": crash_at} if crash_at else {}), **settings)
     cli = [sys.executable, "-c", "from yakku.cli import main; main()", "worker", "--burst"]
     return subprocess.run(cli, env=env, timeout=120, capture_output=True).returncode
 
@@ -118,22 +108,7 @@ def test_the_admitter_queues_a_sweep_that_finishes_a_killed_checkout(sale, shopp
 
 
 def yakku(config: dict, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "DATABASE_URL": config["DATABASE_URL"],
-        "REDIS_URL": config["REDIS_URL"],
-        "API_URL": config["API_URL"],
-        **{
-            f"YAKKU_{name}": config[name]
-            for name in (
-                "SECRET_KEY",
-                "SERVICE_SECRET",
-                "TICKET_SECRET",
-                "JWT_ACCESS_SECRET",
-                "JWT_REFRESH_SECRET",
-            )
-        },
-    }
+    env = process_env(config)
     cli = [sys.executable, "-c", "from yakku.cli import main; main()", *args]
     return subprocess.run(cli, env=env, timeout=60, capture_output=True, text=True)
 
