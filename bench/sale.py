@@ -10,10 +10,11 @@ finishes its job), the jobs left are dropped, `yakku reconcile` settles any char
 unanswered, and `yakku audit` must be green.
 
 Figures per run: checkouts decided per second (final outcome written) from the first enqueue to the
-last outcome, the same over the paid ones only, and the time from first enqueue to last outcome.
+last outcome, the same over the paid ones only, the time from first enqueue to last outcome, and the
+CPU time the api (gunicorn and its workers) and the rq workers spent per decided checkout.
 
 Run:  python bench/sale.py [--buyers 10000] [--units 1000 10000] [--workers 1 2 4] [--runs 1]
-                           [--limit 120]
+                           [--limit 120] [--api-workers 2]
 """
 
 import argparse
@@ -129,12 +130,30 @@ def wait_for_workers(app, count: int, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
+def cpu_seconds(processes: list) -> float:
+    """User + system CPU time of these processes and their children (gunicorn's workers) so far."""
+    import psutil
+
+    total = 0.0
+    for process in processes:
+        try:
+            tree = psutil.Process(process.pid)
+            for one in [tree, *tree.children(recursive=True)]:
+                times = one.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> dict:
     """One sale drained by `workers` workers; its figures and audit verdict."""
     sale_id = new_sale(app, units, window=int(limit) + 600)
     admitted = admit(app, sale_id, buyers, window=int(limit) + 600)
     procs = shop.workers(workers)
     wait_for_workers(app, workers)
+    api = [p for p in shop.processes if p not in procs]  # gunicorn (and Redis is not ours to count)
+    cpu_before = cpu_seconds(api), cpu_seconds(procs)
     started = enqueue(app, sale_id, admitted)
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -142,6 +161,7 @@ def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> 
         counts, last = outcomes(app, sale_id)
         if sum(counts.get(state, 0) for state in FINAL) >= buyers:
             break
+    cpu_api, cpu_workers = cpu_seconds(api) - cpu_before[0], cpu_seconds(procs) - cpu_before[1]
     shop.stop(procs)  # SIGTERM: each worker finishes the job in hand
     shop.processes = [p for p in shop.processes if p not in procs]
     counts, last = outcomes(app, sale_id)
@@ -163,6 +183,8 @@ def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> 
         "decided_per_s": decided / elapsed,
         "paid_per_s": counts.get("paid", 0) / elapsed,
         "complete": decided >= buyers,
+        "api_cpu_ms": 1000 * cpu_api / max(decided, 1),
+        "worker_cpu_ms": 1000 * cpu_workers / max(decided, 1),
         "audit_ok": verdict.returncode == 0,
         "oversold": max(0, figures.get("sold", 0) + figures.get("held", 0) - units),
         "broken": [c["name"] for c in report.get("checks", []) if not c["ok"]],
@@ -176,11 +198,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--runs", type=int, default=1, help="Repeats of each case (medians reported).")
     parser.add_argument("--limit", type=float, default=120, help="Seconds a run may take at most.")
+    parser.add_argument("--api-workers", type=int, default=2, help="gunicorn workers of the api.")
     args = parser.parse_args()
     failed = False
-    with platform(api_workers=2, web=False) as shop:
+    with platform(api_workers=args.api_workers, web=False) as shop:
         app = shop.app()
-        print(f"{args.buyers} admitted tickets, limit 1 each, good card; api: gunicorn 2 workers x 8 threads")
+        print(
+            f"{args.buyers} admitted tickets, limit 1 each, good card; "
+            f"api: gunicorn {args.api_workers} workers x 8 threads"
+        )
         for units in args.units:
             for workers in args.workers:
                 runs = [
@@ -193,7 +219,8 @@ def main() -> None:
                         f"in {run['seconds']:7.1f} s = {run['decided_per_s']:7.1f}/s "
                         f"(paid {run['paid_per_s']:6.1f}/s){'' if run['complete'] else ' [time limit]'}  "
                         f"{run['counts']}  audit {'green' if run['audit_ok'] else 'RED'} {run['broken']}"
-                        f" oversold {run['oversold']}"
+                        f" oversold {run['oversold']}; CPU per decided: api {run['api_cpu_ms']:.1f} ms, "
+                        f"workers {run['worker_cpu_ms']:.1f} ms"
                     )
                 median = statistics.median(run["decided_per_s"] for run in runs)
                 paid = statistics.median(run["paid_per_s"] for run in runs)
