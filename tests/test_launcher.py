@@ -116,11 +116,87 @@ def names_of(processes: list[psutil.Process]) -> list[str]:
     return named
 
 
-def run_and_stop(folder: Path, env: dict, signum: int) -> str:
+def buy_in_a_flash_sale(launch: Launch, env: dict) -> None:
+    """An operator runs a sale and a buyer gets a unit, through the launched processes themselves."""
+    api = f"http://127.0.0.1:{launch.api_port}/api"
+    password = re.search(r"password:\s+(\S+)", launch.output).group(1)
+    seeded = subprocess.run(
+        [str(YAKKU), "seed-buyers", "--count", "1", "--password", "load-test-pw"],
+        cwd=launch.log.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+
+    def login(email: str, secret: str) -> dict:
+        answer = requests.post(f"{api}/accounts/login", json={"email": email, "password": secret}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    ops, buyer = login("operator@example.com", password), login("buyer1@load.yakku.example", "load-test-pw")
+    sale = requests.post(
+        f"{api}/sales",
+        headers=ops,
+        timeout=10,
+        json={
+            "product_id": 1,
+            "units": 2,
+            "opens_at": "2030-01-01T00:00:00+00:00",
+            "admission_rate": 10,
+            "admitted_cap": 10,
+            "checkout_window_s": 120,
+            "per_shopper_limit": 1,
+        },
+    ).json()
+    for action in ("arm", "open"):
+        assert requests.post(f"{api}/sales/{sale['id']}/{action}", headers=ops, timeout=10).status_code == 200
+    requests.post(f"{api}/sales/{sale['id']}/queue", headers=buyer, timeout=10)
+    status = poll(
+        lambda: requests.get(f"{api}/sales/{sale['id']}/queue/me", headers=buyer, timeout=10).json(),
+        until=lambda answer: answer["state"] != "waiting",
+    )
+    assert status["state"] == "admitted", status  # the admitter process let the buyer in
+    card = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    submitted = requests.post(
+        f"{api}/sales/{sale['id']}/checkout",
+        headers=buyer,
+        timeout=10,
+        json={"ticket": status["ticket"], "quantity": 1, "card": card},
+    )
+    assert submitted.status_code == 202, submitted.text
+    outcome = poll(
+        lambda: requests.get(
+            f"{api}/sales/{sale['id']}/checkout",
+            headers=buyer,
+            timeout=10,
+            params={"ticket": status["ticket"]},
+        ).json(),
+        until=lambda answer: answer["final"] or answer["state"] == "declined",
+    )
+    assert outcome["state"] == "paid", outcome  # a worker process drained it through the services
+    audit = requests.get(f"{api}/sales/{sale['id']}/audit", headers=ops, timeout=10).json()
+    assert audit["ok"] and audit["figures"]["sold"] == 1, audit
+
+
+def poll(read, until, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = read()
+        if until(answer) or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.3)
+
+
+def run_and_stop(folder: Path, env: dict, signum: int, shop: bool = False) -> str:
     """Start `yakku up`, check it serves with every process, stop it with `signum`; its output."""
     launch = Launch(folder, env)
     try:
         launch.wait_until_serving()
+        if shop:
+            launch.wait_until_announced()
+            buy_in_a_flash_sale(launch, env)
         health = requests.get(f"http://127.0.0.1:{launch.api_port}/api/health", timeout=5).json()
         assert health["database"] == "ok" and health["redis"] == "ok"
         children = launch.descendants()
@@ -144,7 +220,7 @@ def run_and_stop(folder: Path, env: dict, signum: int) -> str:
 def test_up_serves_then_stops_every_process_and_keeps_its_data(tmp_path, up_env):
     instance = Path(up_env["YAKKU_INSTANCE_PATH"])
 
-    first = run_and_stop(tmp_path, up_env, signal.SIGINT)
+    first = run_and_stop(tmp_path, up_env, signal.SIGINT, shop=True)
     assert re.search(r"e-mail:\s+operator@example\.com", first), first
     assert re.search(r"password:\s+\S{12,}", first), first
     assert "/api/docs" in first and f"outbox:     file://{instance / 'outbox'}" in first
