@@ -113,3 +113,16 @@ def test_the_audit_is_green_after_a_sale_with_buyers_declines_and_sell_out(sale,
     # 2 units paid, 1 held for the declined shopper's next card, the third buyer found none left
     assert (audit["figures"]["sold"], audit["figures"]["held"], audit["figures"]["left"]) == (2, 1, 0)
     assert audit["figures"]["orders_paid"] == 1 and audit["figures"]["payments_captured"] == 1
+
+
+@pytest.mark.parametrize("action", ["cancel", "pay"])
+def test_a_shopper_cannot_move_a_sale_order_around_the_sale(sale, shoppers, client, action):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket, card=DECLINED_CARD if action == "pay" else GOOD_CARD)
+    sale.drain()
+    order_id = sale.outcome(buyer, ticket)["order_id"]
+    body = {**GOOD_CARD, "idempotency_key": "around-the-sale"} if action == "pay" else None
+    answer = client.post(f"/api/orders/{order_id}/{action}", json=body, headers=buyer.headers)
+    assert answer.status_code == 409 and answer.json["error"]["code"] == "sale_order_managed"
+    assert sale.audit()["ok"]

@@ -62,3 +62,8 @@ class InvalidInput(YakkuError):
     status = 422
     code = "validation_error"
     message = "Some fields are not valid."
+
+
+class SaleOrderManaged(Conflict):
+    code = "sale_order_managed"
+    message = "A flash-sale order is paid and cancelled through the sale's checkout, not here."

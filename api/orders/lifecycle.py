@@ -6,6 +6,7 @@ still where the step left it. Remote calls are idempotent by key, so a repeated 
 """
 
 import contextlib
+import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from api.orders.exceptions import (
     InsufficientStock,
     PaymentDeclined,
     PaymentInProgress,
+    SaleOrderManaged,
 )
 from api.orders.models import Order
 from api.orders.services import apply_transition, get_order, lock_order, transition
@@ -64,19 +66,20 @@ def pay(order_id: int, card: dict, attempt_key: str, account_id: int | None = No
 
 def _start_payment(order_id: int, account_id: int | None, attempt_key: str, payment_key: str) -> Order:
     order = get_order(order_id, account_id)
+    _only_the_sale_moves_its_orders(order, account_id)
     fresh_stock = None
     if order.payment_key != payment_key and order.state == OrderState.PAYMENT_FAILED:
         fresh_stock = _hold_again(order, attempt_key)
     order = lock_order(order_id, account_id)
     if order.payment_key == payment_key:
         db.session.commit()
-        _give_back_unused(fresh_stock)
+        _give_back_unused(fresh_stock, order)
         if order.state == OrderState.PAYMENT_FAILED:
             raise PaymentDeclined("This attempt was declined; pay again with another card and a new key.")
         return order  # pending: resume it (payments answers the same payment); otherwise its outcome
     if order.state == OrderState.PAYMENT_PENDING:
         db.session.commit()
-        _give_back_unused(fresh_stock)
+        _give_back_unused(fresh_stock, order)
         raise PaymentInProgress()
     if order.state == OrderState.PAYMENT_FAILED and order.source == OrderSource.SHOP:
         if fresh_stock is None:  # it failed after we looked: hold its units again, then retry the step
@@ -98,7 +101,8 @@ def _hold_again(order: Order, attempt_key: str) -> str | None:
     """Hold a declined shop order's units again under a new key; if they are gone, cancel the order."""
     if order.source != OrderSource.SHOP:
         return None
-    key = f"order:{order.idempotency_key}:{attempt_key}"
+    # Hashed: the order's and the attempt's keys together can outgrow what the catalog accepts.
+    key = f"order:{order.id}:retry:{hashlib.sha256(attempt_key.encode()).hexdigest()[:32]}"
     try:
         reservation = remote.reserve(key, order.items)
     except InsufficientStock:
@@ -110,9 +114,18 @@ def _hold_again(order: Order, attempt_key: str) -> str | None:
     return key
 
 
-def _give_back_unused(stock_key: str | None) -> None:
-    if stock_key is not None:
+def _give_back_unused(stock_key: str | None, order: Order | None = None) -> None:
+    # Two requests with one attempt key share one hold: if the other already made it the order's,
+    # it is not ours to give back (that would free a paid order's units for a second buyer).
+    if stock_key is not None and (order is None or stock_key != order.stock_key):
         remote.release(stock_key)
+
+
+def _only_the_sale_moves_its_orders(order: Order, account_id: int | None) -> None:
+    # A flash-sale order's units and ticket live in the sale's Redis counter, which only the sale's
+    # checkout and reconciler keep in step: a shopper paying or refunding it here would split them.
+    if account_id is not None and order.source == OrderSource.SALE:
+        raise SaleOrderManaged()
 
 
 def _charge_refused(order_id: int, payment_key: str, error: Exception) -> Order:
@@ -190,6 +203,7 @@ def cancel(order_id: int, account_id: int | None = None, reason: str = "cancelle
     order = lock_order(order_id, account_id)
     state = OrderState(order.state)
     db.session.commit()
+    _only_the_sale_moves_its_orders(order, account_id)
     if state in (OrderState.CANCELLED, OrderState.REFUNDED):
         return order
     if state == OrderState.PAID:
