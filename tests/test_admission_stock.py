@@ -102,8 +102,22 @@ def test_batched_reserve_applies_the_same_rule_per_ticket(sales_ops):
         ("unknown_ticket", 0),
     ]
     assert sales_ops.counter(sale) == {"left": 0, "held": 3, "sold": 0}
-    with pytest.raises(SoldOut):
+    with pytest.raises(InsufficientUnits):  # held units may still come back: b's ticket lives on
         stock.reserve(sale, b, 1, T0 + 2)
+    stock.confirm(sale, a)
+    stock.confirm(sale, c)
+    with pytest.raises(SoldOut):  # all sold, nothing held: now it is over for b
+        stock.reserve(sale, b, 1, T0 + 2)
+
+
+def test_a_ticket_is_not_told_sold_out_while_held_units_may_return(sales_ops):
+    sale = sales_ops.opened(units=2, rate=10, cap=10, limit=2)
+    first, second = sales_ops.admit_all(sale, 1, 2)
+    stock.reserve(sale, first, 2, T0 + 2)
+    with pytest.raises(InsufficientUnits):
+        stock.reserve(sale, second, 1, T0 + 2)
+    stock.release(sale, first)  # the first shopper's card was declined for good
+    assert stock.reserve(sale, second, 1, T0 + 2).units == 1
 
 
 def _race(url, sale_id, tickets, results):

@@ -24,13 +24,14 @@ local function reserve_one(ticket, qty, now)
   local limit = tonumber(redis.call('HGET', KEYS[1], 'limit'))
   local bought = tonumber(redis.call('HGET', KEYS[8], owner) or '0')
   if bought + qty > limit then return {'limit_exceeded', 0, stock} end
-  if stock <= 0 then
-    -- Nothing left for anyone: the ticket ends here, and its slot with it.
+  if stock <= 0 and tonumber(redis.call('GET', KEYS[10]) or '0') <= 0 then
+    -- Nothing left and nothing held that could come back: the ticket ends here, and its slot with it.
     redis.call('HSET', KEYS[2], ticket, 'sold_out')
     redis.call('ZREM', KEYS[5], ticket)
     redis.call('HSET', KEYS[11], owner, 'sold_out')
     return {'sold_out', 0, 0}
   end
+  -- Units held by others may still come back (a decline, an expiry): not final, the ticket may retry.
   if stock < qty then return {'insufficient', 0, stock} end
   redis.call('DECRBY', KEYS[9], qty)
   redis.call('INCRBY', KEYS[10], qty)
