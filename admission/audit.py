@@ -52,6 +52,7 @@ def audit_sale(sale_id: int) -> Audit:
     settings = redis.hgetall(keys.settings)
     units, limit = int(settings.get("units", 0)), int(settings.get("limit", 0))
     left, held, sold = (int(redis.get(key) or 0) for key in (keys.stock, keys.held, keys.sold))
+    returned = int(redis.hget(keys.returns, "units") or 0)  # taken off the counter for the catalog
     tickets = stock.tickets_by_state(sale_id)
     summary = orders().sale_summary(sale_id)
     paid_ids, cancelled_ids = summary["paid_order_ids"], summary["cancelled_order_ids"]
@@ -63,6 +64,7 @@ def audit_sale(sale_id: int) -> Audit:
         "sold": sold,
         "held": held,
         "left": left,
+        "returned": returned,
         "orders_paid": summary["orders_by_state"].get("paid", 0),
         "units_paid": paid_units,
         "payments_captured": sum(captured.get(order_id, 0) for order_id in paid_ids),
@@ -76,7 +78,9 @@ def audit_sale(sale_id: int) -> Audit:
         f"sold {sold} + held {held}, paid {paid_units}, of {units}",
     )
     audit.check(
-        "units add up", left + held + sold == units, f"left {left} + held {held} + sold {sold} = {units}"
+        "units add up",
+        left + held + sold + returned == units,
+        f"left {left} + held {held} + sold {sold} + returned {returned} = {units}",
     )
     audit.check("units sold = units in paid orders", sold == paid_units, f"{sold} sold, {paid_units} paid")
     audit.check(

@@ -6,6 +6,9 @@ from dataclasses import dataclass, fields
 # Cross-sale index of the sales the admitter looks after (armed, open or paused). It is the only key
 # without a sale's hash tag, so no script touches it together with a sale's keys.
 ACTIVE_SALES = "sales:active"
+# Closed sales whose leftover units have not gone back to the catalog yet: the reconciler still
+# looks after their in-flight reservations, then settles them.
+SETTLING_SALES = "sales:settling"
 # The admitter's lease: whoever holds it acts; the value is the holder's id.
 ADMITTER_LEASE = "admitter:lease"
 # Set (with a TTL) when a reconciler sweep was queued, so one is queued per period whoever admits.

@@ -11,12 +11,13 @@ from sqlalchemy import select, update
 from admission import catalog_units
 from admission.admitter import open_in_redis
 from admission.exceptions import IllegalTransition, SaleNotFound, SaleSettingsLocked
-from admission.keys import ACTIVE_SALES, sale_keys
+from admission.keys import ACTIVE_SALES, SETTLING_SALES, sale_keys
 from admission.models import Sale, utcnow
 from admission.scripts import scripts
 from admission.states import TRANSITIONS, SaleAction, SaleState
 from admission.waiting_room import measured_rate
 from api.client.errors import ServiceError, ServiceUnavailable
+from api.common import release_connection
 from yakku.extensions import db, get_redis
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,9 @@ def arm_sale(sale_id: int) -> Sale:
     """Take the units from catalog stock and load the sale into Redis; the admitter opens it on time."""
     sale = get_sale(sale_id)
     _next_state(sale, SaleAction.ARM)
-    catalog_units.take(sale.id, sale.product_id, sale.units)
+    product_id, units = sale.product_id, sale.units
+    release_connection()  # the catalog may be served from this process's own pool
+    catalog_units.take(sale_id, product_id, units)
     load_into_redis(sale)
     record_state(sale_id, SaleState.ARMED)
     return get_sale(sale_id)
@@ -160,7 +163,10 @@ def close_sale(sale_id: int) -> Sale:
     if sale.state != SaleState.DRAFT:
         client = get_redis()
         scripts().close(sale_keys(sale_id).pick(*CLOSE_KEYS), [], client)
-        client.srem(ACTIVE_SALES, sale_id)
+        pipe = client.pipeline()
+        pipe.srem(ACTIVE_SALES, sale_id)
+        pipe.sadd(SETTLING_SALES, sale_id)
+        pipe.execute()
     record_state(sale_id, SaleState.CLOSED)
     if sale.state != SaleState.DRAFT:
         try:
@@ -186,9 +192,26 @@ def settle_leftovers(sale_id: int) -> dict:
     if code != "planned":
         return {"settled": False, "reason": code, "units": int(units)}
     if not client.hget(keys.returns, "done"):
-        catalog_units.give_back(sale_id, sale.units, int(units))
+        sale_units = sale.units
+        release_connection()  # the catalog may be served from this process's own pool
+        catalog_units.give_back(sale_id, sale_units, int(units))
         client.hset(keys.returns, "done", time.time())
+    client.srem(SETTLING_SALES, sale_id)
     return {"settled": True, "returned": int(units)}
+
+
+def sales_to_reconcile() -> list[int]:
+    """Live sales, and closed ones still settling: the reconciler's round."""
+    client = get_redis()
+    return sorted(int(s) for s in client.sunion(ACTIVE_SALES, SETTLING_SALES))
+
+
+def settle_closed_sales() -> dict[int, dict]:
+    """Try to settle every closed sale that has not given its leftovers back yet."""
+    return {
+        sale_id: settle_leftovers(sale_id)
+        for sale_id in sorted(int(s) for s in get_redis().smembers(SETTLING_SALES))
+    }
 
 
 def sale_figures(sale_id: int, now: float | None = None) -> dict:

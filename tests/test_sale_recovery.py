@@ -12,7 +12,7 @@ import time
 
 import pytest
 from catalog_helpers import add_product
-from sale_helpers import GOOD_CARD, Sale
+from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
 from test_sale_checkout import admitted_ticket
 
 from admission import admitter, stock
@@ -26,6 +26,7 @@ STEPS = ["before_reserve", "after_reserve", "after_order", "after_charge"]
 def sale(live_api, app, client, operator):
     product_id = add_product(app, name="Brass Bowl", price=20_000, stock=6)
     sale = Sale(app, client, operator, product_id, units=4)
+    sale.product_id = product_id
     sale.act("arm")
     sale.act("open")
     return sale
@@ -138,3 +139,22 @@ def test_the_audit_exits_non_zero_when_an_invariant_breaks(sale, shoppers, confi
     audited = yakku(config, "audit", str(sale.id))
     assert audited.returncode == 1
     assert "[BROKEN] units sold = units in paid orders" in audited.stdout
+
+
+def test_a_closed_sale_still_settles_the_units_a_declined_shopper_held(sale, shoppers, app):
+    from catalog_helpers import stock_of
+
+    from workers.reconcile import sweep
+
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket, card=DECLINED_CARD)
+    sale.drain()
+    sale.act("close")  # the declined shopper's units are still held, waiting for another card
+    assert sale.audit()["figures"]["held"] == 1
+    with app.app_context():
+        assert reconcile(sale, now=time.time() + 3600) == {"released": 1}  # the ticket's window passed
+        assert sweep() == {"settled": 1}  # and then the leftovers go back to the catalog
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert audit["figures"]["held"] == 0 and stock_of(app, sale.product_id) == 6

@@ -14,9 +14,9 @@ from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from admission import checkout, stock
+from admission import checkout, sales, stock
 from admission.checkout import Checkout, CheckoutState
-from admission.keys import ACTIVE_SALES, sale_keys
+from admission.keys import sale_keys
 from admission.states import TicketState
 from api.client import orders
 from workers import QueueName, get_queue
@@ -31,14 +31,17 @@ WAITING_JOB_STATES = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.
 def reconcile_all(now: float | None = None, lease: float = LEASE_SECONDS) -> Counter:
     """Reconcile every sale the admitter looks after; what was done, counted."""
     done: Counter = Counter()
-    for sale_id in sorted(int(s) for s in get_redis().smembers(ACTIVE_SALES)):
+    for sale_id in sales.sales_to_reconcile():
         done.update(reconcile_sale(sale_id, now, lease))
     return done
 
 
 def sweep() -> dict:
-    """The periodic job the admitter queues: reconcile every live sale; what was done."""
-    return dict(reconcile_all(lease=float(current_app.config.get("RECONCILE_LEASE_S", LEASE_SECONDS))))
+    """The periodic job the admitter queues: reconcile every sale, then settle the closed ones."""
+    done = reconcile_all(lease=float(current_app.config.get("RECONCILE_LEASE_S", LEASE_SECONDS)))
+    for settled in sales.settle_closed_sales().values():
+        done["settled" if settled["settled"] else "not_settled_yet"] += 1
+    return dict(done)
 
 
 def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_SECONDS) -> Counter:
