@@ -9,7 +9,7 @@ from admission.states import SaleState, WaiterState
 
 class SaleIn(Schema):
     name = String(load_default="", validate=Length(max=200))
-    product_id = Integer(required=True, validate=Range(min=1))
+    product_id = Integer(required=True, validate=Range(min=1, max=2**31 - 1))
     units = Integer(required=True, validate=Range(min=1, max=10_000_000))
     opens_at = DateTime(required=True)
     admission_rate = Float(required=True, validate=Range(min=0, min_inclusive=False, max=100_000))
@@ -20,7 +20,7 @@ class SaleIn(Schema):
 
 class SaleChange(Schema):
     name = String(validate=Length(max=200))
-    product_id = Integer(validate=Range(min=1))
+    product_id = Integer(validate=Range(min=1, max=2**31 - 1))
     units = Integer(validate=Range(min=1, max=10_000_000))
     opens_at = DateTime()
     admission_rate = Float(validate=Range(min=0, min_inclusive=False, max=100_000))

@@ -95,3 +95,16 @@ def test_moved_ports_give_the_urls_the_processes_use(monkeypatch, config):
     app = create_api_app(base)
     assert app.config["API_URL"] == "http://127.0.0.1:9101"
     assert app.config["PUBLIC_URL"] == "http://127.0.0.1:9100"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/orders/99999999999999999999",
+        "/api/sales/99999999999999999999",
+        "/api/catalog/products/2147483648",
+    ],
+)
+def test_an_id_too_large_for_any_row_is_not_found_rather_than_a_crash(client, operator, path):
+    answer = client.get(path, headers=operator.headers)
+    assert answer.status_code == 404 and answer.json["error"]["code"] == "not_found"

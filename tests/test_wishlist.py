@@ -86,7 +86,8 @@ def test_only_products_on_sale_can_be_added(app, client, ada, operator, which):
     product_id = {"unknown": mug + 1000, "deleted": mug, "huge": 2**63}[which]
     answer = client.put(item(product_id), json={"quantity": 1}, headers=ada.headers)
     assert answer.status_code == 404
-    assert answer.json["error"]["code"] == "product_not_found"
+    # An id no INT column can hold names no route at all; the others reach the catalog's answer.
+    assert answer.json["error"]["code"] == ("not_found" if which == "huge" else "product_not_found")
     assert listed(client, ada) == {}
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from apiflask import APIFlask
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 import admission
 from yakku import config as yakku_config
@@ -13,7 +14,22 @@ ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route matches only what fits an INT column (0 to 2**31 - 1).
+
+    A larger id names no row, so it is 404 like any unknown path, never an overflow deep in the
+    database driver. Done in the regex, not with max=: werkzeug answers 405 for a rule whose
+    converter refuses a value after its regex matched.
+    """
+
+    regex = (
+        r"\d{1,9}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}"
+        r"|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7]"
+    )
+
+
 def _bind_core(app: Flask, config: dict | None) -> None:
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     yakku_config.configure(app, config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
