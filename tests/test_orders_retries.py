@@ -1,4 +1,4 @@
-"""Paying again after a decline: a repeated attempt never frees a paid order's units, any key length works."""
+"""Orders at their edges: a repeated retry never frees a paid order's units, long keys, an order too large."""
 
 import pytest
 from catalog_helpers import add_product, stock_of
@@ -71,3 +71,12 @@ def test_a_retry_with_the_longest_keys_still_pays(app, client, shoppers):
     )
     assert paid.status_code == 200 and paid.json["state"] == "paid"
     assert stock_of(app, product) == 4
+
+
+def test_an_order_too_large_for_one_payment_is_refused_before_any_stock_is_held(app, client, shoppers):
+    product = add_product(app, name="Gold Moon Jar", price=3_000_000, stock=1000)
+    buyer = shoppers.verified()
+    body = {"items": [{"product_id": product, "quantity": 1000}], "idempotency_key": "too-large"}
+    answer = client.post("/api/orders", json=body, headers=buyer.headers)
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "order_too_large"
+    assert stock_of(app, product) == 1000

@@ -67,3 +67,9 @@ class InvalidInput(YakkuError):
 class SaleOrderManaged(Conflict):
     code = "sale_order_managed"
     message = "A flash-sale order is paid and cancelled through the sale's checkout, not here."
+
+
+class OrderTooLarge(YakkuError):
+    status = 422
+    code = "order_too_large"
+    message = "That order is larger than one payment can be; split it into smaller orders."

@@ -13,6 +13,7 @@ from api.orders.exceptions import (
     IllegalTransition,
     MixedCurrencies,
     OrderNotFound,
+    OrderTooLarge,
     ProductUnavailable,
 )
 from api.orders.models import Order, OrderLine, OrderTransition
@@ -75,6 +76,10 @@ def create_sale_order(
     return _store(order, request_hash, release_key=None)
 
 
+# Totals and amounts are INT columns (and a card payment has limits of its own): one order stays below.
+MAX_TOTAL = 2**31 - 1
+
+
 def priced_lines(items: list[dict]) -> tuple[list[OrderLine], str]:
     """Order lines named and priced by the catalog (never by the caller), and their one currency."""
     lines, unknown, currencies = [], [], set()
@@ -96,6 +101,8 @@ def priced_lines(items: list[dict]) -> tuple[list[OrderLine], str]:
         raise ProductUnavailable(fields={"items": unknown})
     if len(currencies) > 1:
         raise MixedCurrencies(fields={"items": sorted(currencies)})
+    if sum(line.subtotal for line in lines) > MAX_TOTAL:
+        raise OrderTooLarge(fields={"items": [f"The total may be at most {MAX_TOTAL:,} minor units."]})
     return lines, currencies.pop()
 
 
