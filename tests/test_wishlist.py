@@ -145,3 +145,14 @@ def test_product_exists_asks_the_catalog_service(app, operator, client):
         assert product_exists(deleted) is False
         assert product_exists(on_sale + 1000) is False
         assert product_exists(0) is False and product_exists(2**63) is False
+
+
+def test_a_wishlist_holds_as_many_products_as_one_order_takes(app, client, ada):
+    from api.wishlist.services import MAX_ITEMS
+
+    products = [add_product(app, name=f"Cup {n}") for n in range(MAX_ITEMS + 1)]
+    for product in products[:MAX_ITEMS]:
+        assert client.put(item(product), json={"quantity": 1}, headers=ada.headers).status_code == 200
+    full = client.put(item(products[-1]), json={"quantity": 1}, headers=ada.headers)
+    assert full.status_code == 409 and full.json["error"]["code"] == "wishlist_full"
+    assert client.put(item(products[0]), json={"quantity": 3}, headers=ada.headers).status_code == 200

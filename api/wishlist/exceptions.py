@@ -1,6 +1,6 @@
 """What the wishlist service refuses, and why."""
 
-from yakku.errors import NotFound
+from yakku.errors import Conflict, NotFound
 
 
 class ProductNotFound(NotFound):
@@ -11,3 +11,8 @@ class ProductNotFound(NotFound):
 class NotInWishlist(NotFound):
     code = "not_in_wishlist"
     message = "This product is not on your wishlist."
+
+
+class WishlistFull(Conflict):
+    code = "wishlist_full"
+    message = "Your wishlist is full; remove something first."

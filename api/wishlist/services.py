@@ -1,17 +1,19 @@
 """The wishlist's rules: each account sees and changes only its own list."""
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from api.client import catalog
 from api.client.errors import ServiceNotFound
 from api.common import release_connection
-from api.wishlist.exceptions import NotInWishlist, ProductNotFound
+from api.wishlist.exceptions import NotInWishlist, ProductNotFound, WishlistFull
 from api.wishlist.models import WishlistItem
 from yakku.extensions import db
 
 # Ids are INT columns on MySQL: anything larger can name no row.
 MAX_ID = 2**31 - 1
+# As many lines as one order takes, so "buy my wishlist" always fits in one order.
+MAX_ITEMS = 50
 
 
 def product_exists(product_id: int) -> bool:
@@ -36,12 +38,18 @@ def items_of(account_id: int) -> list[WishlistItem]:
     return list(db.session.scalars(query))
 
 
+def _count(account_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(WishlistItem.account_id == account_id))
+
+
 def put_item(account_id: int, product_id: int, quantity: int) -> WishlistItem:
     """Add a product to the wishlist, or set its quantity if it is there already."""
     if not product_exists(product_id):
         raise ProductNotFound(fields={"product_id": product_id})
     item = _find(account_id, product_id)
     if item is None:
+        if _count(account_id) >= MAX_ITEMS:
+            raise WishlistFull(fields={"product_id": [f"A wishlist holds at most {MAX_ITEMS} products."]})
         db.session.add(WishlistItem(account_id=account_id, product_id=product_id, quantity=quantity))
         try:
             db.session.commit()
