@@ -56,6 +56,7 @@ def base_config(redis_url, database_url, tmp_path_factory):
         "MAIL_URL": f"file://{tmp_path_factory.mktemp('outbox')}",
         "PUBLIC_URL": "http://shop.test",
         "AUTH_RATE_LIMIT": "1000 per minute",
+        "WEB_AUTH_RATE_LIMIT": "1000 per minute",
         "WTF_CSRF_ENABLED": False,
         **TEST_SECRETS,
     }

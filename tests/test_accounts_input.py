@@ -149,3 +149,12 @@ def test_auth_endpoints_are_rate_limited(strict_rate_limit, app, client, path, b
     assert int(limited.headers["Retry-After"]) > 0
     # Other endpoints keep their own allowance.
     assert client.post("/api/accounts/verify", json={"token": "x"}).status_code == 400
+
+
+def test_one_shoppers_failed_logins_do_not_lock_out_another(strict_rate_limit, app, client, shoppers):
+    # Through the storefront every login comes from the web host's address: counted per e-mail too.
+    member = shoppers.verified()
+    for _ in range(4):
+        client.post("/api/accounts/login", json={"email": "mallory@example.test", "password": "guess guess"})
+    answer = client.post("/api/accounts/login", json={"email": member.email, "password": member.password})
+    assert answer.status_code == 200

@@ -164,3 +164,15 @@ def test_htmx_requests_with_an_ended_session_are_sent_to_log_in(shop_web, live_a
         session["tokens"] = {**session["tokens"], "refresh": "not-a-token"}
     answer = web.post("/wishlist/items/1", data={"quantity": 1}, headers={"HX-Request": "true"})
     assert answer.headers["HX-Redirect"].startswith("/account/login")
+
+
+def test_the_storefront_limits_login_attempts_per_client_with_a_readable_page(live_api, config, web_app):
+    web_app.config["WEB_AUTH_RATE_LIMIT"] = "2 per minute"
+    browser = web_app.test_client()
+    form = {"email": "someone@example.test", "password": "not the password"}
+    first = [browser.post("/account/login", data=form).status_code for _ in range(2)]
+    assert 429 not in first
+    limited = browser.post("/account/login", data=form)
+    assert limited.status_code == 429
+    assert b"Slow down" in limited.data and b'{"error"' not in limited.data
+    assert browser.get("/account/login").status_code == 200  # looking at the form is never limited

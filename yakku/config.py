@@ -20,7 +20,8 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "yakku-limits",
     "RATELIMIT_STRATEGY": "moving-window",
-    "AUTH_RATE_LIMIT": "20 per minute",
+    "AUTH_RATE_LIMIT": "20 per minute",  # per e-mail and caller, in the accounts service
+    "WEB_AUTH_RATE_LIMIT": "30 per minute",  # per client address, at the storefront
     "SERVICE_TIMEOUT": 5.0,
     "WTF_CSRF_TIME_LIMIT": None,
 }

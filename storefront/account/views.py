@@ -1,6 +1,6 @@
 """Account pages. Each form posts and redirects (PRG); a refused form is shown again with its messages."""
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 
 from api.accounts import VERIFY_PAGE_PATH
 from api.client import accounts
@@ -9,6 +9,7 @@ from storefront import session as shopper_session
 from storefront.account import bp
 from storefront.account.forms import LogInForm, LogOutForm, ResendForm, SignUpForm
 from storefront.errors import apply_field_errors
+from yakku.extensions import limiter
 
 # What the verify page says for each way a link can fail.
 LINK_PROBLEMS = {
@@ -21,7 +22,17 @@ LINK_PROBLEMS = {
 VERIFY_PATH = VERIFY_PAGE_PATH.removeprefix(bp.url_prefix)
 
 
+def _edge_rate_limit() -> str:
+    return current_app.config["WEB_AUTH_RATE_LIMIT"]
+
+
+# The storefront is the edge that sees each client's address: it limits attempts per address here,
+# and the accounts service limits them per e-mail behind it.
+edge_limit = limiter.limit(_edge_rate_limit, methods=["POST"])
+
+
 @bp.route("/signup", methods=["GET", "POST"])
+@edge_limit
 def signup():
     form = SignUpForm()
     if form.validate_on_submit():
@@ -63,6 +74,7 @@ def verify():
 
 
 @bp.post("/verification/resend")
+@edge_limit
 def resend():
     form = ResendForm()
     if form.validate_on_submit():
@@ -79,6 +91,7 @@ def resend():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@edge_limit
 def login():
     form = LogInForm(next=request.args.get("next"))
     unverified = False
