@@ -62,3 +62,8 @@ class InvalidInput(YakkuError):
     status = 422
     code = "validation_error"
     message = "Some fields are not valid."
+
+
+class PaymentRefused(Conflict):
+    code = "payment_refused"
+    message = "Payments refused this charge."
