@@ -5,9 +5,9 @@ DATABASE_URL, a private Redis), writes N admitted tickets straight into Redis (w
 but without the admitter's "only while a unit could reach them" room check, so with U < N the drain
 itself meets the sold-out tickets), starts W real `yakku worker` processes, puts the N checkouts in
 the sale's line in one pipeline (as N submits would; the drain jobs take them in batches), and
-watches the outcomes the jobs write until every ticket's checkout is final or the run's time limit passes. Then the workers get SIGTERM (each
-finishes its job), the jobs left are dropped, `yakku reconcile` settles any charge the sandbox left
-unanswered, and `yakku audit` must be green.
+watches the outcomes the jobs write until every ticket's checkout is final or the run's time limit
+passes. Then the workers get SIGTERM (each finishes its job), the jobs and the line left are dropped,
+`yakku reconcile` settles any charge the sandbox left unanswered, and `yakku audit` must be green.
 
 Figures per run: checkouts decided per second (final outcome written) from the first enqueue to the
 last outcome, the same over the paid ones only, the time from first enqueue to last outcome, and the
