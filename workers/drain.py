@@ -39,11 +39,17 @@ def drain_sale(sale_id: int) -> dict:
             requests = checkout_queue.take(sale_id, size)
             if not requests:
                 break
+            _call_help(sale_id)
             done.update(drain_batch(sale_id, requests))
     finally:
-        if checkout_queue.backlog(sale_id):  # more arrived, or the bound was met: the next job takes them
-            checkout_queue.kick(sale_id)
+        _call_help(sale_id)  # more arrived, or the bound was met: the next job takes them
     return dict(done)
+
+
+def _call_help(sale_id: int) -> None:
+    # While more wait, keep one job queued: an idle worker starts it and drains beside this one.
+    if checkout_queue.backlog(sale_id):
+        checkout_queue.kick(sale_id)
 
 
 def drain_batch(sale_id: int, requests: list[CheckoutRequest]) -> Counter:

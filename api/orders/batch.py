@@ -87,20 +87,16 @@ def pay_sale_orders(attempts: list[dict]) -> list[Answer]:
     keys = [f"order:{a['order_id']}:{a['attempt_key']}" for a in attempts]
     answers, charges = _start(attempts, keys)
     if not charges:
-        return answers
+        return _reloaded(answers)
     release_connection()
     try:
         results = remote.charge_batch({"charges": [charge for _index, charge in charges]})["items"]
     except (ServiceUnavailable, ServiceError):
         # No answer: the charges may or may not have happened. The orders stay pending and
         # settle_pending() asks payments later; never guess either way.
-        return [(_reread(o), e) for o, e in answers]
+        return _reloaded(answers)
     outcomes = {index: result for (index, _charge), result in zip(charges, results, strict=True)}
     return _finish(attempts, keys, answers, outcomes)
-
-
-def _reread(order: Order | None) -> Order | None:
-    return None if order is None else db.session.get(Order, order.id, populate_existing=True)
 
 
 def _lock(order_ids: list[int]) -> dict[int, Order]:
@@ -191,7 +187,15 @@ def _finish(attempts: list[dict], keys: list[str], answers: list[Answer], outcom
     db.session.commit()
     for payment_id in to_refund:
         remote.refund(payment_id)
-    return answers
+    return _reloaded(answers)
+
+
+def _reloaded(answers: list[Answer]) -> list[Answer]:
+    """The answers' orders read again in one query (a commit expired them: else one refresh each)."""
+    ids = [order.id for order, _error in answers if order is not None]
+    query = select(Order).where(Order.id.in_(ids)).execution_options(populate_existing=True)
+    fresh = {order.id: order for order in db.session.execute(query).scalars()} if ids else {}
+    return [(fresh[order.id] if order is not None else None, error) for order, error in answers]
 
 
 def _outcome(result: dict) -> tuple[OrderState | None, YakkuError | None]:

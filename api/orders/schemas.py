@@ -118,7 +118,7 @@ class PayBatchIn(Schema):
     payments = List(Nested(BatchPayIn), required=True, validate=Length(min=1, max=MAX_BATCH))
 
 
-class BatchErrorOut(Schema):
+class PayErrorOut(Schema):
     code = String()
     message = String()
     fields = Dict()
@@ -127,7 +127,7 @@ class BatchErrorOut(Schema):
 class PayResultOut(Schema):
     order_id = Integer()
     order = Nested(OrderOut, allow_none=True)
-    error = Nested(BatchErrorOut, allow_none=True)
+    error = Nested(PayErrorOut, allow_none=True)
 
 
 class PayBatchOut(Schema):

@@ -155,4 +155,6 @@ def _record_all(results: dict) -> dict[int, Payment]:
             payment.provider_reference = result.reference
             payment.decline_code = result.decline_code
     db.session.commit()
-    return payments
+    # Read them again in one query: the commit expired them, and each would refresh on its own.
+    query = select(Payment).where(Payment.id.in_(ids)).execution_options(populate_existing=True)
+    return {payment.id: payment for payment in db.session.execute(query).scalars()}

@@ -69,7 +69,7 @@ class ChargeBatchIn(Schema):
     charges = List(Nested(BatchChargeIn), required=True, validate=Length(min=1, max=MAX_BATCH))
 
 
-class BatchErrorOut(Schema):
+class ChargeErrorOut(Schema):
     code = String()
     message = String()
     fields = Dict()
@@ -78,7 +78,7 @@ class BatchErrorOut(Schema):
 class ChargeResultOut(Schema):
     idempotency_key = String()
     payment = Nested(PaymentOut, allow_none=True)
-    error = Nested(BatchErrorOut, allow_none=True)
+    error = Nested(ChargeErrorOut, allow_none=True)
 
 
 class ChargeBatchOut(Schema):
