@@ -91,6 +91,15 @@ def test_a_batch_pays_good_cards_and_tells_declined_ones_each_charge_once(shop):
     for order in orders:
         assert len(shop.payments_of(order["id"])) == 1
     assert [p["state"] for p in shop.payments_of(orders[0]["id"])] == ["captured"]
+    # every move is recorded, on the order and on its payment, once
+    moves = shop.internal("GET", f"/api/orders/internal/{orders[0]['id']}").json()["transitions"]
+    assert [m["to_state"] for m in moves] == ["created", "payment_pending", "paid"]
+    declined_moves = shop.internal("GET", f"/api/orders/internal/{orders[1]['id']}").json()["transitions"]
+    assert [m["to_state"] for m in declined_moves] == ["created", "payment_pending", "payment_failed"]
+    assert [t["to_state"] for t in shop.payments_of(orders[0]["id"])[0]["transitions"]] == [
+        "pending",
+        "captured",
+    ]
     # the declined order pays with a new attempt key and another card, still one order
     retry = pay(shop, [attempt(orders[1]["id"], "a2")]).json()["items"][0]
     assert retry["order"]["state"] == "paid" and retry["order"]["id"] == orders[1]["id"]

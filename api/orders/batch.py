@@ -8,7 +8,8 @@ recorded in one transaction. As in lifecycle.pay, no row lock is held across the
 
 from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import lazyload
 
 from api.client.errors import ServiceError, ServiceUnavailable
 from api.common import release_connection
@@ -22,11 +23,10 @@ from api.orders.exceptions import (
     PaymentRefused,
 )
 from api.orders.lifecycle import SOLD
-from api.orders.models import Order
+from api.orders.models import Order, OrderTransition
 from api.orders.services import (
     _new_order,
     _replay,
-    apply_transition,
     canonical_items,
     create_sale_order,
     fingerprint,
@@ -37,6 +37,8 @@ from yakku.errors import YakkuError
 from yakku.extensions import db
 
 Answer = tuple[Order | None, YakkuError | None]
+# The batch answers carry no lines or transitions, so reads here leave both collections unloaded.
+BRIEF = (lazyload(Order.lines), lazyload(Order.transitions))
 
 
 def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[Order]:
@@ -76,7 +78,12 @@ def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[Order]:
 
 
 def _by_keys(keys: list[str]) -> dict[str, Order]:
-    query = select(Order).where(Order.idempotency_key.in_(keys)).execution_options(populate_existing=True)
+    query = (
+        select(Order)
+        .where(Order.idempotency_key.in_(keys))
+        .options(*BRIEF)
+        .execution_options(populate_existing=True)
+    )
     return {order.idempotency_key: order for order in db.session.execute(query).scalars()}
 
 
@@ -107,6 +114,7 @@ def _lock(order_ids: list[int]) -> dict[int, Order]:
         select(Order)
         .where(Order.id.in_(ids))
         .order_by(Order.id)
+        .options(*BRIEF)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -126,13 +134,24 @@ def _start(attempts: list[dict], keys: list[str]) -> tuple[list[Answer], list[tu
             answers.append((None, refusal))
             continue
         if order.payment_key != key:
-            apply_transition(order, OrderState.PAYMENT_PENDING, "payment started")
+            _move(order, OrderState.PAYMENT_PENDING, "payment started")
             order.payment_key = key
         answers.append((order, None))
         if order.state == OrderState.PAYMENT_PENDING:  # new, or resumed: payments answers the same payment
             charges.append((index, _charge(order, key, attempt["card"])))
     db.session.commit()
     return answers, charges
+
+
+def _move(order: Order, target: OrderState, reason: str) -> None:
+    """services.apply_transition's move, recording the transition without loading the order's others."""
+    current = OrderState(order.state)
+    if not allowed(current, target):  # the callers checked: this is a bug, not a shopper's error
+        raise IllegalTransition(fields={"state": current.value, "to": target.value})
+    order.state = target
+    db.session.add(
+        OrderTransition(order_id=order.id, from_state=current, to_state=target, reason=reason[:200])
+    )
 
 
 def _refusal(order: Order | None, key: str) -> YakkuError | None:
@@ -175,7 +194,7 @@ def _finish(attempts: list[dict], keys: list[str], answers: list[Answer], outcom
         order, key = orders[attempts[index]["order_id"]], keys[index]
         target, error = _outcome(result)
         if target is not None and order.state == OrderState.PAYMENT_PENDING and order.payment_key == key:
-            apply_transition(order, target, _reason(result))
+            _move(order, target, _reason(result))
         payment = result.get("payment")
         if (
             payment
@@ -192,10 +211,15 @@ def _finish(attempts: list[dict], keys: list[str], answers: list[Answer], outcom
 
 def _reloaded(answers: list[Answer]) -> list[Answer]:
     """The answers' orders read again in one query (a commit expired them: else one refresh each)."""
-    ids = [order.id for order, _error in answers if order is not None]
-    query = select(Order).where(Order.id.in_(ids)).execution_options(populate_existing=True)
-    fresh = {order.id: order for order in db.session.execute(query).scalars()} if ids else {}
-    return [(fresh[order.id] if order is not None else None, error) for order, error in answers]
+    ids = [inspect(order).identity[0] if order is not None else None for order, _error in answers]
+    query = (
+        select(Order)
+        .where(Order.id.in_([i for i in ids if i]))
+        .options(*BRIEF)
+        .execution_options(populate_existing=True)
+    )
+    fresh = {order.id: order for order in db.session.execute(query).scalars()} if any(ids) else {}
+    return [(fresh.get(i), error) for i, (_order, error) in zip(ids, answers, strict=True)]
 
 
 def _outcome(result: dict) -> tuple[OrderState | None, YakkuError | None]:

@@ -105,8 +105,19 @@ class SaleOrderBatchIn(Schema):
     orders = List(Nested(BatchSaleOrderIn), required=True, validate=Length(min=1, max=MAX_BATCH))
 
 
+class SaleOrderBrief(Schema):
+    """An order without its lines and transitions: what the drain reads from a batch."""
+
+    id = Integer()
+    account_id = Integer()
+    state = String()
+    total = Integer(metadata={"description": "Minor units of `currency`."})
+    currency = String()
+    sale_id = Integer(allow_none=True)
+
+
 class OrderList(Schema):
-    items = List(Nested(OrderOut))
+    items = List(Nested(SaleOrderBrief))
 
 
 class BatchPayIn(OrderPayIn):
@@ -126,7 +137,7 @@ class PayErrorOut(Schema):
 
 class PayResultOut(Schema):
     order_id = Integer()
-    order = Nested(OrderOut, allow_none=True)
+    order = Nested(SaleOrderBrief, allow_none=True)
     error = Nested(PayErrorOut, allow_none=True)
 
 

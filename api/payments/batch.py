@@ -15,17 +15,20 @@ import logging
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from api.common import release_connection
-from api.payments.exceptions import AmountMismatch, IdempotencyConflict, OrderNotPayable
+from api.payments.exceptions import AmountMismatch, IdempotencyConflict, IllegalTransition, OrderNotPayable
 from api.payments.models import Payment, PaymentTransition
 from api.payments.providers import Card, ProviderTimeout, get_provider
-from api.payments.services import OUTCOMES, PAYABLE_ORDER_STATE, _fingerprint, apply_transition
-from api.payments.states import PaymentState
+from api.payments.services import OUTCOMES, PAYABLE_ORDER_STATE, _fingerprint
+from api.payments.states import PaymentState, allowed
 from yakku.errors import YakkuError
 from yakku.extensions import db
 
 log = logging.getLogger(__name__)
+# The batch answers carry no transitions, so reads here leave them unloaded.
+BRIEF = lazyload(Payment.transitions)
 
 
 def charge_batch(charges: list[dict]) -> list[tuple[Payment | None, YakkuError | None]]:
@@ -46,7 +49,7 @@ def charge_batch(charges: list[dict]) -> list[tuple[Payment | None, YakkuError |
 
 
 def _by_keys(keys: list[str]) -> dict[str, Payment]:
-    query = select(Payment).where(Payment.idempotency_key.in_(keys))
+    query = select(Payment).where(Payment.idempotency_key.in_(keys)).options(BRIEF)
     return {payment.idempotency_key: payment for payment in db.session.execute(query).scalars()}
 
 
@@ -58,6 +61,17 @@ def _answer(charge: dict, payment: Payment | None) -> tuple[Payment | None, Yakk
     ):
         return None, IdempotencyConflict(fields={"idempotency_key": charge["idempotency_key"]})
     return payment, None
+
+
+def _move(payment: Payment, target: PaymentState, reason: str) -> None:
+    """services.apply_transition's move, recording the transition without loading the payment's others."""
+    current = PaymentState(payment.state)
+    if not allowed(current, target):
+        raise IllegalTransition(fields={"state": current.value, "to": target.value})
+    payment.state = target
+    db.session.add(
+        PaymentTransition(payment_id=payment.id, from_state=current, to_state=target, reason=reason)
+    )
 
 
 def _refusal(charge: dict) -> YakkuError | None:
@@ -144,6 +158,7 @@ def _record_all(results: dict) -> dict[int, Payment]:
         select(Payment)
         .where(Payment.id.in_(ids))
         .order_by(Payment.id)
+        .options(BRIEF)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalars()
@@ -151,10 +166,12 @@ def _record_all(results: dict) -> dict[int, Payment]:
     for payment_id, result in results.items():
         payment = payments[payment_id]
         if payment.state == PaymentState.PENDING:
-            apply_transition(payment, OUTCOMES[result.status], f"provider: {result.status.value}")
+            _move(payment, OUTCOMES[result.status], f"provider: {result.status.value}")
             payment.provider_reference = result.reference
             payment.decline_code = result.decline_code
     db.session.commit()
     # Read them again in one query: the commit expired them, and each would refresh on its own.
-    query = select(Payment).where(Payment.id.in_(ids)).execution_options(populate_existing=True)
+    query = (
+        select(Payment).where(Payment.id.in_(ids)).options(BRIEF).execution_options(populate_existing=True)
+    )
     return {payment.id: payment for payment in db.session.execute(query).scalars()}

@@ -75,9 +75,21 @@ class ChargeErrorOut(Schema):
     fields = Dict()
 
 
+class PaymentBrief(Schema):
+    """A payment without its transitions: what the orders service reads from a batch."""
+
+    id = Integer()
+    order_id = Integer()
+    idempotency_key = String()
+    amount = Integer(metadata={"description": "Minor units of `currency`."})
+    currency = String()
+    state = String(validate=OneOf(["pending", "captured", "declined", "refunded", "failed"]))
+    decline_code = String(allow_none=True)
+
+
 class ChargeResultOut(Schema):
     idempotency_key = String()
-    payment = Nested(PaymentOut, allow_none=True)
+    payment = Nested(PaymentBrief, allow_none=True)
     error = Nested(ChargeErrorOut, allow_none=True)
 
 
