@@ -187,3 +187,24 @@ def test_two_hundred_submits_drain_with_few_jobs_and_the_audit_green(big_sale, a
     audit = big_sale.audit()
     assert audit["ok"], audit["checks"]
     assert audit["figures"]["sold"] == 150 and audit["figures"]["orders_paid"] == 150
+
+
+def test_the_reconciler_leaves_a_waiting_or_just_taken_checkout_and_hands_back_one_a_dead_job_took(
+    big_sale, app
+):
+    from admission import checkout
+    from workers.reconcile import reconcile_sale
+
+    (first, one), (second, two) = admit_directly(app, big_sale.id, 2)
+    card = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    with app.app_context():
+        for ticket, shopper in ((first, one), (second, two)):
+            checkout_queue.put(big_sale.id, [checkout_queue.CheckoutRequest(ticket, shopper, 1, 1, card)])
+        assert reconcile_sale(big_sale.id, lease=0) == {}  # both wait in the line: a job will take them
+        assert [r.ticket_id for r in checkout_queue.take(big_sale.id, 1)] == [
+            first
+        ]  # a job took one, then died
+        assert reconcile_sale(big_sale.id) == {}  # within the lease it is the job's
+        assert reconcile_sale(big_sale.id, now=time.time() + 60) == {"handed_back": 1}
+        assert checkout.read(big_sale.id, first).state == "declined"
+        assert checkout.read(big_sale.id, second).state == "queued"

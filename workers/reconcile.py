@@ -87,8 +87,9 @@ def _worker_has_it(sale_id: int, record: Checkout, now: float, lease: float) -> 
         return now - record.updated_at < lease
     if record.state != CheckoutState.QUEUED:
         return False
-    # A checkout waiting in the sale's line is not stale: a drain job will take it.
-    return checkout_queue.waiting(sale_id, record.ticket_id)
+    # A checkout waiting in the sale's line is not stale: a drain job will take it. One a job took a
+    # moment ago is the job's until the lease passes (it records PROCESSING right after taking it).
+    return checkout_queue.waiting(sale_id, record.ticket_id) or now - record.updated_at < lease
 
 
 def _order(sale_id: int, ticket_id: str) -> dict:
