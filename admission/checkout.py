@@ -1,6 +1,7 @@
-"""Checkout of an admitted shopper: submit enqueues the drain job by reference; status reads its outcome.
+"""Checkout of an admitted shopper: submit puts it in the sale's line for the drain; status reads its outcome.
 
-The request path touches Redis only: the ticket is checked there, the job goes to RQ, and the shopper
+The request path touches Redis only: the ticket is checked there, the request waits in the sale's
+line (admission/checkout_queue.py) for a drain job that takes it in a batch, and the shopper
 polls an outcome the worker writes back. A shopper whose card is declined may submit another card while
 the ticket's window lasts; the order stays one per ticket, the attempt number keys each charge.
 """
@@ -14,7 +15,6 @@ from admission import tickets
 from admission.exceptions import CheckoutInProgress, NotYourTicket, TicketUsed, TicketWrongSale
 from admission.keys import sale_keys
 from admission.states import TicketState
-from workers import QueueName, get_queue
 from yakku.extensions import get_redis
 
 MAX_ATTEMPTS = 3
@@ -70,16 +70,40 @@ def unfinished(sale_id: int) -> list[Checkout]:
     return found
 
 
-def record(sale_id: int, checkout: Checkout) -> Checkout:
-    """Write a checkout's state where every process can read it."""
-    checkout.updated_at = time.time()
-    payload = {**asdict(checkout), "state": checkout.state.value}
-    get_redis().hset(sale_keys(sale_id).checkouts, checkout.ticket_id, json.dumps(payload))
+def record(sale_id: int, checkout: Checkout, client=None) -> Checkout:
+    """Write a checkout's state where every process can read it (`client`: a pipeline to join)."""
+    record_many(sale_id, [checkout], client)
     return checkout
 
 
+def record_many(sale_id: int, checkouts: list[Checkout], client=None) -> None:
+    """Write many checkouts' states in one command."""
+    if not checkouts:
+        return
+    now = time.time()
+    mapping = {}
+    for checkout in checkouts:
+        checkout.updated_at = now
+        mapping[checkout.ticket_id] = json.dumps({**asdict(checkout), "state": checkout.state.value})
+    (client or get_redis()).hset(sale_keys(sale_id).checkouts, mapping=mapping)
+
+
+def read_many(sale_id: int, ticket_ids: list[str]) -> dict[str, Checkout]:
+    """The checkouts recorded for these tickets, by ticket (absent: none submitted)."""
+    if not ticket_ids:
+        return {}
+    found = {}
+    for ticket_id, raw in zip(
+        ticket_ids, get_redis().hmget(sale_keys(sale_id).checkouts, ticket_ids), strict=True
+    ):
+        if raw:
+            data = json.loads(raw)
+            found[ticket_id] = Checkout(**{**data, "state": CheckoutState(data["state"])})
+    return found
+
+
 def submit(sale_id: int, shopper_id: int, token: str, quantity: int, card: dict) -> Checkout:
-    """Check the ticket and queue its drain job; a declined checkout may be submitted again."""
+    """Check the ticket and put its checkout in the sale's line; a declined one may be submitted again."""
     ticket = _usable_ticket(token, shopper_id, sale_id)
     previous = read(sale_id, ticket.id)
     if previous and previous.state in (CheckoutState.QUEUED, CheckoutState.PROCESSING):
@@ -90,25 +114,12 @@ def submit(sale_id: int, shopper_id: int, token: str, quantity: int, card: dict)
     if attempt > MAX_ATTEMPTS:
         raise TicketUsed("This ticket has been declined too often.")
     quantity = previous.quantity if previous else quantity  # units are reserved once, on the first attempt
-    checkout = record(
-        sale_id,
-        Checkout(ticket.id, CheckoutState.QUEUED, attempt, quantity, previous.order_id if previous else None),
-    )
-    from workers.checkout import drain_checkout  # the job module imports this one
+    from admission import checkout_queue  # it builds on this module
 
-    get_queue(QueueName.CHECKOUT).enqueue(
-        drain_checkout,
-        sale_id,
-        ticket.id,
-        shopper_id,
-        quantity,
-        attempt,
-        card,
-        job_id=f"checkout-{sale_id}-{ticket.id}-{attempt}",
-        result_ttl=300,
-        failure_ttl=86400,
-    )
-    return checkout
+    request = checkout_queue.CheckoutRequest(ticket.id, shopper_id, quantity, attempt, card)
+    order_ids = {ticket.id: previous.order_id} if previous and previous.order_id else None
+    checkout_queue.put(sale_id, [request], order_ids)
+    return read(sale_id, ticket.id)
 
 
 def _usable_ticket(token: str, shopper_id: int, sale_id: int) -> tickets.Ticket:

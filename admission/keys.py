@@ -36,6 +36,9 @@ BOUGHT = "sale:{{{sale_id}}}:bought"  # hash shopper -> units reserved or paid i
 ADMISSIONS = "sale:{{{sale_id}}}:admissions"  # zset ticket -> admitted-at, recent ones, for the rate
 BUCKET = "sale:{{{sale_id}}}:bucket"  # hash tokens, at: the admission token bucket
 CHECKOUTS = "sale:{{{sale_id}}}:checkouts"  # hash ticket -> the checkout's outcome, as the shopper is told
+CHECKOUT_LINE = "sale:{{{sale_id}}}:checkout_line"  # list of ticket ids whose checkout waits, oldest first
+CHECKOUT_REQUESTS = "sale:{{{sale_id}}}:checkout_requests"  # hash ticket -> a waiting checkout's request
+DRAIN_QUEUED = "sale:{{{sale_id}}}:drain_queued"  # set (with a TTL) while a drain job waits to start
 RETURNS = "sale:{{{sale_id}}}:returns"  # hash: the plan for giving leftover units back to the catalog
 SERIES = "sale:{{{sale_id}}}:series"  # zset sample json -> epoch s: figures over time (dashboard chart)
 SERIES_MARK = "sale:{{{sale_id}}}:series_mark"  # set (with a TTL) when a sample was taken lately
@@ -68,6 +71,9 @@ class SaleKeys:
     bucket: str
     returns: str
     checkouts: str
+    checkout_line: str
+    checkout_requests: str
+    drain_queued: str
     series: str
     series_mark: str
 

@@ -32,6 +32,7 @@ class Scripts:
     confirm: Script
     settle: Script
     lease: Script
+    take: Script
 
 
 def source(name: str) -> str:

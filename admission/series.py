@@ -21,7 +21,12 @@ def sample(sale_id: int, now: float | None = None, client=None, force: bool = Fa
     client = client or get_redis()
     keys = sale_keys(sale_id)
     if not client.set(keys.series_mark, now, nx=not force, px=int(SAMPLE_INTERVAL_S * 1000)):
-        return False
+        # The mark's TTL runs on the server's clock; a caller sampling for a later moment (an admitter
+        # tick for `now`) is a new interval once `now` is an interval past the marked sample.
+        marked = client.get(keys.series_mark)
+        if marked is not None and now - float(marked) < SAMPLE_INTERVAL_S:
+            return False
+        client.set(keys.series_mark, now, px=int(SAMPLE_INTERVAL_S * 1000))
     pipe = client.pipeline(transaction=False)
     pipe.get(keys.ticket_sequence).get(keys.sold).zcard(keys.queue).scard(keys.prequeue)
     admitted, sold, queued, prequeued = pipe.execute()

@@ -173,6 +173,21 @@ def confirm(
     return int(units)
 
 
+def confirm_many(sale_id: int, ticket_ids: list[str]) -> dict[str, bool]:
+    """Confirm many reserved tickets in one round trip; per ticket, whether it is PAID now."""
+    if not ticket_ids:
+        return {}
+    loaded, keys = scripts(), sale_keys(sale_id).pick(*CONFIRM_KEYS)
+    with get_redis().pipeline(transaction=False) as pipe:
+        for ticket_id in ticket_ids:
+            loaded.confirm(keys, [ticket_id], pipe)
+        answers = pipe.execute()
+    return {
+        ticket_id: code in ("paid", "already")
+        for ticket_id, (code, _units) in zip(ticket_ids, answers, strict=True)
+    }
+
+
 def reserved_units(sale_id: int, ticket_id: str) -> int:
     """The units a ticket reserved (0 if it never did)."""
     return int(get_redis().hget(sale_keys(sale_id).reservations, ticket_id) or 0)

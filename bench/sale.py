@@ -3,11 +3,11 @@
 Each run makes a fresh sale on one platform (harness: gunicorn api with 2 workers, SQLite or
 DATABASE_URL, a private Redis), writes N admitted tickets straight into Redis (what admit.lua writes,
 but without the admitter's "only while a unit could reach them" room check, so with U < N the drain
-itself meets the sold-out tickets), starts W real `yakku worker` processes, enqueues the N
-`drain_checkout` jobs by reference in one pipeline, and watches the outcomes the jobs write until
-every ticket's checkout is final or the run's time limit passes. Then the workers get SIGTERM (each
-finishes its job), the jobs left are dropped, `yakku reconcile` settles any charge the sandbox left
-unanswered, and `yakku audit` must be green.
+itself meets the sold-out tickets), starts W real `yakku worker` processes, puts the N checkouts in
+the sale's line in one pipeline (as N submits would; the drain jobs take them in batches), and
+watches the outcomes the jobs write until every ticket's checkout is final or the run's time limit
+passes. Then the workers get SIGTERM (each finishes its job), the jobs and the line left are dropped,
+`yakku reconcile` settles any charge the sandbox left unanswered, and `yakku audit` must be green.
 
 Figures per run: checkouts decided per second (final outcome written) from the first enqueue to the
 last outcome, the same over the paid ones only, the time from first enqueue to last outcome, and the
@@ -81,28 +81,17 @@ def admit(app, sale_id: int, buyers: int, window: int) -> list[tuple[str, int]]:
 
 
 def enqueue(app, sale_id: int, admitted: list[tuple[str, int]]) -> float:
-    """Queue every ticket's drain job by reference, in one pipeline; when the first went in."""
-    from rq import Queue
+    """Put every ticket's checkout in the sale's line (what submit does) in one call; when it went in.
 
-    from workers import QueueName, get_queue
-    from workers.checkout import drain_checkout
+    One drain job is queued for the sale; it takes the line in batches and queues the next job while
+    more wait, so with W workers up to W jobs drain side by side.
+    """
+    from admission.checkout_queue import CheckoutRequest, put
 
     with app.app_context():
-        queue = get_queue(QueueName.CHECKOUT)
-        jobs = [
-            Queue.prepare_data(
-                drain_checkout,
-                args=(sale_id, ticket, shopper, 1, 1, GOOD_CARD),
-                job_id=f"checkout-{sale_id}-{ticket}-1",
-                result_ttl=300,
-                failure_ttl=86400,
-            )
-            for ticket, shopper in admitted
-        ]
+        requests = [CheckoutRequest(ticket, shopper, 1, 1, GOOD_CARD) for ticket, shopper in admitted]
         started = time.time()
-        with queue.connection.pipeline() as pipe:
-            queue.enqueue_many(jobs, pipeline=pipe)
-            pipe.execute()
+        put(sale_id, requests)
         return started
 
 
@@ -169,6 +158,10 @@ def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> 
         from workers import QueueName, get_queue
 
         get_queue(QueueName.CHECKOUT).empty()  # a time-limited run leaves jobs behind: drop them
+        from admission.keys import sale_keys
+
+        keys = sale_keys(sale_id)
+        app.extensions["redis"].delete(keys.checkout_line, keys.checkout_requests, keys.drain_queued)
     decided = sum(counts.get(state, 0) for state in FINAL)
     elapsed = max(last - started, 1e-9)
     subprocess.run([*YAKKU, "reconcile", str(sale_id), "--lease", "0"], env=shop.env, capture_output=True)

@@ -11,21 +11,17 @@ import time
 from collections import Counter
 
 from flask import current_app
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
-from admission import checkout, sales, stock
+from admission import checkout, checkout_queue, sales, stock
 from admission.checkout import Checkout, CheckoutState
 from admission.keys import sale_keys
 from admission.states import TicketState
 from api.client import orders
-from workers import QueueName, get_queue
 from workers.checkout import give_up, order_key, sale_product
 from yakku.extensions import get_redis
 
 # A checkout a worker touched less than this long ago is left to that worker.
 LEASE_SECONDS = 30.0
-WAITING_JOB_STATES = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
 
 
 def reconcile_all(now: float | None = None, lease: float = LEASE_SECONDS) -> Counter:
@@ -48,6 +44,8 @@ def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_
     """Settle every checkout of one sale that no worker has touched for `lease` seconds."""
     now = time.time() if now is None else now
     done: Counter = Counter()
+    if checkout_queue.backlog(sale_id) and checkout_queue.kick(sale_id):
+        done["drain_queued"] += 1  # checkouts wait and no job was queued for them (it was lost)
     for ticket_id in stock.stale_reservations(sale_id, older_than=now - lease):
         done[reconcile_ticket(sale_id, ticket_id, now, lease)] += 1
     for record in checkout.unfinished(sale_id):
@@ -92,15 +90,9 @@ def _worker_has_it(sale_id: int, record: Checkout, now: float, lease: float) -> 
         return now - record.updated_at < lease
     if record.state != CheckoutState.QUEUED:
         return False
-    try:  # a resubmitted checkout waits in the queue behind others: that is not stale
-        job = Job.fetch(
-            f"checkout-{sale_id}-{record.ticket_id}-{record.attempt}",
-            connection=get_queue(QueueName.CHECKOUT).connection,
-        )
-    except NoSuchJobError:
-        return False
-    status = job.get_status(refresh=True)
-    return status in WAITING_JOB_STATES or (status == JobStatus.STARTED and now - record.updated_at < lease)
+    # A checkout waiting in the sale's line is not stale: a drain job will take it. One a job took a
+    # moment ago is the job's until the lease passes (it records PROCESSING right after taking it).
+    return checkout_queue.waiting(sale_id, record.ticket_id) or now - record.updated_at < lease
 
 
 def _order(sale_id: int, ticket_id: str) -> dict:

@@ -100,6 +100,14 @@ class OrdersClient(ServiceClient):
     def create_sale_order(self, *, json: dict) -> dict:
         """Record a sale order from {account_id, sale_id, items, idempotency_key (the ticket)}."""
 
+    @post("/api/orders/internal/batch", idempotent=True)
+    def create_sale_orders(self, *, json: dict) -> dict:
+        """Record many sale orders from {sale_id, orders: [{account_id, items, idempotency_key}]}: {items}."""
+
+    @post("/api/orders/internal/batch/pay", idempotent=True)
+    def pay_sale_orders(self, *, json: dict) -> dict:
+        """Pay many sale orders from {payments: [{order_id, card fields, idempotency_key}]}: {items}."""
+
     @get("/api/orders/internal/{order_id}")
     def internal_order(self, order_id: int) -> dict:
         """Any order (internal): id, account_id, state, total, currency, lines..."""
@@ -131,6 +139,10 @@ class PaymentsClient(ServiceClient):
     @post("/api/payments/charges", idempotent=True)
     def charge(self, *, json: dict) -> dict:
         """Charge {order_id, amount, currency, idempotency_key, card}; 402 declined, 504 timed out."""
+
+    @post("/api/payments/charges/batch", idempotent=True)
+    def charge_batch(self, *, json: dict) -> dict:
+        """Charge many {order, amount, currency, idempotency_key, card}: {items: [{payment, error}]}."""
 
     @get("/api/payments/{payment_id}")
     def payment(self, payment_id: int) -> dict: ...

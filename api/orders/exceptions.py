@@ -73,3 +73,8 @@ class OrderTooLarge(YakkuError):
     status = 422
     code = "order_too_large"
     message = "That order is larger than one payment can be; split it into smaller orders."
+
+
+class PaymentRefused(Conflict):
+    code = "payment_refused"
+    message = "Payments refused this charge."

@@ -4,9 +4,18 @@ from flask import g
 
 from api.auth import service_required
 from api.common import error_responses
-from api.orders import bp, lifecycle, services
+from api.orders import batch, bp, lifecycle, services
 from api.orders.keys import card_of, idempotency_key
-from api.orders.schemas import OrderOut, OrderPayIn, OrderTransitionIn, SaleOrderIn
+from api.orders.schemas import (
+    OrderList,
+    OrderOut,
+    OrderPayIn,
+    OrderTransitionIn,
+    PayBatchIn,
+    PayBatchOut,
+    SaleOrderBatchIn,
+    SaleOrderIn,
+)
 from api.orders.states import OrderState
 
 SERVICE_ONLY = {"security": "ServiceToken"}
@@ -23,6 +32,40 @@ def create_sale_order(json_data: dict):
         json_data["account_id"], json_data["sale_id"], json_data["items"], json_data["idempotency_key"]
     )
     return order, 201 if created else 200
+
+
+@bp.post("/internal/batch")
+@service_required
+@bp.input(SaleOrderBatchIn)
+@bp.output(OrderList, description="The orders, in the order asked (a ticket's key replays its order)")
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 409, 422))
+def create_sale_orders(json_data: dict):
+    """Record many flash-sale orders in one transaction (the drain's batch); idempotent per ticket."""
+    return {"items": batch.create_sale_orders(json_data["sale_id"], json_data["orders"])}
+
+
+@bp.post("/internal/batch/pay")
+@service_required
+@bp.input(PayBatchIn)
+@bp.output(PayBatchOut, description="Per order: the order after its payment, or why it was not paid")
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 422))
+def pay_sale_orders(json_data: dict):
+    """Pay many sale orders with one call to payments (the drain's batch); idempotent per attempt key."""
+    attempts = [
+        {"order_id": p["order_id"], "card": card_of(p), "attempt_key": p["idempotency_key"]}
+        for p in json_data["payments"]
+    ]
+    answers = batch.pay_sale_orders(attempts)
+    return {
+        "items": [
+            {
+                "order_id": attempt["order_id"],
+                "order": order,
+                "error": error and {"code": error.code, "message": error.message, "fields": error.fields},
+            }
+            for attempt, (order, error) in zip(attempts, answers, strict=True)
+        ]
+    }
 
 
 @bp.get("/internal/<int:order_id>")

@@ -76,6 +76,12 @@ def charge(payload: dict) -> dict:
     return payments().charge(json=payload)
 
 
+def charge_batch(payload: dict) -> dict:
+    """Ask payments to charge many orders in one call: {items: [{idempotency_key, payment, error}]}."""
+    release_connection()
+    return payments().charge_batch(json=payload)
+
+
 def refund(payment_id: int) -> dict:
     """Ask payments to refund a captured payment (once; repeats answer the refunded payment)."""
     release_connection()

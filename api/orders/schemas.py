@@ -1,7 +1,7 @@
 """What the orders service reads and answers."""
 
 from apiflask import Schema
-from apiflask.fields import DateTime, Integer, List, Nested, String
+from apiflask.fields import DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import ValidationError, validates_schema
 
@@ -90,3 +90,56 @@ class OrderPage(Schema):
     per_page = Integer()
     total = Integer()
     pages = Integer()
+
+
+MAX_BATCH = 500  # orders per batch call (the drain sends at most its batch size)
+
+
+class BatchSaleOrderIn(_Items):
+    account_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
+    idempotency_key = String(required=True, validate=KEY, metadata={"description": "The sale ticket."})
+
+
+class SaleOrderBatchIn(Schema):
+    sale_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
+    orders = List(Nested(BatchSaleOrderIn), required=True, validate=Length(min=1, max=MAX_BATCH))
+
+
+class SaleOrderBrief(Schema):
+    """An order without its lines and transitions: what the drain reads from a batch."""
+
+    id = Integer()
+    account_id = Integer()
+    state = String()
+    total = Integer(metadata={"description": "Minor units of `currency`."})
+    currency = String()
+    sale_id = Integer(allow_none=True)
+
+
+class OrderList(Schema):
+    items = List(Nested(SaleOrderBrief))
+
+
+class BatchPayIn(OrderPayIn):
+    order_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
+    idempotency_key = String(required=True, validate=KEY, metadata={"description": "One per attempt."})
+
+
+class PayBatchIn(Schema):
+    payments = List(Nested(BatchPayIn), required=True, validate=Length(min=1, max=MAX_BATCH))
+
+
+class PayErrorOut(Schema):
+    code = String()
+    message = String()
+    fields = Dict()
+
+
+class PayResultOut(Schema):
+    order_id = Integer()
+    order = Nested(SaleOrderBrief, allow_none=True)
+    error = Nested(PayErrorOut, allow_none=True)
+
+
+class PayBatchOut(Schema):
+    items = List(Nested(PayResultOut))

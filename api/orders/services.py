@@ -80,11 +80,14 @@ def create_sale_order(
 MAX_TOTAL = 2**31 - 1
 
 
-def priced_lines(items: list[dict]) -> tuple[list[OrderLine], str]:
-    """Order lines named and priced by the catalog (never by the caller), and their one currency."""
+def priced_lines(items: list[dict], lookup=remote.product) -> tuple[list[OrderLine], str]:
+    """Order lines named and priced by the catalog (never by the caller), and their one currency.
+
+    `lookup` answers a product by id (a batch passes one that asks the catalog once per product).
+    """
     lines, unknown, currencies = [], [], set()
     for item in items:
-        product = remote.product(item["product_id"])
+        product = lookup(item["product_id"])
         if product is None:
             unknown.append({"product_id": item["product_id"]})
             continue

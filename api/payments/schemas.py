@@ -1,13 +1,14 @@
 """What the payments service reads and answers."""
 
 from apiflask import Schema
-from apiflask.fields import DateTime, Integer, List, Nested, String
+from apiflask.fields import DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
 from api.payments.cards import CardIn
 
 MAX_ID = 2**31 - 1
 MAX_AMOUNT = 10**12
+MAX_BATCH = 500  # charges per batch call (the drain sends at most its batch size)
 
 
 class ChargeIn(Schema):
@@ -44,3 +45,53 @@ class PaymentOut(Schema):
 
 class PaymentList(Schema):
     items = List(Nested(PaymentOut))
+
+
+class ChargedOrderIn(Schema):
+    """The order as the orders service holds it, read from its locked row in the request that calls."""
+
+    id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
+    account_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
+    total = Integer(required=True, strict=True, validate=Range(min=0, max=MAX_AMOUNT))
+    currency = String(required=True, validate=Regexp(r"^[A-Z]{3}$"))
+    state = String(required=True, validate=Length(max=30))
+
+
+class BatchChargeIn(Schema):
+    order = Nested(ChargedOrderIn, required=True)
+    amount = Integer(required=True, strict=True, validate=Range(min=0, max=MAX_AMOUNT))
+    currency = String(required=True, validate=Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code, e.g. KRW."))
+    idempotency_key = String(required=True, validate=Length(min=1, max=250))
+    card = Nested(CardIn, required=True)
+
+
+class ChargeBatchIn(Schema):
+    charges = List(Nested(BatchChargeIn), required=True, validate=Length(min=1, max=MAX_BATCH))
+
+
+class ChargeErrorOut(Schema):
+    code = String()
+    message = String()
+    fields = Dict()
+
+
+class PaymentBrief(Schema):
+    """A payment without its transitions: what the orders service reads from a batch."""
+
+    id = Integer()
+    order_id = Integer()
+    idempotency_key = String()
+    amount = Integer(metadata={"description": "Minor units of `currency`."})
+    currency = String()
+    state = String(validate=OneOf(["pending", "captured", "declined", "refunded", "failed"]))
+    decline_code = String(allow_none=True)
+
+
+class ChargeResultOut(Schema):
+    idempotency_key = String()
+    payment = Nested(PaymentBrief, allow_none=True)
+    error = Nested(ChargeErrorOut, allow_none=True)
+
+
+class ChargeBatchOut(Schema):
+    items = List(Nested(ChargeResultOut))

@@ -2,10 +2,10 @@
 
 from api.auth import service_required
 from api.common import error_responses
-from api.payments import bp, services
+from api.payments import batch, bp, services
 from api.payments.exceptions import PaymentDeclined
 from api.payments.providers import Card
-from api.payments.schemas import ChargeIn, PaymentList, PaymentOut
+from api.payments.schemas import ChargeBatchIn, ChargeBatchOut, ChargeIn, PaymentList, PaymentOut
 from api.payments.states import PaymentState
 
 SERVICE_ONLY = {"security": "ServiceToken"}
@@ -31,6 +31,26 @@ def charge(json_data: dict):
             fields={"decline_code": payment.decline_code, "payment_id": payment.id},
         )
     return payment, 201 if created else 200
+
+
+@bp.post("/charges/batch")
+@service_required
+@bp.input(ChargeBatchIn)
+@bp.output(ChargeBatchOut, description="Per charge: its payment (a declined one too), or why it was refused")
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 422))
+def charge_batch(json_data: dict):
+    """Charge many orders, each once per its idempotency key; the orders service's batch call."""
+    answers = batch.charge_batch(json_data["charges"])
+    return {
+        "items": [
+            {
+                "idempotency_key": charge["idempotency_key"],
+                "payment": payment,
+                "error": error and {"code": error.code, "message": error.message, "fields": error.fields},
+            }
+            for charge, (payment, error) in zip(json_data["charges"], answers, strict=True)
+        ]
+    }
 
 
 @bp.get("/<int:payment_id>")

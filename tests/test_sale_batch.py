@@ -1,0 +1,210 @@
+"""The drain's batch calls: sale orders made and paid a batch at a time, idempotent per ticket and attempt,
+and a burst of submitted checkouts drained by a handful of jobs with the audit green."""
+
+import time
+
+import pytest
+from catalog_helpers import add_product
+from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
+
+from admission import checkout_queue
+from admission.keys import sale_keys
+from workers import QueueName
+
+BATCH_PATHS = ["/api/orders/internal/batch", "/api/orders/internal/batch/pay", "/api/payments/charges/batch"]
+
+
+def make_orders(shop, sale_id, orders):
+    return shop.internal("POST", "/api/orders/internal/batch", json={"sale_id": sale_id, "orders": orders})
+
+
+def sale_order(member, product_id, ticket, quantity=1):
+    return {
+        "account_id": member.id,
+        "items": [{"product_id": product_id, "quantity": quantity}],
+        "idempotency_key": f"ticket:{ticket}",
+    }
+
+
+def pay(shop, payments):
+    return shop.internal("POST", "/api/orders/internal/batch/pay", json={"payments": payments})
+
+
+def attempt(order_id, key, card=GOOD_CARD):
+    return {**card, "order_id": order_id, "idempotency_key": key}
+
+
+def test_a_batch_of_sale_orders_is_idempotent_per_ticket_within_and_across_batches(shop):
+    ada, bo = shop.shopper(), shop.shopper()
+    lamp = shop.product(price=7_000)
+    first = make_orders(shop, 41, [sale_order(ada, lamp["id"], "t1", 2), sale_order(bo, lamp["id"], "t2")])
+    assert first.status_code == 200, first.json()
+    made = first.json()["items"]
+    assert [(o["account_id"], o["total"], o["state"]) for o in made] == [
+        (ada.id, 14_000, "created"),
+        (bo.id, 7_000, "created"),
+    ]
+    # the same ticket twice in one batch, and an old ticket beside a new one in the next: one order each
+    again = make_orders(
+        shop,
+        41,
+        [
+            sale_order(bo, lamp["id"], "t2"),
+            sale_order(ada, lamp["id"], "t3"),
+            sale_order(ada, lamp["id"], "t3"),
+        ],
+    ).json()["items"]
+    assert again[0]["id"] == made[1]["id"]
+    assert again[1]["id"] == again[2]["id"] and again[1]["id"] not in {o["id"] for o in made}
+    # another sale's ticket of the same name is another order
+    assert make_orders(shop, 42, [sale_order(bo, lamp["id"], "t2")]).json()["items"][0]["id"] != made[1]["id"]
+
+
+def test_a_ticket_replayed_with_another_body_is_a_conflict(shop):
+    ada = shop.shopper()
+    lamp = shop.product()
+    assert make_orders(shop, 43, [sale_order(ada, lamp["id"], "t1", 1)]).status_code == 200
+    answer = make_orders(shop, 43, [sale_order(ada, lamp["id"], "t1", 2)])
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "idempotency_conflict"
+
+
+def test_a_batch_pays_good_cards_and_tells_declined_ones_each_charge_once(shop):
+    members = [shop.shopper() for _ in range(3)]
+    lamp = shop.product(price=5_000)
+    orders = make_orders(
+        shop, 44, [sale_order(m, lamp["id"], f"t{i}") for i, m in enumerate(members)]
+    ).json()["items"]
+    payments = [
+        attempt(orders[0]["id"], "a1"),
+        attempt(orders[1]["id"], "a1", DECLINED_CARD),
+        attempt(orders[2]["id"], "a1"),
+    ]
+    answer = pay(shop, payments)
+    assert answer.status_code == 200, answer.json()
+    items = answer.json()["items"]
+    assert [i["order"] and i["order"]["state"] for i in items] == ["paid", None, "paid"]
+    assert items[1]["error"]["code"] == "payment_declined"
+    # replaying the batch answers the same outcomes and captures nothing twice
+    replay = pay(shop, payments).json()["items"]
+    assert [i["order"] and i["order"]["state"] for i in replay] == ["paid", None, "paid"]
+    assert replay[1]["error"]["code"] == "payment_declined"
+    for order in orders:
+        assert len(shop.payments_of(order["id"])) == 1
+    assert [p["state"] for p in shop.payments_of(orders[0]["id"])] == ["captured"]
+    # every move is recorded, on the order and on its payment, once
+    moves = shop.internal("GET", f"/api/orders/internal/{orders[0]['id']}").json()["transitions"]
+    assert [m["to_state"] for m in moves] == ["created", "payment_pending", "paid"]
+    declined_moves = shop.internal("GET", f"/api/orders/internal/{orders[1]['id']}").json()["transitions"]
+    assert [m["to_state"] for m in declined_moves] == ["created", "payment_pending", "payment_failed"]
+    assert [t["to_state"] for t in shop.payments_of(orders[0]["id"])[0]["transitions"]] == [
+        "pending",
+        "captured",
+    ]
+    # the declined order pays with a new attempt key and another card, still one order
+    retry = pay(shop, [attempt(orders[1]["id"], "a2")]).json()["items"][0]
+    assert retry["order"]["state"] == "paid" and retry["order"]["id"] == orders[1]["id"]
+    states = sorted(p["state"] for p in shop.payments_of(orders[1]["id"]))
+    assert states == ["captured", "declined"]
+
+
+def test_a_batch_refuses_orders_it_may_not_pay(shop):
+    ada = shop.shopper()
+    lamp = shop.product()
+    order = make_orders(shop, 45, [sale_order(ada, lamp["id"], "t1")]).json()["items"][0]
+    assert shop.internal("POST", f"/api/orders/internal/{order['id']}/cancel").status_code == 200
+    items = pay(shop, [attempt(order["id"], "a1"), attempt(2**31 - 1, "a1")]).json()["items"]
+    assert [i["error"]["code"] for i in items] == ["illegal_transition", "order_not_found"]
+
+
+def test_a_batch_charge_checks_each_amount_against_its_order(shop):
+    order = {"id": 1, "account_id": 1, "total": 5_000, "currency": "KRW", "state": "payment_pending"}
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    charges = [
+        {"order": order, "amount": 4_000, "currency": "KRW", "idempotency_key": "x1", "card": card},
+        {
+            "order": {**order, "state": "paid"},
+            "amount": 5_000,
+            "currency": "KRW",
+            "idempotency_key": "x2",
+            "card": card,
+        },
+    ]
+    items = shop.internal("POST", "/api/payments/charges/batch", json={"charges": charges}).json()["items"]
+    assert [i["error"]["code"] for i in items] == ["amount_mismatch", "order_not_payable"]
+    assert all(i["payment"] is None for i in items)
+
+
+@pytest.mark.parametrize("path", BATCH_PATHS)
+@pytest.mark.parametrize("who", ["nobody", "shopper"])
+def test_the_batch_endpoints_are_for_services_only(shop, path, who):
+    headers = shop.shopper().headers if who == "shopper" else {}
+    answer = shop.http.post(f"{shop.url}{path}", json={}, headers=headers)
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "service_token_required"
+
+
+@pytest.fixture
+def big_sale(live_api, app, client, operator):
+    product_id = add_product(app, name="Paper Lantern", price=3_000, stock=150)
+    sale = Sale(app, client, operator, product_id, units=150)
+    sale.act("arm")
+    sale.act("open")
+    return sale
+
+
+def admit_directly(app, sale_id: int, shoppers: int) -> list[tuple[str, int]]:
+    """Admitted tickets for shoppers 1..n, as admit.lua writes them (the bench's shortcut)."""
+    keys, deadline = sale_keys(sale_id), time.time() + 600
+    admitted = [(f"{sale_id}-{n}", n) for n in range(1, shoppers + 1)]
+    with app.app_context():
+        pipe = app.extensions["redis"].pipeline()
+        for ticket, shopper in admitted:
+            pipe.hset(keys.tickets, ticket, "admitted")
+            pipe.hset(keys.ticket_owner, ticket, shopper)
+            pipe.hset(keys.ticket_expiry, ticket, str(deadline))
+            pipe.zadd(keys.admitted, {ticket: deadline})
+            pipe.hset(keys.waiters, shopper, "admitted")
+        pipe.execute()
+    return admitted
+
+
+def test_two_hundred_submits_drain_with_few_jobs_and_the_audit_green(big_sale, app):
+    admitted = admit_directly(app, big_sale.id, 200)
+    card = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    with app.app_context():
+        queue = app.extensions["rq"][QueueName.CHECKOUT]
+        queue.empty()
+        for ticket, shopper in admitted:  # one submit each, as the checkout endpoint makes it
+            checkout_queue.put(big_sale.id, [checkout_queue.CheckoutRequest(ticket, shopper, 1, 1, card)])
+        assert queue.count == 1  # 200 submits, one drain job queued
+        assert checkout_queue.backlog(big_sale.id) == 200
+    big_sale.drain()
+    with app.app_context():
+        from admission import checkout
+
+        states = [checkout.read(big_sale.id, ticket).state.value for ticket, _shopper in admitted]
+        assert checkout_queue.backlog(big_sale.id) == 0
+    assert states.count("paid") == 150 and states.count("sold_out") == 50
+    audit = big_sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert audit["figures"]["sold"] == 150 and audit["figures"]["orders_paid"] == 150
+
+
+def test_the_reconciler_leaves_a_waiting_or_just_taken_checkout_and_hands_back_one_a_dead_job_took(
+    big_sale, app
+):
+    from admission import checkout
+    from workers.reconcile import reconcile_sale
+
+    (first, one), (second, two) = admit_directly(app, big_sale.id, 2)
+    card = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    with app.app_context():
+        for ticket, shopper in ((first, one), (second, two)):
+            checkout_queue.put(big_sale.id, [checkout_queue.CheckoutRequest(ticket, shopper, 1, 1, card)])
+        assert reconcile_sale(big_sale.id, lease=0) == {}  # both wait in the line: a job will take them
+        assert [r.ticket_id for r in checkout_queue.take(big_sale.id, 1)] == [
+            first
+        ]  # a job took one, then died
+        assert reconcile_sale(big_sale.id) == {}  # within the lease it is the job's
+        assert reconcile_sale(big_sale.id, now=time.time() + 60) == {"handed_back": 1}
+        assert checkout.read(big_sale.id, first).state == "declined"
+        assert checkout.read(big_sale.id, second).state == "queued"
