@@ -125,13 +125,17 @@ def _race(url, sale_id, tickets, results):
     loaded = load_scripts(client)
     won = 0
     for ticket in tickets:
-        for quantity in (4, 3, 2, 1):
+        quantity = 4
+        while True:
             try:
                 won += stock.reserve(sale_id, ticket, quantity, T0 + 2, client=client, loaded=loaded).units
                 stock.confirm(sale_id, ticket, client=client, loaded=loaded)
                 break
-            except (InsufficientUnits, SoldOut):
-                continue
+            except SoldOut:
+                break
+            except InsufficientUnits:
+                # Fewer left than asked, or units held by a racer that may still come back: ask again.
+                quantity = max(1, quantity - 1)
     results.put(won)
 
 
