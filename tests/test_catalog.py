@@ -158,11 +158,11 @@ def test_operator_creates_and_edits_a_product(app, client, operator):
     assert product["currency"] == "KRW" and product["image_url"] is None and product["in_stock"] is True
     changed = client.patch(
         f"/api/catalog/products/{product['id']}",
-        json={"stock": 0, "image_url": "https://cdn.example.test/yuzu.png"},
+        json={"stock": 0, "image_url": "https://images.example.test/yuzu.png"},
         headers=operator.headers,
     ).json
     assert changed["stock"] == 0 and changed["in_stock"] is False
-    assert changed["image_url"] == "https://cdn.example.test/yuzu.png"
+    assert changed["image_url"] == "https://images.example.test/yuzu.png"
     assert changed["name"] == NEW["name"] and changed["price"] == NEW["price"]
     cleared = client.patch(
         f"/api/catalog/products/{product['id']}", json={"image_url": None}, headers=operator.headers

@@ -80,6 +80,16 @@ def _fragment(web, sale) -> str:
     return body
 
 
+def admitted_shopper(new_sale, shop_web, web):
+    """An open sale the signed-in shopper joined and was admitted to: the checkout is theirs."""
+    sale = new_sale()
+    sale.open()
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    sale.admit()
+    return sale
+
+
 def _pay(web, sale, card=GOOD_CARD, quantity=1, htmx=True):
     page = _fragment(web, sale)
     ticket = re.search(r'name="ticket" type="hidden" value="([^"]+)"', page).group(1)
@@ -153,11 +163,7 @@ def test_the_estimate_says_which_rate_it_is_based_on(new_sale, shop_web, web, sh
 
 
 def test_an_admitted_shopper_gets_the_checkout_with_the_tickets_countdown(new_sale, shop_web, web):
-    sale = new_sale()
-    sale.open()
-    shop_web.sign_in()
-    web.post(f"/sales/{sale.id}/join")
-    sale.admit()
+    sale = admitted_shopper(new_sale, shop_web, web)
     body = _fragment(web, sale)
     assert _trigger(body) is None  # no polling: the shopper is typing
     assert "It's your turn" in body and re.search(r'data-countdown="1[01]\d"', body)
@@ -166,11 +172,7 @@ def test_an_admitted_shopper_gets_the_checkout_with_the_tickets_countdown(new_sa
 
 
 def test_paying_shows_processing_then_the_paid_order(new_sale, shop_web, web):
-    sale = new_sale()
-    sale.open()
-    shop_web.sign_in()
-    web.post(f"/sales/{sale.id}/join")
-    sale.admit()
+    sale = admitted_shopper(new_sale, shop_web, web)
     answer = _pay(web, sale, quantity=2)
     body = _text(answer)
     assert "Processing your order" in body and _trigger(body) == "load delay:1s"
@@ -183,11 +185,7 @@ def test_paying_shows_processing_then_the_paid_order(new_sale, shop_web, web):
 
 
 def test_paying_without_javascript_redirects_to_the_waiting_room(new_sale, shop_web, web):
-    sale = new_sale()
-    sale.open()
-    shop_web.sign_in()
-    web.post(f"/sales/{sale.id}/join")
-    sale.admit()
+    sale = admitted_shopper(new_sale, shop_web, web)
     answer = _pay(web, sale, htmx=False)
     assert answer.status_code == 302 and answer.headers["Location"] == sale.wait_url
     page = _text(web.get(sale.wait_url))
@@ -195,11 +193,7 @@ def test_paying_without_javascript_redirects_to_the_waiting_room(new_sale, shop_
 
 
 def test_a_declined_card_offers_the_form_again_and_another_card_pays(new_sale, shop_web, web):
-    sale = new_sale()
-    sale.open()
-    shop_web.sign_in()
-    web.post(f"/sales/{sale.id}/join")
-    sale.admit()
+    sale = admitted_shopper(new_sale, shop_web, web)
     _pay(web, sale, card=DECLINED_CARD)
     sale.drain()
     declined = _fragment(web, sale)
@@ -211,11 +205,7 @@ def test_a_declined_card_offers_the_form_again_and_another_card_pays(new_sale, s
 
 
 def test_a_bad_card_number_is_answered_next_to_the_field(new_sale, shop_web, web):
-    sale = new_sale()
-    sale.open()
-    shop_web.sign_in()
-    web.post(f"/sales/{sale.id}/join")
-    sale.admit()
+    sale = admitted_shopper(new_sale, shop_web, web)
     answer = _pay(web, sale, card="12")
     assert answer.status_code == 422 and "Enter the 12 to 19 digits" in _text(answer)
 
