@@ -43,6 +43,7 @@ _numbers = itertools.count(1)  # one locust process hands out buyer numbers (run
 outcomes: Counter = Counter()
 times_to_outcome: list[float] = []
 requests_by_state: Counter = Counter()
+declines: Counter = Counter()  # why: a refused card, or a checkout the platform handed back to resubmit
 
 
 def refusal(label: str, answer) -> str:
@@ -170,6 +171,8 @@ class Buyer(FastHttpUser):
                     return f"outcome_{answer.status_code}"
                 checkout = answer.json()
             requests_by_state[f"outcome:{checkout['state']}"] += 1
+            if checkout["state"] == "declined":
+                declines[checkout.get("message", "")] += 1
             if checkout["final"] or checkout["state"] == "declined":
                 return checkout["state"]
 
@@ -204,7 +207,7 @@ def _quit_when_everyone_stopped(environment, **_) -> None:
 
 
 def figures() -> dict:
-    """Outcome counts, join-to-outcome time (median, p95) and requests per told state."""
+    """Outcome counts, join-to-outcome time (median, p95), requests per told state, declines by message."""
     times = sorted(times_to_outcome)
     p95 = times[min(len(times) - 1, int(0.95 * len(times)))] if times else None
     return {
@@ -213,6 +216,7 @@ def figures() -> dict:
         "median_s_to_outcome": statistics.median(times) if times else None,
         "p95_s_to_outcome": p95,
         "requests_by_state": dict(sorted(requests_by_state.items())),
+        "declines": dict(declines),
     }
 
 
@@ -227,6 +231,7 @@ def _print_figures(environment, **_) -> None:
             f"p95 {found['p95_s_to_outcome']:.1f} s"
         )
     print(f"requests by told state: {found['requests_by_state']}")
+    print(f"declines by message: {found['declines']}")
     if os.environ.get("FIGURES_FILE"):
         with open(os.environ["FIGURES_FILE"], "w") as out:
             json.dump(found, out, indent=2)
