@@ -10,10 +10,10 @@ buyers log in and join the pre-queue first, as on a real sale day. Then it runs
 out, waits for the outcome) bounded by --run-time, and finally `yakku audit SALE`.
 
 Logins: the platform runs with PASSWORD_HASH_PROFILE=load-test (api/accounts/passwords.py), so the
-bulk buyers' hashes, and each login's verification, are a ~2 ms argon2id instead of the default's
-~50 ms or more. With the default profile the api of a shared 2-core box verified ~5 logins/s, and
-10,000 buyers would have spent ~35 minutes only logging in. The cheap profile is for load tests
-only; the rest of a login (lookup, tokens) and everything after it are the production code paths.
+bulk buyers' hashes, and each login's verification, are a ~1 ms argon2id instead of the default's
+~250 ms of CPU on this box, where the default let the api verify ~5 logins/s: 10,000 buyers would
+have spent ~35 minutes only logging in. The cheap profile is for load tests only; the rest of a
+login (lookup, tokens) and everything after it are the production code paths.
 
 At the end it prints the CPU seconds each process used (locust shares the box's cores with the
 platform it measures, so its share is part of the figures).
@@ -21,8 +21,8 @@ platform it measures, so its share is part of the figures).
 Run:  python bench/load_sale.py [--buyers 500] [--units 100] [--rate 20] [--cap 50] [--window 120]
                                 [--rq-workers 2] [--spawn-rate 50] [--run-time 300] [--decline 0.05]
                                 [--opens-in SECONDS]
-      python bench/load_sale.py --buyers 10000 --units 1000 --rate 40 --cap 200 --spawn-rate 100 \
-                                --run-time 600
+      python bench/load_sale.py --buyers 10000 --units 1000 --rate 40 --cap 200 --spawn-rate 30 \
+                                --opens-in 60 --run-time 600
 """
 
 import argparse

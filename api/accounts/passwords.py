@@ -3,9 +3,9 @@
 `PASSWORD_HASH_PROFILE` (env `YAKKU_PASSWORD_HASH_PROFILE`) picks the cost of new hashes:
 
 - `default`: argon2-cffi's defaults (RFC 9106 low-memory: t=3, 64 MiB, p=4). Every real deployment
-  uses it. A login costs one such verification: ~50 ms of CPU on an idle modern core, several times
-  that on a busy shared one, which caps a 2-core api at a few dozen logins a second.
-- `load-test`: t=1, 1 MiB, p=1, ~2 ms. For load-test deployments ONLY, whose thousands of bulk
+  uses it. A login costs one such verification: tens of ms of CPU on a fast idle core, ~250 ms on
+  the shared 2-core development box, which caps its api at a handful of logins a second.
+- `load-test`: t=1, 1 MiB, p=1, ~1 ms. For load-test deployments ONLY, whose thousands of bulk
   buyers would otherwise spend the whole run logging in. Never in production: it makes a stolen
   hash hundreds of times cheaper to guess.
 
