@@ -115,8 +115,8 @@ def run_locust(shop, sale_id: int, args, figures_file: Path) -> int:
         "DECLINE_FRACTION": str(args.decline),
         "BUYER_PASSWORD": BUYER_PASSWORD,
         "FIGURES_FILE": str(figures_file),
-        # Each new connection resolved 127.0.0.1 through gevent's thread pool: ~20 % of locust's CPU at
-        # 10,000 buyers (py-spy). A numeric loopback address needs no lookup that could block.
+        # Each new connection resolved 127.0.0.1 through gevent's thread pool: ~20 % of locust's samples
+        # at 10,000 buyers (py-spy). A numeric loopback address needs no lookup that could block.
         "GEVENT_RESOLVER": "block",
     }
     command = [
