@@ -9,7 +9,7 @@ from redis.commands.core import Script
 
 FOLDER = Path(__file__).parent / "scripts"
 # Scripts that start with the shared reservation rule.
-WITH_RESERVE_CORE = ("reserve", "reserve_batch")
+WITH_RESERVE_CORE = ("reserve", "reserve_batch", "recheck")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Scripts:
     admit: Script
     reserve: Script
     reserve_batch: Script
+    recheck: Script
     release: Script
     confirm: Script
     settle: Script
