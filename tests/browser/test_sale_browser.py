@@ -196,12 +196,14 @@ def test_a_shopper_asking_for_more_than_is_left_while_units_are_held_buys_fewer(
     buyer, buyer_phone = pages("desktop"), pages("phone")
     log_in(live_shop, buyer, ada.email, f"/products/{product_id}")
     buyer.get_by_role("button", name="Join the queue").click()
+    expect(buyer.locator(".sale-position")).to_have_text("1")  # in the waiting room: the join is done
     with api_app.app_context():
         waiting_room.join(sale.id, holder.id)
         admitter.tick(time.time())
         # The other shopper reserves two of the three units and is still paying: held, not sold.
         stock.reserve(sale.id, lookup.shopper_ticket_id(sale.id, holder.id), 2)
     buyer.reload()
+    expect(buyer.locator("#sale-status h1")).to_have_text("It's your turn — check out now")
     buyer.get_by_label("Quantity").fill("3")
     fill_card(buyer, GOOD_CARD)
     buyer.get_by_role("button", name="Pay now").click()
