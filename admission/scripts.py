@@ -10,7 +10,7 @@ from redis.exceptions import NoScriptError
 
 FOLDER = Path(__file__).parent / "scripts"
 # Scripts that start with the shared reservation rule.
-WITH_RESERVE_CORE = ("reserve", "reserve_batch")
+WITH_RESERVE_CORE = ("reserve", "reserve_batch", "recheck")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Scripts:
     admit: Script
     reserve: Script
     reserve_batch: Script
+    recheck: Script
     release: Script
     confirm: Script
     settle: Script
