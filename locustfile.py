@@ -11,9 +11,10 @@ simulated user takes the next n. The environment names the sale and the mix:
     FIGURES_FILE       where to write the figures as JSON at the end (optional)
 
 A buyer sleeps exactly the poll_after_seconds the server hints between status polls, and 1 s between
-checkout-outcome polls. Its outcome is a custom event (request_type OUTCOME, name = the final state,
-response_time = ms from join to outcome). When every user has stopped the runner quits, so a run ends
-by itself (and at --run-time at the latest); the figures are printed then.
+checkout-outcome polls. Told fewer_left (the last units were held by others), it asks once more for what
+was left, then walks away. Its outcome is a custom event (request_type OUTCOME, name = the last state it
+was told, response_time = ms from join to outcome). When every user has stopped the runner quits, so a
+run ends by itself (and at --run-time at the latest); the figures are printed then.
 
     SALE_ID=1 locust -f locustfile.py --headless -u 500 -r 20 --run-time 180s \
         --host http://127.0.0.1:8001 --only-summary
@@ -93,10 +94,19 @@ class Buyer(FastHttpUser):
         card = (
             DECLINED_CARD if random.random() < float(os.environ.get("DECLINE_FRACTION", "0")) else GOOD_CARD
         )
-        refused = self.submit({"ticket": status["ticket"], "quantity": 1, "card": card})
+        outcome = self.check_out(status["ticket"], 1, card, joined)
+        if outcome["state"] == "fewer_left":
+            # Others' units were held: ask once more for what was left (or a unit that may come back).
+            gevent.sleep(1)
+            outcome = self.check_out(status["ticket"], max(1, outcome["units_left"] or 0), card, joined)
+        self.finish(outcome["state"], joined)
+
+    def check_out(self, ticket: str, quantity: int, card: dict, joined: float) -> dict:
+        """Submit the checkout and wait for its outcome (final, declined or fewer_left)."""
+        refused = self.submit({"ticket": ticket, "quantity": quantity, "card": card})
         if refused:
             self.finish(refused, joined)
-        self.finish(self.wait_for_outcome(status["ticket"]), joined)
+        return self.wait_for_outcome(ticket)
 
     def submit(self, body: dict) -> str | None:
         """Submit the checkout, again if no answer came (None: submitted), or the refusal's outcome.
@@ -153,8 +163,9 @@ class Buyer(FastHttpUser):
             requests_by_state[f"{label}:{status.get('state', answer.status_code)}"] += 1
             return status
 
-    def wait_for_outcome(self, ticket: str) -> str:
-        """Poll the checkout's outcome once a second until it is final (a decline ends the buyer too)."""
+    def wait_for_outcome(self, ticket: str) -> dict:
+        """Poll the checkout's outcome once a second until it is final, declined (which ends the buyer
+        too) or fewer_left; the outcome."""
         while True:
             gevent.sleep(1)
             with self.client.get(
@@ -168,13 +179,13 @@ class Buyer(FastHttpUser):
                     answer.failure(refusal("outcome", answer))
                     if answer.status_code in RETRYABLE:
                         continue  # no answer this time: ask again in a second
-                    return f"outcome_{answer.status_code}"
+                    return {"state": f"outcome_{answer.status_code}"}
                 checkout = answer.json()
             requests_by_state[f"outcome:{checkout['state']}"] += 1
             if checkout["state"] == "declined":
                 declines[checkout.get("message", "")] += 1
-            if checkout["final"] or checkout["state"] == "declined":
-                return checkout["state"]
+            if checkout["final"] or checkout["state"] in ("declined", "fewer_left"):
+                return checkout
 
     def finish(self, state: str, since: float) -> None:
         """Record the buyer's outcome as an OUTCOME event and stop this user."""

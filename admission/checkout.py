@@ -3,7 +3,9 @@
 The request path touches Redis only: the ticket is checked there, the request waits in the sale's
 line (admission/checkout_queue.py) for a drain job that takes it in a batch, and the shopper
 polls an outcome the worker writes back. A shopper whose card is declined may submit another card while
-the ticket's window lasts; the order stays one per ticket, the attempt number keys each charge.
+the ticket's window lasts; the order stays one per ticket, the attempt number keys each charge. A shopper
+told that fewer units are left than they asked for (others' are held, and may come back) may submit again
+for fewer, on the same ticket, while its window lasts.
 """
 
 import json
@@ -25,6 +27,9 @@ class CheckoutState(StrEnum):
     PROCESSING = "processing"  # a worker holds it: reserving, ordering, charging
     PAID = "paid"  # final
     DECLINED = "declined"  # the card was refused; another card may be tried while the ticket lasts
+    # Fewer units left than asked while others' are held (they may come back): nothing was reserved or
+    # charged, and the shopper may ask again for fewer while the ticket lasts.
+    FEWER_LEFT = "fewer_left"
     SOLD_OUT = "sold_out"  # final: no units were left for this ticket
     EXPIRED = "expired"  # final: the ticket's window passed before the payment went through
     FAILED = "failed"  # final: declined too often, or the order could not be made
@@ -33,6 +38,8 @@ class CheckoutState(StrEnum):
 FINAL_CHECKOUT_STATES = frozenset(
     {CheckoutState.PAID, CheckoutState.SOLD_OUT, CheckoutState.EXPIRED, CheckoutState.FAILED}
 )
+# The states in which the ticket waits for its shopper to submit again.
+RETRY_STATES = frozenset({CheckoutState.DECLINED, CheckoutState.FEWER_LEFT})
 
 
 @dataclass
@@ -46,6 +53,7 @@ class Checkout:
     order_id: int | None = None
     message: str = ""
     updated_at: float = 0.0
+    units_left: int | None = None  # FEWER_LEFT: the units on the counter when the reserve was refused
 
     def to_dict(self) -> dict:
         return {**asdict(self), "final": self.state in FINAL_CHECKOUT_STATES}
@@ -60,14 +68,25 @@ def read(sale_id: int, ticket_id: str) -> Checkout | None:
     return Checkout(**{**data, "state": CheckoutState(data["state"])})
 
 
-def unfinished(sale_id: int) -> list[Checkout]:
-    """Every checkout of the sale that is queued or being processed (for the reconciler)."""
+def in_states(sale_id: int, states: frozenset[CheckoutState]) -> list[Checkout]:
+    """Every checkout of the sale in one of `states` (for the reconciler)."""
     found = []
     for ticket_id, raw in get_redis().hscan_iter(sale_keys(sale_id).checkouts):
-        state = json.loads(raw)["state"]
-        if state in (CheckoutState.QUEUED, CheckoutState.PROCESSING):
+        if json.loads(raw)["state"] in states:
             found.append(read(sale_id, ticket_id))
     return found
+
+
+def fewer_left(record: Checkout, left: int) -> Checkout:
+    """Tell the shopper how many units are left, and that they may ask again."""
+    record.state, record.units_left = CheckoutState.FEWER_LEFT, left
+    if left > 0:
+        record.message = f"Only {left} left — lower the quantity and try again."
+    else:
+        record.message = (
+            "None are left right now, but units held by shoppers paying may come back. Try again in a moment."
+        )
+    return record
 
 
 def record(sale_id: int, checkout: Checkout, client=None) -> Checkout:
@@ -103,17 +122,21 @@ def read_many(sale_id: int, ticket_ids: list[str]) -> dict[str, Checkout]:
 
 
 def submit(sale_id: int, shopper_id: int, token: str, quantity: int, card: dict) -> Checkout:
-    """Check the ticket and put its checkout in the sale's line; a declined one may be submitted again."""
+    """Check the ticket and put its checkout in the sale's line; a declined one, or one told fewer units
+    are left, may be submitted again."""
     ticket = _usable_ticket(token, shopper_id, sale_id)
     previous = read(sale_id, ticket.id)
     if previous and previous.state in (CheckoutState.QUEUED, CheckoutState.PROCESSING):
         raise CheckoutInProgress()
-    if previous and previous.state != CheckoutState.DECLINED:
+    if previous and previous.state not in RETRY_STATES:
         raise TicketUsed()
     attempt = (previous.attempt if previous else 0) + 1
+    if previous and previous.state == CheckoutState.FEWER_LEFT:
+        attempt = previous.attempt  # nothing was charged: the attempt (and its charge key) is still unused
     if attempt > MAX_ATTEMPTS:
         raise TicketUsed("This ticket has been declined too often.")
-    quantity = previous.quantity if previous else quantity  # units are reserved once, on the first attempt
+    if previous and previous.state == CheckoutState.DECLINED:
+        quantity = previous.quantity  # units are reserved once, on the first attempt
     from admission import checkout_queue  # it builds on this module
 
     request = checkout_queue.CheckoutRequest(ticket.id, shopper_id, quantity, attempt, card)

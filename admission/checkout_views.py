@@ -26,13 +26,15 @@ class TicketQuery(Schema):
 
 class CheckoutOut(Schema):
     ticket_id = String()
-    state = String()
+    state = String(metadata={"enum": [state.value for state in checkout.CheckoutState]})
     final = Boolean()
     attempt = Integer()
     quantity = Integer()
     order_id = Integer(allow_none=True)
     message = String()
     updated_at = Float()
+    # With state fewer_left: the units that were left; submit again for at most that many.
+    units_left = Integer(allow_none=True)
 
 
 @bp.post("/<int:sale_id>/checkout")
@@ -41,7 +43,10 @@ class CheckoutOut(Schema):
 @bp.output(CheckoutOut, status_code=202)
 @bp.doc(security="BearerAuth", responses=GUARDS)
 def submit_checkout(sale_id: int, json_data: dict):
-    """Queue the checkout of an admitted shopper's ticket; answers at once, poll for the outcome."""
+    """Queue the checkout of an admitted shopper's ticket; answers at once, poll for the outcome.
+
+    After a `declined` outcome, or `fewer_left` (fewer units were left than asked: ask again for at
+    most `units_left`), the same ticket may be submitted again while its window lasts."""
     card = json_data["card"]
     return checkout.submit(
         sale_id, current_account_id(), json_data["ticket"], json_data["quantity"], card

@@ -59,6 +59,7 @@ REFUSALS = {
     "bad_quantity": BadQuantity,
 }
 RELEASE_STATES = (TicketState.DECLINED, TicketState.RELEASED, TicketState.EXPIRED)
+RECHECK_BATCH = 1000  # tickets per recheck.lua call
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,16 @@ def reserve_batch(
     return [
         _outcome(ticket_id, *flat[3 * i : 3 * i + 3]) for i, (ticket_id, _quantity) in enumerate(requests)
     ]
+
+
+def recheck(sale_id: int, ticket_ids: list[str], now: float | None = None) -> dict[str, str]:
+    """Reserving nothing, end those of these admitted tickets that never can reserve: EXPIRED once their
+    window has passed, SOLD_OUT once nothing is left and nothing is held; each ticket's state after."""
+    now = time.time() if now is None else now
+    keys, states = sale_keys(sale_id).pick(*RESERVE_KEYS), []
+    for start in range(0, len(ticket_ids), RECHECK_BATCH):  # bounds one script's run time
+        states += scripts().recheck(keys, [now, *ticket_ids[start : start + RECHECK_BATCH]], get_redis())
+    return dict(zip(ticket_ids, states, strict=True))
 
 
 def release(

@@ -100,9 +100,9 @@ def join_queue(sale_id: int):
 
 
 @bp.get("/<int:sale_id>/queue/me")
-@login_required(Role.SHOPPER, Role.OPERATOR)
+@login_required(Role.SHOPPER, Role.OPERATOR, revocation_in_view=True)
 @bp.output(WaiterStatusOut)
 @bp.doc(security="BearerAuth", responses=error_responses(401, 404))
 def my_status(sale_id: int):
     """Where I stand, and when to ask again (asking keeps my place)."""
-    return waiting_room.status(sale_id, current_account_id()).to_dict()
+    return waiting_room.status(sale_id, current_account_id(), check_revocation=True).to_dict()

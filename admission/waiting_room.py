@@ -5,19 +5,29 @@ Only Redis is touched here: these are the hot paths that tens of thousands of sh
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from flask import current_app
 
 from admission.exceptions import NotInQueue, SaleNotOpen
 from admission.keys import sale_keys
-from admission.scripts import scripts
+from admission.scripts import in_one_trip, scripts
 from admission.states import SaleState, WaiterState
 from admission.tickets import Ticket, sign_ticket
+from api.auth import refuse_if_revoked, revocation_step
 from yakku.extensions import get_redis
 
 JOIN_KEYS = ("settings", "stock", "held", "admitted", "prequeue", "queue", "sequence", "seen", "waiters")
-STATUS_KEYS = ("settings", "waiters", "queue", "prequeue", "shopper_ticket", "ticket_expiry", "admissions")
+STATUS_KEYS = (
+    "settings",
+    "waiters",
+    "queue",
+    "prequeue",
+    "shopper_ticket",
+    "ticket_expiry",
+    "admissions",
+    "seen",
+)
 # Pre-queue shoppers learn their shuffled place just after opening; spreading their first poll over
 # this many seconds keeps 10,000 of them from all asking in the same second.
 OPENING_SPREAD_S = 10
@@ -41,44 +51,52 @@ class WaiterStatus:
     ticket_expires_at: float | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(self.__dict__)  # flat fields: dataclasses.asdict's deep copy cost a tenth of a poll
 
 
-def grace_seconds(poll_after: float) -> float:
-    """How long a waiter may go unseen before losing their place: max(3 × poll hint, ADMISSION_GRACE_S)."""
-    return max(3 * poll_after, float(current_app.config["ADMISSION_GRACE_S"]))
-
-
-def poll_after(eta_seconds: float) -> int:
-    """Seconds until a waiter should ask again: clamp(eta / 5, 1, 30).
-
-    The bound this puts on the request rate, for N waiters admitted at r per second (the waiter with k
-    people ahead has eta k / r): those with k < 5r poll every second, 5r requests/s; those with
-    5r <= k < 150r poll every k / 5r seconds, sum of 5r / k over that range ~ 5r ln 30 ~ 17r requests/s;
-    the rest poll every 30 s, at most N / 30 requests/s. In all at most ~22r + N / 30. For N = 10,000
-    waiters and r = 50/s: 1,100 + 333 ~ 1,433 requests/s, whatever N is the front costs only ~22r.
-    """
-    return int(min(30, max(1, math.ceil(eta_seconds / 5))))
+def grace_seconds() -> float:
+    """The least time a waiter may go unseen before losing their place (3 × the poll hint, if longer)."""
+    return float(current_app.config["ADMISSION_GRACE_S"])
 
 
 def join(sale_id: int, shopper_id: int, now: float | None = None) -> WaiterStatus:
-    """Give the shopper a place in the sale's waiting room (or keep the one they have); their status."""
+    """Give the shopper a place in the sale's waiting room (or keep the one they have); their status.
+
+    The join and the status go in one round trip: if the sale was not open, the status found nobody.
+    """
     now = time.time() if now is None else now
-    deadline = now + grace_seconds(poll_after(OPENING_SPREAD_S))
-    outcome, detail = scripts().join(sale_keys(sale_id).pick(*JOIN_KEYS), [shopper_id, deadline], get_redis())
+    join_step = (scripts().join, sale_keys(sale_id).pick(*JOIN_KEYS), [shopper_id, now + grace_seconds()])
+    (outcome, detail), answer = in_one_trip(get_redis(), [join_step, _status_step(sale_id, shopper_id, now)])
     if outcome == "not_open":
         raise SaleNotOpen(fields={"state": detail or "unknown"})
-    return status(sale_id, shopper_id, now)
+    return _status_from(sale_id, shopper_id, answer)
 
 
-def status(sale_id: int, shopper_id: int, now: float | None = None) -> WaiterStatus:
-    """Where the shopper stands, and when to ask again; asking keeps their place (it records them seen)."""
+def status(
+    sale_id: int, shopper_id: int, now: float | None = None, check_revocation: bool = False
+) -> WaiterStatus:
+    """Where the shopper stands, and when to ask again; asking keeps their place (status.lua).
+
+    check_revocation: ask in the same round trip whether the request's token is revoked (the poll's
+    only other Redis call), and refuse it if so. status.lua has then already kept the place, which is
+    the shopper's own either way: a revoked token learns nothing and gains nobody a place.
+    """
     now = time.time() if now is None else now
+    steps = [revocation_step()] if check_revocation else []
+    *before, answer = in_one_trip(get_redis(), [*steps, _status_step(sale_id, shopper_id, now)])
+    if check_revocation:
+        refuse_if_revoked(before[0])
+    return _status_from(sale_id, shopper_id, answer)
+
+
+def _status_step(sale_id: int, shopper_id: int, now: float) -> tuple:
     window = float(current_app.config["ADMISSION_RATE_WINDOW_S"])
-    client = get_redis()
-    keys = sale_keys(sale_id)
-    answer = scripts().status(keys.pick(*STATUS_KEYS), [shopper_id, now, window], client)
-    sale_state, waiter, rank, pre, ticket_id, ticket_deadline, recent, rate, opened_at, opens_at = answer
+    args = [shopper_id, now, window, grace_seconds(), OPENING_SPREAD_S]
+    return (scripts().status, sale_keys(sale_id).pick(*STATUS_KEYS), args)
+
+
+def _status_from(sale_id: int, shopper_id: int, answer: list) -> WaiterStatus:
+    sale_state, waiter, rank, pre, ticket_id, ticket_deadline, rate, measured, hint, opens_in = answer
     if not waiter:
         raise NotInQueue()
     base = {"sale_id": sale_id, "state": WaiterState(waiter), "sale_state": sale_state}
@@ -86,28 +104,17 @@ def status(sale_id: int, shopper_id: int, now: float | None = None) -> WaiterSta
         return WaiterStatus(**base, **_ticket_fields(sale_id, shopper_id, ticket_id, ticket_deadline))
     if waiter != WaiterState.WAITING:
         return WaiterStatus(**base)
-    if int(pre):
-        opens_in = max(0.0, float(opens_at or now) - now)
-        # Before the shuffle nobody has a place; come back right after opening, spread by shopper.
-        hint = int(min(30, max(1, math.ceil(opens_in)))) + (
-            shopper_id % OPENING_SPREAD_S if opens_in <= 30 else 0
-        )
-        _seen(client, keys.seen, shopper_id, now, hint)
-        return WaiterStatus(**base, poll_after_seconds=hint, opens_in_seconds=math.ceil(opens_in))
-    measured, used_rate = measured_rate(int(recent), float(rate), opened_at, now, window)
-    ahead = int(rank)
-    eta = ahead / used_rate if sale_state == SaleState.OPEN else None
-    # While paused, poll as if open: the front learns of a resume within a second or two, and the
-    # request bound stays the one worked out in poll_after.
-    hint = poll_after(ahead / used_rate)
-    _seen(client, keys.seen, shopper_id, now, hint)
+    if pre:
+        return WaiterStatus(**base, poll_after_seconds=hint, opens_in_seconds=opens_in)
+    ahead, rate = max(rank, 0), float(rate)
+    eta = math.ceil(ahead / rate) if sale_state == SaleState.OPEN else None
     return WaiterStatus(
         **base,
         position=ahead + 1,
         people_ahead=ahead,
-        eta_seconds=None if eta is None else math.ceil(eta),
-        rate=round(used_rate, 3),
-        rate_measured=measured,
+        eta_seconds=eta,
+        rate=round(rate, 3),
+        rate_measured=bool(measured),
         poll_after_seconds=hint,
     )
 
@@ -121,11 +128,6 @@ def measured_rate(
         return False, configured
     span = min(window, max(now - float(opened_at), 1.0))
     return True, recent / span
-
-
-def _seen(client, seen_key: str, shopper_id: int, now: float, hint: int) -> None:
-    # XX: only a shopper still waiting has an entry; GT: a later deadline is never shortened.
-    client.zadd(seen_key, {str(shopper_id): now + grace_seconds(hint)}, xx=True, gt=True)
 
 
 def _ticket_fields(sale_id: int, shopper_id: int, ticket_id: str, deadline: str) -> dict:

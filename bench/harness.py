@@ -17,7 +17,8 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
 from yakku.private_redis import PrivateRedis, free_port  # noqa: E402
@@ -36,9 +37,11 @@ class Platform:
 
         return create_api_app({key: value for key, value in self.env.items() if key.isupper()})
 
-    def start(self, name: str, *command: str) -> subprocess.Popen:
+    def start(self, name: str, *command: str, cwd: Path | None = None) -> subprocess.Popen:
         log = open(Path(self.env["YAKKU_INSTANCE_PATH"]) / f"{name}.log", "ab")  # noqa: SIM115
-        process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log, start_new_session=True)
+        process = subprocess.Popen(
+            command, env=self.env, stdout=log, stderr=log, start_new_session=True, cwd=cwd
+        )
         self.processes.append(process)
         return process
 
@@ -108,7 +111,7 @@ def platform(api_workers: int = 2, web_workers: int = 2, web: bool = True) -> It
         if web:
             shop.start("web", *gunicorn("yakku.wsgi:web()", web_port, web_workers))
         try:
-            _wait_for(f"{shop.api_url}/api/health")
+            wait_for(f"{shop.api_url}/api/health")
             yield shop
         finally:
             shop.stop()
@@ -127,7 +130,7 @@ def _prepare_database(shop: Platform) -> None:
     app.extensions["redis"].flushdb()
 
 
-def _wait_for(url: str, timeout: float = 30.0) -> None:
+def wait_for(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(requests.RequestException):

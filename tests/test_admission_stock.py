@@ -120,6 +120,19 @@ def test_a_ticket_is_not_told_sold_out_while_held_units_may_return(sales_ops):
     assert stock.reserve(sale, second, 1, T0 + 2).units == 1
 
 
+def test_a_recheck_ends_an_unreserved_ticket_only_when_it_never_can_reserve(sales_ops):
+    sale = sales_ops.opened(units=3, rate=10, cap=10, limit=3, window=60)
+    holder, short, late = sales_ops.admit_all(sale, 1, 2, 3)
+    stock.reserve(sale, holder, 3, T0 + 2)  # nothing left, 3 held
+    assert stock.recheck(sale, [short, late], T0 + 3) == {short: "admitted", late: "admitted"}
+    assert stock.recheck(sale, [late], T0 + 62) == {late: "expired"}  # its window passed
+    stock.confirm(sale, holder)  # sold: nothing left, nothing held
+    assert stock.recheck(sale, [short, holder], T0 + 4) == {short: "sold_out", holder: "paid"}
+    assert sales_ops.status(sale, 2, T0 + 4).state == WaiterState.SOLD_OUT
+    assert sales_ops.admitted_tickets(sale) == []  # both slots freed
+    assert sales_ops.counter(sale) == {"left": 0, "held": 0, "sold": 3}
+
+
 def _race(url, sale_id, tickets, results):
     client = redis.Redis.from_url(url, decode_responses=True)
     loaded = load_scripts(client)

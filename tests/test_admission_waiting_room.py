@@ -1,7 +1,7 @@
 """The waiting room: pre-queue shuffled once, FIFO after, one place per shopper, honest status, grace."""
 
 import pytest
-from admission_helpers import T0, bearer
+from admission_helpers import T0, bearer, wall_clock
 
 from admission import sales, waiting_room
 from admission.admitter import open_in_redis
@@ -10,6 +10,7 @@ from admission.keys import sale_keys
 from admission.sales import CLOSE_KEYS
 from admission.scripts import scripts
 from admission.states import WaiterState
+from api.auth import revoke, verify_request_token
 
 
 def test_pre_queue_is_shuffled_once_at_opening(sales_ops):
@@ -65,9 +66,22 @@ def test_status_reports_people_ahead_eta_and_poll_hint(sales_ops):
     assert front.position == 1 and front.poll_after_seconds == 1  # at the front: often
 
 
-@pytest.mark.parametrize(("eta", "hint"), [(0, 1), (4, 1), (6, 2), (50, 10), (150, 30), (10_000, 30)])
-def test_poll_hint_is_clamped(eta, hint):
-    assert waiting_room.poll_after(eta) == hint
+@pytest.mark.parametrize(
+    ("rate", "ahead", "eta", "hint"),
+    [
+        (1, 0, 0, 1),
+        (1, 4, 4, 1),
+        (1, 6, 6, 2),
+        (0.2, 10, 50, 10),
+        (0.02, 3, 150, 30),
+        (0.001, 10, 10_000, 30),
+    ],
+)
+def test_poll_hint_is_a_fifth_of_the_eta_within_1_to_30_seconds(sales_ops, rate, ahead, eta, hint):
+    sale = sales_ops.opened(units=100, rate=rate)
+    sales_ops.join(sale, *range(1, ahead + 2))
+    last = sales_ops.status(sale, ahead + 1)
+    assert (last.people_ahead, last.eta_seconds, last.poll_after_seconds) == (ahead, eta, hint)
 
 
 def test_admitted_shopper_sees_a_ticket(sales_ops):
@@ -139,3 +153,23 @@ def test_a_paused_sale_keeps_the_front_polling_often_so_a_resume_is_seen_at_once
         front, back = sales_ops.status(sale_id, 1), sales_ops.status(sale_id, 200)
     assert front.eta_seconds is None  # no honest ETA while paused
     assert front.poll_after_seconds == 1 and back.poll_after_seconds > front.poll_after_seconds
+
+
+def test_a_revoked_token_is_refused_at_the_poll_though_checked_in_the_status_trip(app, client, sales_ops):
+    sale = sales_ops.opened(units=10, rate=1, now=wall_clock())
+    ada = bearer(app, 41)
+    assert client.post(f"/api/sales/{sale}/queue", headers=ada).status_code == 200
+    with app.test_request_context(headers=ada):
+        revoke(verify_request_token())
+    refused = client.get(f"/api/sales/{sale}/queue/me", headers=ada)
+    assert (refused.status_code, refused.json["error"]["code"]) == (401, "token_revoked")
+    assert client.get(f"/api/sales/{sale}/queue/me", headers=bearer(app, 41)).status_code == 200
+
+
+def test_polls_go_on_when_redis_has_lost_its_scripts(app, client, sales_ops, redis_client):
+    sale = sales_ops.opened(units=10, rate=1, now=wall_clock())
+    ada = bearer(app, 41)
+    client.post(f"/api/sales/{sale}/queue", headers=ada)
+    redis_client.script_flush()  # as after a restart of a Redis that keeps its data
+    me = client.get(f"/api/sales/{sale}/queue/me", headers=ada)
+    assert me.status_code == 200 and me.json["position"] == 1

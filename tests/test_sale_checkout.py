@@ -1,8 +1,13 @@
 """A flash sale end to end over the real services: join, admission, checkout, drain, outcome."""
 
+import time
+
 import pytest
 from catalog_helpers import add_product, stock_of
 from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
+
+from admission import admitter
+from workers.reconcile import reconcile_sale
 
 
 @pytest.fixture
@@ -91,14 +96,89 @@ def test_shoppers_the_units_cannot_reach_are_told_sold_out_at_once_and_the_rest_
     assert outcomes == ["paid"] * 3
 
 
-def test_a_buyer_asking_for_more_than_is_left_is_told_so(sale, shoppers):
+def test_a_buyer_asking_for_more_than_is_left_is_told_how_many_are_left_not_sold_out(sale, shoppers):
     first, second = shoppers.verified(), shoppers.verified()
     first_ticket, second_ticket = admitted_ticket(sale, first), admitted_ticket(sale, second)
     sale.checkout(first, first_ticket, quantity=2)
     sale.checkout(second, second_ticket, quantity=2)
     sale.drain()
     assert sale.outcome(first, first_ticket)["state"] == "paid"
-    assert sale.outcome(second, second_ticket)["state"] == "sold_out"
+    told = sale.outcome(second, second_ticket)
+    assert (told["state"], told["final"], told["units_left"]) == ("fewer_left", False, 1)
+
+
+def held_by_a_declined_card(sale, shoppers, quantity: int = 2):
+    """Another shopper whose card was declined: their units are held for their next card, not sold.
+    Returns the shopper and their ticket."""
+    holder = shoppers.verified()
+    ticket = admitted_ticket(sale, holder)
+    sale.checkout(holder, ticket, quantity=quantity, card=DECLINED_CARD)
+    sale.drain()
+    assert sale.outcome(holder, ticket)["state"] == "declined"
+    return holder, ticket
+
+
+def test_a_buyer_told_fewer_are_left_while_units_are_held_asks_again_for_fewer_and_pays(sale, shoppers):
+    held_by_a_declined_card(sale, shoppers)  # 3 units: 2 held, 1 left
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket, quantity=2)
+    sale.drain()
+    told = sale.outcome(buyer, ticket)
+    assert (told["state"], told["final"], told["units_left"]) == ("fewer_left", False, 1)
+    assert told["message"] == "Only 1 left — lower the quantity and try again."
+    assert sale.status(buyer)["state"] == "admitted"  # the ticket is not used up
+    again = sale.checkout(buyer, ticket, quantity=1)
+    assert again.status_code == 202 and again.json["state"] == "queued"
+    sale.drain()
+    paid = sale.outcome(buyer, ticket)
+    # the first try charged nothing, so it is not counted among the card's attempts
+    assert (paid["state"], paid["quantity"], paid["attempt"]) == ("paid", 1, 1)
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    figures = audit["figures"]
+    assert (figures["sold"], figures["held"], figures["left"]) == (1, 2, 0)
+
+
+def test_a_buyer_told_fewer_are_left_who_does_not_ask_again_ends_expired(sale, shoppers, app):
+    held_by_a_declined_card(sale, shoppers)
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket, quantity=2)
+    sale.drain()
+    assert sale.outcome(buyer, ticket)["state"] == "fewer_left"
+    later = time.time() + 121  # the sale's checkout window is 120 s
+    with app.app_context():
+        admitter.tick(later)  # the ticket expires unused, as any other
+        reconcile_sale(sale.id, now=later)
+    told = sale.outcome(buyer, ticket)
+    assert (told["state"], told["final"]) == ("expired", True)
+    again = sale.checkout(buyer, ticket, quantity=1)
+    assert again.status_code == 409 and again.json["error"]["code"] == "ticket_expired"
+    sale.act("close")
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert "every ticket ended in a final state" in [check["name"] for check in audit["checks"]]
+    assert audit["figures"]["tickets"]["expired"] == 1 and audit["figures"]["tickets"]["released"] == 1
+
+
+def test_a_buyer_told_fewer_are_left_is_told_sold_out_once_the_held_units_are_sold(sale, shoppers, app):
+    holder, holder_ticket = held_by_a_declined_card(sale, shoppers)
+    buyer, last = shoppers.verified(), shoppers.verified()
+    ticket, last_ticket = admitted_ticket(sale, buyer), admitted_ticket(sale, last)
+    sale.checkout(buyer, ticket, quantity=2)
+    sale.drain()
+    assert sale.outcome(buyer, ticket)["units_left"] == 1
+    sale.checkout(last, last_ticket, quantity=1)
+    sale.checkout(holder, holder_ticket, card=GOOD_CARD)  # the held units are sold after all
+    sale.drain()
+    with app.app_context():
+        assert reconcile_sale(sale.id) == {"sold_out": 1}
+    told = sale.outcome(buyer, ticket)
+    assert (told["state"], told["final"]) == ("sold_out", True)
+    assert sale.status(buyer)["state"] == "sold_out"
+    again = sale.checkout(buyer, ticket, quantity=1)
+    assert again.status_code == 409 and again.json["error"]["code"] == "sold_out"
 
 
 def test_the_audit_is_green_after_a_sale_with_buyers_declines_and_sell_out(sale, shoppers):

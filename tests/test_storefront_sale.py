@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rq import SimpleWorker
 
-from admission import admitter, sales, waiting_room
+from admission import admitter, lookup, sales, stock, waiting_room
 from workers import QueueName
 
 HX = {"HX-Request": "true"}
@@ -200,6 +200,33 @@ def test_a_declined_card_offers_the_form_again_and_another_card_pays(new_sale, s
     assert "Payment declined — try another card" in declined and _trigger(declined) is None
     assert 'name="card_number"' in declined and "held for you" in declined
     _pay(web, sale, card=GOOD_CARD)
+    sale.drain()
+    assert "Your order is paid" in _fragment(web, sale)
+
+
+def hold_units(sale, shopper, quantity: int) -> None:
+    """Another shopper reserves units and is still paying: held, not sold, so they may come back."""
+    with sale.app.app_context():
+        waiting_room.join(sale.id, shopper.id)
+        admitter.tick(time.time())
+        stock.reserve(sale.id, lookup.shopper_ticket_id(sale.id, shopper.id), quantity)
+
+
+def test_a_shopper_told_fewer_are_left_gets_the_form_again_capped_at_what_is_left(
+    new_sale, shop_web, web, shoppers
+):
+    sale = admitted_shopper(new_sale, shop_web, web)
+    hold_units(sale, shoppers.verified(), 2)  # of 3: 1 left
+    _pay(web, sale, quantity=2)
+    sale.drain()
+    body = _fragment(web, sale)
+    assert "Only <strong>1</strong> left — you asked for 2" in body and "Sold out" not in body
+    assert _trigger(body) is None  # nothing to wait for: it is the shopper's move
+    assert 'name="card_number"' in body and re.search(r'name="quantity"[^>]*value="1"', body)
+    assert 'max="1"' in body and "held for you" not in body
+    too_many = _pay(web, sale, quantity=2)
+    assert too_many.status_code == 422 and "Only 1 left." in _text(too_many)
+    _pay(web, sale, quantity=1)
     sale.drain()
     assert "Your order is paid" in _fragment(web, sale)
 

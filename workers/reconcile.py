@@ -3,8 +3,10 @@
 A ticket stuck in RESERVED is settled from the services' own records: its order is found again by its
 idempotency key (or made, if the worker died before making it), a pending payment is asked of the
 payments service, a paid one is confirmed. One that is not paid goes back to the shopper ("submit
-again") while the ticket lasts, and is cancelled with its units returned once it has expired. Every
-step is idempotent, so running it twice, or beside a worker that is merely slow, is safe.
+again") while the ticket lasts, and is cancelled with its units returned once it has expired. A checkout
+told FEWER_LEFT reserved nothing: it ends EXPIRED once its ticket's window has passed, or SOLD_OUT once
+nothing is left and nothing is held. Every step is idempotent, so running it twice, or beside a worker
+that is merely slow, is safe.
 """
 
 import time
@@ -14,6 +16,7 @@ from flask import current_app
 
 from admission import checkout, checkout_queue, sales, stock
 from admission.checkout import Checkout, CheckoutState
+from admission.exceptions import SoldOut
 from admission.keys import sale_keys
 from admission.states import TicketState
 from api.client import orders
@@ -22,6 +25,8 @@ from yakku.extensions import get_redis
 
 # A checkout a worker touched less than this long ago is left to that worker.
 LEASE_SECONDS = 30.0
+# Checkouts that may be on a ticket that reserved nothing: the sweep looks at each of them.
+UNRESERVED_STATES = frozenset({CheckoutState.QUEUED, CheckoutState.PROCESSING, CheckoutState.FEWER_LEFT})
 
 
 def reconcile_all(now: float | None = None, lease: float = LEASE_SECONDS) -> Counter:
@@ -48,15 +53,34 @@ def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_
         done["drain_queued"] += 1  # checkouts wait and no job was queued for them (it was lost)
     for ticket_id in stock.stale_reservations(sale_id, older_than=now - lease):
         done[reconcile_ticket(sale_id, ticket_id, now, lease)] += 1
-    for record in checkout.unfinished(sale_id):
+    records = checkout.in_states(sale_id, UNRESERVED_STATES)
+    for record in records:
         if _stalled_before_reserving(sale_id, record, now, lease):
             message = "Your checkout was interrupted; please submit it again."
             done[_tell(sale_id, record, CheckoutState.DECLINED, message, "handed_back")] += 1
+    done.update(_end_fewer_left(sale_id, [r for r in records if r.state == CheckoutState.FEWER_LEFT], now))
+    return done
+
+
+def _end_fewer_left(sale_id: int, records: list[Checkout], now: float) -> Counter:
+    # Told fewer units are left, the shopper reserved nothing: the ticket ends when its window passes, or
+    # once nothing is left and nothing held may come back (a sell-out told "none left right now" ends so).
+    done: Counter = Counter()
+    states = stock.recheck(sale_id, [record.ticket_id for record in records], now)
+    for record in records:
+        record.units_left = None  # the figure belonged to the fewer_left answer
+        if states[record.ticket_id] == TicketState.EXPIRED:
+            message = "Your turn expired before you checked out."
+            done[_tell(sale_id, record, CheckoutState.EXPIRED, message, "expired")] += 1
+        elif states[record.ticket_id] == TicketState.SOLD_OUT:
+            done[_tell(sale_id, record, CheckoutState.SOLD_OUT, SoldOut.message, "sold_out")] += 1
     return done
 
 
 def _stalled_before_reserving(sale_id: int, record: Checkout, now: float, lease: float) -> bool:
     # A worker that died before reserving held nothing: the ticket is still fresh, the shopper may retry.
+    if record.state not in (CheckoutState.QUEUED, CheckoutState.PROCESSING):
+        return False  # told already (fewer left): it waits for the shopper, not for a worker
     state = get_redis().hget(sale_keys(sale_id).tickets, record.ticket_id)
     return state == TicketState.ADMITTED and not _worker_has_it(sale_id, record, now, lease)
 

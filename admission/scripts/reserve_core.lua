@@ -1,6 +1,20 @@
--- The one reservation rule, shared by reserve.lua and reserve_batch.lua (the loader puts it first).
+-- The one reservation rule, shared by reserve.lua, reserve_batch.lua and recheck.lua (the loader puts it
+-- first).
 -- KEYS: settings, tickets, ticket_owner, ticket_expiry, admitted, inflight, reservations, bought, stock,
 --       held, waiters
+
+-- End an admitted ticket that reserved nothing in `state` (expired | sold_out), and its slot with it.
+local function end_unreserved(ticket, owner, state)
+  redis.call('HSET', KEYS[2], ticket, state)
+  redis.call('ZREM', KEYS[5], ticket)
+  redis.call('HSET', KEYS[11], owner, state)
+end
+
+-- Nothing left, and nothing held that could come back (a decline, an expiry): truly sold out.
+local function nothing_left(stock)
+  return stock <= 0 and tonumber(redis.call('GET', KEYS[10]) or '0') <= 0
+end
+
 -- A ticket reserves once: it must be admitted and unexpired, the shopper's units so far plus `qty`
 -- must stay within the sale's per-shopper limit, and `qty` units must be left. Then, all at once:
 -- stock down, held up, the shopper's units up, the reservation recorded, the ticket RESERVED.
@@ -15,20 +29,15 @@ local function reserve_one(ticket, qty, now)
   if state ~= 'admitted' then return {state, 0, stock} end
   local owner = redis.call('HGET', KEYS[3], ticket)
   if now > tonumber(redis.call('HGET', KEYS[4], ticket)) then
-    redis.call('HSET', KEYS[2], ticket, 'expired')
-    redis.call('ZREM', KEYS[5], ticket)
-    redis.call('HSET', KEYS[11], owner, 'expired')
+    end_unreserved(ticket, owner, 'expired')
     return {'expired', 0, stock}
   end
   if qty < 1 then return {'bad_quantity', 0, stock} end
   local limit = tonumber(redis.call('HGET', KEYS[1], 'limit'))
   local bought = tonumber(redis.call('HGET', KEYS[8], owner) or '0')
   if bought + qty > limit then return {'limit_exceeded', 0, stock} end
-  if stock <= 0 and tonumber(redis.call('GET', KEYS[10]) or '0') <= 0 then
-    -- Nothing left and nothing held that could come back: the ticket ends here, and its slot with it.
-    redis.call('HSET', KEYS[2], ticket, 'sold_out')
-    redis.call('ZREM', KEYS[5], ticket)
-    redis.call('HSET', KEYS[11], owner, 'sold_out')
+  if nothing_left(stock) then
+    end_unreserved(ticket, owner, 'sold_out')
     return {'sold_out', 0, 0}
   end
   -- Units held by others may still come back (a decline, an expiry): not final, the ticket may retry.

@@ -1,15 +1,61 @@
--- Everything a waiting shopper's status needs, read in one trip.
--- KEYS: settings, waiters, queue, prequeue, shopper_ticket, ticket_expiry, admissions
--- ARGV: shopper, now, rate window (s)
+-- A shopper's status in one trip: where they stand, the admission rate their ETA rests on, when to ask
+-- again, and, since asking keeps the place, the waiter's seen deadline moved on.
+-- KEYS: settings, waiters, queue, prequeue, shopper_ticket, ticket_expiry, admissions, seen
+-- ARGV: shopper, now, rate window (s), grace (s), opening spread (s)
 -- Returns {sale state, waiter state, 0-based rank or -1, in pre-queue 0/1, ticket id, ticket deadline,
---          admissions in the window, configured rate, opened_at, opens_at}
-local settings = redis.call('HMGET', KEYS[1], 'state', 'rate', 'opened_at', 'opens_at')
-local waiter = redis.call('HGET', KEYS[2], ARGV[1]) or ''
-local rank = redis.call('ZRANK', KEYS[3], ARGV[1])
-local pre = redis.call('SISMEMBER', KEYS[4], ARGV[1])
-local ticket = redis.call('HGET', KEYS[5], ARGV[1]) or ''
-local deadline = ''
-if ticket ~= '' then deadline = redis.call('HGET', KEYS[6], ticket) or '' end
-local recent = redis.call('ZCOUNT', KEYS[7], tonumber(ARGV[2]) - tonumber(ARGV[3]), '+inf')
-return {settings[1] or '', waiter, rank or -1, pre, ticket, deadline, recent,
-        settings[2] or '', settings[3] or '', settings[4] or ''}
+--          rate used (a string: Redis would truncate a fraction), rate measured 0/1,
+--          poll hint (s) or -1 when the state is final, seconds until opening or -1}
+--
+-- The poll hint is clamp(eta / 5, 1, 30) s. For N waiters admitted at r per second (the waiter with k
+-- people ahead has eta k / r): those with k < 5r poll every second, 5r requests/s; those with
+-- 5r <= k < 150r every k / 5r s, sum of 5r / k over that range ~ 5r ln 30 ~ 17r requests/s; the rest
+-- every 30 s, at most N / 30 requests/s. In all at most ~22r + N / 30: for N = 10,000 and r = 50/s,
+-- ~1,433 requests/s, and however long the line, its front costs only ~22r.
+local shopper, now, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local grace, spread = tonumber(ARGV[4]), tonumber(ARGV[5])
+local state, configured, opened_at, opens_at =
+  unpack(redis.call('HMGET', KEYS[1], 'state', 'rate', 'opened_at', 'opens_at'))
+state = state or ''
+local waiter = redis.call('HGET', KEYS[2], shopper) or ''
+
+if waiter ~= 'waiting' then
+  local ticket, deadline = '', ''
+  if waiter == 'admitted' then
+    ticket = redis.call('HGET', KEYS[5], shopper) or ''
+    if ticket ~= '' then deadline = redis.call('HGET', KEYS[6], ticket) or '' end
+  end
+  return {state, waiter, -1, 0, ticket, deadline, '', 0, -1, -1}
+end
+
+local function hint_for(seconds)
+  return math.min(30, math.max(1, math.ceil(seconds)))
+end
+local function keep_place(hint)
+  -- A waiter unseen for max(3 x hint, grace) loses the place. XX: only a waiter has an entry;
+  -- GT: a later deadline is never shortened.
+  redis.call('ZADD', KEYS[8], 'XX', 'GT', now + math.max(3 * hint, grace), shopper)
+end
+
+if redis.call('SISMEMBER', KEYS[4], shopper) == 1 then
+  -- Before the draw nobody has a place: come back right after opening, spread by shopper so that the
+  -- whole pre-queue does not ask in the same second.
+  local opens_in = math.max(0, (tonumber(opens_at) or now) - now)
+  local hint = hint_for(opens_in)
+  if opens_in <= 30 then hint = hint + tonumber(shopper) % spread end
+  keep_place(hint)
+  return {state, waiter, -1, 1, '', '', '', 0, hint, math.ceil(opens_in)}
+end
+
+local rank = redis.call('ZRANK', KEYS[3], shopper) or -1
+-- The measured rate: admissions in the last `window` seconds (or since opening, if sooner) per second;
+-- the configured one while nobody was admitted in that time.
+local rate, measured = tonumber(configured) or 0, 0
+local recent = redis.call('ZCOUNT', KEYS[7], now - window, '+inf')
+if recent > 0 and tonumber(opened_at) then
+  rate = recent / math.min(window, math.max(now - tonumber(opened_at), 1))
+  measured = 1
+end
+-- While paused, poll as if open: the front learns of a resume within a second or two.
+local hint = hint_for(math.max(rank, 0) / rate / 5)
+keep_place(hint)
+return {state, waiter, rank, 0, '', '', string.format('%.17g', rate), measured, hint, -1}

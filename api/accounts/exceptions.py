@@ -35,11 +35,6 @@ class LinkUsed(Conflict):
     message = "This confirmation link has already been used or replaced by a newer one."
 
 
-class TokenRevoked(Unauthorized):
-    code = "token_revoked"
-    message = "The token has been revoked; sign in again."
-
-
 class AccountNotFound(NotFound):
     code = "account_not_found"
     message = "This account no longer exists."

@@ -1,20 +1,16 @@
 """Signing in and out: credentials for a token pair, refresh-token rotation, revocation."""
 
-import jwt as pyjwt
-from flask_jwt_extended import decode_token
-from flask_jwt_extended.exceptions import JWTExtendedException
-
 from api.accounts.exceptions import (
     AccountGone,
     AccountUnverified,
     InvalidAccountData,
     InvalidCredentials,
-    TokenRevoked,
 )
 from api.accounts.models import Account
 from api.accounts.passwords import check_password, hash_password, needs_rehash
 from api.accounts.services import find_by_email, get_account
-from api.auth import issue_token_pair, revoke, revoke_once
+from api.auth import TokenRevoked, decode_token, issue_token_pair, revoke, revoke_once
+from yakku.errors import Unauthorized
 from yakku.extensions import db
 
 
@@ -57,9 +53,9 @@ def log_out(refresh_claims: dict, access_token: str | None = None) -> None:
 
 def _access_claims(access_token: str, subject: str) -> dict:
     try:
-        claims = decode_token(access_token, allow_expired=True)
-    except (pyjwt.PyJWTError, JWTExtendedException):
+        claims = decode_token(access_token, "access", allow_expired=True)
+    except Unauthorized:
         claims = None
-    if not claims or claims.get("type") != "access" or claims.get("sub") != subject:
+    if not claims or claims["sub"] != subject:
         raise InvalidAccountData(fields={"access_token": ["Not an access token of this account."]})
     return claims

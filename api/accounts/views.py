@@ -1,7 +1,6 @@
 """The accounts service's endpoints: parse, call a service function, answer."""
 
 from flask import current_app, request
-from flask_jwt_extended import get_jwt
 from flask_limiter.util import get_remote_address
 
 from api.accounts import bp, services, sessions
@@ -16,7 +15,7 @@ from api.accounts.schemas import (
     TokenPairOut,
     VerifyIn,
 )
-from api.auth import Role, current_account_id, login_required
+from api.auth import Role, current_account_id, current_claims, login_required
 from yakku.extensions import limiter
 
 RESEND_ANSWER = {"message": "If an unverified account uses this address, a new link is on its way."}
@@ -81,7 +80,7 @@ def log_in(body: dict):
 @bp.doc(security="BearerAuth", responses={401: "Invalid, expired or spent refresh token"})
 def refresh():
     """Trade a refresh token (as Bearer) for a new pair; the old one stops working."""
-    return sessions.refresh(get_jwt())
+    return sessions.refresh(current_claims())
 
 
 @bp.post("/logout")
@@ -91,7 +90,7 @@ def refresh():
 @bp.doc(security="BearerAuth", responses={401: "Invalid, expired or revoked refresh token"})
 def log_out(body: dict):
     """Revoke the refresh token (as Bearer) and, if given, the access token."""
-    sessions.log_out(get_jwt(), body.get("access_token"))
+    sessions.log_out(current_claims(), body.get("access_token"))
     return ""
 
 

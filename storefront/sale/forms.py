@@ -17,12 +17,13 @@ class SaleCheckoutForm(CardForm):
     )
     idempotency_key = None  # the ticket (and the attempt) key the sale's order and charge
 
-    def limit_quantity(self, limit: int) -> "SaleCheckoutForm":
-        """Allow 1 to `limit` units, the sale's per-shopper limit."""
-        self.quantity.validators = [
-            *self.quantity.validators,
-            NumberRange(1, limit, f"Choose 1 to {limit}." if limit > 1 else "One per shopper."),
-        ]
+    def limit_quantity(self, limit: int, left: int | None = None) -> "SaleCheckoutForm":
+        """Allow 1 to `limit` units, the sale's per-shopper limit, or to `left` if fewer are left."""
+        if left and left < limit:
+            limit, message = left, f"Only {left} left: choose 1 to {left}." if left > 1 else "Only 1 left."
+        else:
+            message = f"Choose 1 to {limit}." if limit > 1 else "One per shopper."
+        self.quantity.validators = [*self.quantity.validators, NumberRange(1, limit, message)]
         self.quantity.render_kw = {**self.quantity.render_kw, "max": limit}
         return self
 

@@ -27,7 +27,8 @@ FINAL_KINDS = frozenset({"paid", "sold_out", "expired", "failed", "closed", "not
 class Panel:
     """One state of the waiting-room fragment, and when (if ever) it should ask again."""
 
-    kind: str  # waiting, checkout, declined, processing, paid, sold_out, expired, failed, closed, not_joined
+    # waiting, checkout, declined, fewer_left, processing, paid, sold_out, expired, failed, closed, not_joined
+    kind: str
     sale_id: int
     status: WaiterStatus | None = None
     checkout: Checkout | None = None
@@ -69,9 +70,16 @@ def _with_checkout(sale_id: int, status: WaiterStatus, outcome: Checkout | None)
         return Panel("checkout", sale_id, status)
     if outcome.state in (CheckoutState.QUEUED, CheckoutState.PROCESSING):
         return Panel("processing", sale_id, status, outcome, poll_after=PROCESSING_POLL_S)
-    if outcome.state == CheckoutState.DECLINED:
-        return Panel("declined", sale_id, status, outcome)
+    # Declined, or fewer left, and every final state: the panel is named after the checkout's state.
     return Panel(outcome.state.value, sale_id, status, outcome)
+
+
+def units_left(current: Panel) -> int | None:
+    """The units left when the shopper was told fewer were left than they asked for; None otherwise.
+
+    0 means the last units are held by shoppers paying: how many may come back is unknown.
+    """
+    return current.checkout.units_left if current.kind == "fewer_left" and current.checkout else None
 
 
 def progress(sale_id: int, status: WaiterStatus) -> dict:

@@ -17,6 +17,8 @@ from storefront.session import current_shopper, shopper_required
 from yakku.errors import YakkuError
 
 OUTCOME_OF = {TicketExpired: "expired", SoldOut: "sold_out"}
+# The panels that show the checkout form: the first time, after a decline, after fewer were left.
+FORM_KINDS = ("checkout", "declined", "fewer_left")
 
 
 @bp.errorhandler(YakkuError)
@@ -53,9 +55,9 @@ def wait(sale_id: int):
 def submit(sale_id: int):
     sale = lookup.live_sale(sale_id)
     current = room.panel(sale_id, _shopper_id())
-    if current.kind not in ("checkout", "declined") or sale is None:
+    if current.kind not in FORM_KINDS or sale is None:
         return _render(current, sale)  # not (or no longer) at the checkout: show where they stand
-    form = SaleCheckoutForm().limit_quantity(sale.limit)
+    form = _form(current, sale)
     if not form.validate_on_submit():
         return _render(current, sale, form=form, status=422)
     try:
@@ -72,10 +74,10 @@ def submit(sale_id: int):
 
 def _render(current: room.Panel, sale, form: SaleCheckoutForm | None = None, status: int = 200):
     """The fragment for htmx, the whole page otherwise; with a fresh checkout form where one is due."""
-    if current.kind in ("checkout", "declined") and form is None:
-        form = SaleCheckoutForm(formdata=None, ticket=current.status.ticket).limit_quantity(
-            sale.limit if sale else 1
-        )
+    if current.kind in FORM_KINDS and form is None:
+        quantity, left = current.checkout.quantity if current.checkout else 1, room.units_left(current)
+        quantity = min(quantity, left) if left else quantity  # offer what is left, not what was asked
+        form = _form(current, sale, formdata=None, ticket=current.status.ticket, quantity=quantity)
     product = room.sale_product(sale.product_id) if sale and current.kind != "waiting" else None
     context = {"panel": current, "sale": sale, "form": form, "product": product, "room": room}
     if request.htmx:
@@ -83,6 +85,11 @@ def _render(current: room.Panel, sale, form: SaleCheckoutForm | None = None, sta
     if sale and current.kind == "waiting":
         context["product"] = room.sale_product(sale.product_id)
     return render_template("storefront/sale/wait.html", **context), status
+
+
+def _form(current: room.Panel, sale, **fields) -> SaleCheckoutForm:
+    """The checkout form, its quantity capped at the sale's limit, or at the units left if fewer are."""
+    return SaleCheckoutForm(**fields).limit_quantity(sale.limit if sale else 1, room.units_left(current))
 
 
 def _go(target: str):

@@ -1,19 +1,21 @@
 """A flash sale in real browsers: the operator creates and runs it from the dashboard and watches the
 figures move; four shoppers join, see their places move, one buys (after a declined card), the rest are
 told "sold out". The admitter runs in a background thread; the checkout queue is drained by the test,
-so the processing state stays on screen long enough to be seen."""
+so the processing state stays on screen long enough to be seen. And a shopper who asks for more units
+than are left while others' are held is told how many are left, and buys fewer."""
 
 import re
 import threading
+import time
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 from rq import SimpleWorker
 from sqlalchemy import select
 
-from admission import admitter
+from admission import admitter, lookup, sales, stock, waiting_room
 from api.catalog.models import Product
 from workers import QueueName
 from yakku.extensions import db
@@ -170,6 +172,60 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
         expect(ops.locator(".audit-check.check-ok")).not_to_have_count(0)
         expect(ops.locator(".check-broken")).to_have_count(0)
         live_shop.screenshot(ops, "dashboard-audit")
+
+
+def test_a_shopper_asking_for_more_than_is_left_while_units_are_held_buys_fewer(live_shop, pages, shoppers):
+    api_app = live_shop.api_app
+    with api_app.app_context():
+        product_id = db.session.scalars(select(Product.id).where(Product.name == PRODUCT)).one()
+        sale = sales.create_sale(
+            {
+                "product_id": product_id,
+                "units": 3,
+                "opens_at": datetime.now(UTC) + timedelta(hours=1),
+                "admission_rate": 1000,
+                "admitted_cap": 1000,
+                "checkout_window_s": 300,
+                "per_shopper_limit": 3,
+            },
+            operator_id=1,
+        )
+        sales.arm_sale(sale.id)
+        sales.open_sale(sale.id, time.time())
+    holder, ada = shoppers.verified(name="Holder"), shoppers.verified(name="Ada")
+    buyer, buyer_phone = pages("desktop"), pages("phone")
+    log_in(live_shop, buyer, ada.email, f"/products/{product_id}")
+    buyer.get_by_role("button", name="Join the queue").click()
+    expect(buyer.locator(".sale-position")).to_have_text("1")  # in the waiting room: the join is done
+    with api_app.app_context():
+        waiting_room.join(sale.id, holder.id)
+        admitter.tick(time.time())
+        # The other shopper reserves two of the three units and is still paying: held, not sold.
+        stock.reserve(sale.id, lookup.shopper_ticket_id(sale.id, holder.id), 2)
+    buyer.reload()
+    expect(buyer.locator("#sale-status h1")).to_have_text("It's your turn — check out now")
+    buyer.get_by_label("Quantity").fill("3")
+    fill_card(buyer, GOOD_CARD)
+    buyer.get_by_role("button", name="Pay now").click()
+    expect(buyer.locator("#sale-status h1")).to_have_text("Processing your order…")
+    drain(api_app)
+
+    alert = buyer.locator("#sale-status .alert")
+    expect(alert).to_contain_text("Only 1 left — you asked for 3. Lower the quantity and try again.")
+    expect(buyer.locator("#sale-status")).not_to_have_attribute("hx-trigger", re.compile("."))
+    expect(buyer.get_by_label("Quantity")).to_have_value("1")
+    expect(buyer.get_by_label("Quantity")).to_have_attribute("max", "1")
+    log_in(live_shop, buyer_phone, ada.email, f"/sales/{sale.id}/wait")
+    buyer_phone.reload()  # without the welcome message
+    expect(buyer_phone.locator("#sale-status .alert")).to_contain_text("Only 1 left")
+    both(live_shop, [buyer, buyer_phone], "sale-fewer-left")
+
+    fill_card(buyer, GOOD_CARD)
+    buyer.get_by_role("button", name="Pay now").click()
+    expect(buyer.locator("#sale-status h1")).to_have_text("Processing your order…")
+    drain(api_app)
+    expect(buyer.locator("#sale-status h1")).to_have_text("Your order is paid")
+    expect(buyer.locator("#sale-status")).to_contain_text("1 × Jeju Green Tea")
 
 
 def phone_twin(live_shop, page, member, sale_path: str, position: str):
