@@ -9,21 +9,26 @@ buyers log in and join the pre-queue first, as on a real sale day. Then it runs
 `locust -f locustfile.py --headless` against the api (each buyer logs in, joins, polls as told, checks
 out, waits for the outcome) bounded by --run-time, and finally `yakku audit SALE`.
 
-Logins are the slow part: each one is an argon2 verification (~50 ms of CPU), so on 2 cores the api
-does at most ~40 a second with the machine to itself, and the first run here managed ~6.5/s beside
-other work; logins queued behind each other also delay the waiting room's requests on the same api
-workers (at 10/s logins timed out after 30 s). --spawn-rate spreads them (default 5/s: 500 buyers
-all started within ~100 s); 10,000 buyers need 2,000 s of spawning at that rate, so give them a
---spawn-rate the api can verify and --run-time past buyers / spawn-rate plus a few minutes.
+Logins: the platform runs with PASSWORD_HASH_PROFILE=load-test (api/accounts/passwords.py), so the
+bulk buyers' hashes, and each login's verification, are a ~1 ms argon2id instead of the default's
+~250 ms of CPU on this box, where the default let the api verify ~5 logins/s: 10,000 buyers would
+have spent ~35 minutes only logging in. The cheap profile is for load tests only; the rest of a
+login (lookup, tokens) and everything after it are the production code paths.
 
-Run:  python bench/load_sale.py [--buyers 500] [--units 100] [--rate 20] [--cap 50] [--window 60]
-                                [--rq-workers 2] [--spawn-rate 5] [--run-time 300] [--decline 0.05]
+At the end it prints the CPU seconds each process used (locust shares the box's cores with the
+platform it measures, so its share is part of the figures).
+
+Run:  python bench/load_sale.py [--buyers 500] [--units 100] [--rate 20] [--cap 50] [--window 120]
+                                [--rq-workers 2] [--spawn-rate 50] [--run-time 300] [--decline 0.05]
                                 [--opens-in SECONDS]
+      python bench/load_sale.py --buyers 10000 --units 1000 --rate 40 --cap 200 --spawn-rate 30 \
+                                --opens-in 60 --run-time 600
 """
 
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,6 +36,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -83,6 +89,25 @@ def open_sale(shop, headers: dict, product_id: int, args) -> int:
     return sale_id
 
 
+def cpu_use(processes: dict[str, list[subprocess.Popen]]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each group of platform processes, their children
+    (gunicorn's workers) included, and by this script's finished children (locust, once it is done)."""
+    used = {}
+    for name, group in processes.items():
+        tree = [psutil.Process(p.pid) for p in group]
+        tree += [child for parent in list(tree) for child in parent.children(recursive=True)]
+        used[name] = sum(sum(p.cpu_times()[:2]) for p in tree)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used["locust"] = children.ru_utime + children.ru_stime
+    return used
+
+
+def log_tail(shop, name: str, lines: int = 5) -> str:
+    """What a platform process logged (gunicorn logs warnings and errors only): line count and tail."""
+    logged = (Path(shop.env["YAKKU_INSTANCE_PATH"]) / f"{name}.log").read_text(errors="replace").splitlines()
+    return f"{name}.log: {len(logged)} lines" + "".join(f"\n  {line}" for line in logged[-lines:])
+
+
 def run_locust(shop, sale_id: int, args, figures_file: Path) -> int:
     env = {
         **shop.env,
@@ -90,6 +115,9 @@ def run_locust(shop, sale_id: int, args, figures_file: Path) -> int:
         "DECLINE_FRACTION": str(args.decline),
         "BUYER_PASSWORD": BUYER_PASSWORD,
         "FIGURES_FILE": str(figures_file),
+        # Each new connection resolved 127.0.0.1 through gevent's thread pool: ~20 % of locust's samples
+        # at 10,000 buyers (py-spy). A numeric loopback address needs no lookup that could block.
+        "GEVENT_RESOLVER": "block",
     }
     command = [
         *("locust", "-f", str(ROOT / "locustfile.py"), "--headless", "--only-summary"),
@@ -110,7 +138,7 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=50, help="Admitted shoppers not yet finished, at most.")
     parser.add_argument("--window", type=int, default=120, help="Checkout window of a ticket, seconds.")
     parser.add_argument("--rq-workers", type=int, default=2)
-    parser.add_argument("--spawn-rate", type=float, default=5, help="Buyers logging in per second.")
+    parser.add_argument("--spawn-rate", type=float, default=50, help="Buyers logging in per second.")
     parser.add_argument("--run-time", type=int, default=300, help="Seconds locust may run at most.")
     parser.add_argument("--opens-in", type=float, default=None, help="Seconds from arming to opening.")
     parser.add_argument("--decline", type=float, default=0.05, help="Share of buyers with a declined card.")
@@ -121,6 +149,8 @@ def main() -> None:
         args.opens_in = args.buyers / args.spawn_rate + 10
     # Every simulated buyer logs in from 127.0.0.1: the per-address login limit would refuse all but 20.
     os.environ["YAKKU_AUTH_RATE_LIMIT"] = "1000000 per minute"
+    # Set before the platform starts, so seed-buyers, the api and the in-process apps hash alike.
+    os.environ["YAKKU_PASSWORD_HASH_PROFILE"] = "load-test"
     with platform(api_workers=2, web=False) as shop, tempfile.TemporaryDirectory() as scratch:
         started = time.monotonic()
         seeded = subprocess.run(
@@ -133,17 +163,24 @@ def main() -> None:
         print(f"seed-buyers: {seeded.stdout.strip()} ({time.monotonic() - started:.1f} s)")
         headers = operator_headers(shop)
         sale_id = open_sale(shop, headers, add_product(shop, args.units), args)
-        shop.workers(args.rq_workers)
-        shop.admitter()
+        processes = {
+            "api": shop.processes[:1],
+            "rq workers": shop.workers(args.rq_workers),
+            "admitter": [shop.admitter()],
+        }
         print(
             f"sale {sale_id} opens in {args.opens_in:.0f} s: {args.units} units, rate {args.rate}/s, "
             f"cap {args.cap}, window {args.window} s, "
             f"{args.buyers} buyers ({args.decline:.0%} declined cards), {args.rq_workers} rq workers"
         )
         figures_file = Path(scratch) / "figures.json"
-        began = time.monotonic()
+        began, before = time.monotonic(), cpu_use(processes)
         code = run_locust(shop, sale_id, args, figures_file)
-        print(f"locust exited {code} after {time.monotonic() - began:.1f} s")
+        wall = time.monotonic() - began
+        used = {name: seconds - before[name] for name, seconds in cpu_use(processes).items()}
+        print(f"locust exited {code} after {wall:.1f} s; CPU in that time (share of one core):")
+        print("  " + ", ".join(f"{name} {sec:.0f} s ({sec / wall:.0%})" for name, sec in used.items()))
+        print(log_tail(shop, "api"))
         if figures_file.exists():
             print("figures:", json.dumps(json.loads(figures_file.read_text())))
         audit = subprocess.run([*YAKKU, "audit", str(sale_id)], env=shop.env, capture_output=True, text=True)

@@ -4,13 +4,14 @@ import time
 
 import jwt as pyjwt
 import pytest
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from flask_jwt_extended import decode_token
 from sqlalchemy import update
 
 from api.accounts.models import Account
-from api.accounts.passwords import needs_rehash
+from api.accounts.passwords import hasher_for, needs_rehash
 from api.auth import Role
+from yakku import create_api_app
 from yakku.extensions import db
 
 LOGIN = "/api/accounts/login"
@@ -164,17 +165,52 @@ def test_logout_refuses_someone_elses_access_token(client, shoppers):
     assert client.post(REFRESH, headers=ada.refresh_headers).status_code == 200  # nothing was revoked
 
 
-def test_login_rehashes_a_password_made_with_old_parameters(app, client, shoppers):
+def stored_hash(app, member) -> str:
+    with app.app_context():
+        return db.session.get(Account, member.id).password_hash
+
+
+@pytest.fixture
+def load_test_deployment(config):
+    """Ask for it before `app`: the apps of the test hash at the cheap load-test profile."""
+    config["PASSWORD_HASH_PROFILE"] = "load-test"
+
+
+@pytest.mark.parametrize(
+    "old_hasher",
+    [PasswordHasher(time_cost=1, memory_cost=8192), hasher_for("load-test")],
+    ids=["older-parameters", "load-test-profile"],
+)
+def test_login_rehashes_a_password_made_with_old_parameters(app, client, shoppers, old_hasher):
     ada = shoppers.verified()
-    old_hash = PasswordHasher(time_cost=1, memory_cost=8192).hash(ada.password)
+    old_hash = old_hasher.hash(ada.password)
     with app.app_context():
         db.session.execute(update(Account).where(Account.id == ada.id).values(password_hash=old_hash))
         db.session.commit()
     assert client.post(LOGIN, json={"email": ada.email, "password": ada.password}).status_code == 200
+    new_hash = stored_hash(app, ada)
     with app.app_context():
-        new_hash = db.session.get(Account, ada.id).password_hash
-    assert new_hash != old_hash and not needs_rehash(new_hash)
+        assert new_hash != old_hash and not needs_rehash(new_hash)
+    assert extract_parameters(new_hash) == extract_parameters(PasswordHasher().hash("x"))
     assert PasswordHasher().verify(new_hash, ada.password)
+
+
+def test_a_load_test_deployment_hashes_cheaply_and_keeps_its_hashes_at_login(
+    load_test_deployment, app, client, shoppers
+):
+    ada = shoppers.verified()
+    made = stored_hash(app, ada)
+    cheap = extract_parameters(made)
+    assert (cheap.time_cost, cheap.memory_cost, cheap.parallelism) == (1, 1024, 1)
+    assert client.post(LOGIN, json={"email": ada.email, "password": "not the password"}).status_code == 401
+    assert client.post(LOGIN, json={"email": ada.email, "password": ada.password}).status_code == 200
+    assert stored_hash(app, ada) == made  # not rehashed: it already has the deployment's parameters
+
+
+def test_an_unknown_hash_profile_stops_the_app_at_start(config, monkeypatch):
+    monkeypatch.setenv("YAKKU_PASSWORD_HASH_PROFILE", "cheapest")
+    with pytest.raises(ValueError, match="PASSWORD_HASH_PROFILE must be one of default, load-test"):
+        create_api_app(config)
 
 
 def test_me_answers_the_account_of_the_token(client, shoppers, operator):

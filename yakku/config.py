@@ -24,6 +24,7 @@ DEFAULTS = {
     "WEB_AUTH_RATE_LIMIT": "30 per minute",  # per client address, at the storefront
     "SERVICE_TIMEOUT": 5.0,
     "WTF_CSRF_TIME_LIMIT": None,
+    "PASSWORD_HASH_PROFILE": "default",  # "load-test" for load tests only: api/accounts/passwords.py
 }
 
 # Twelve-factor names read as they are, without the YAKKU_ prefix.
