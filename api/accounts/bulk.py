@@ -25,7 +25,8 @@ def create_verified_shoppers(count: int, password: str, prefix: str = "buyer") -
     problems = account_problems("Load Buyer", shopper_email(prefix, 1), password)
     if problems:
         raise InvalidAccountData(fields=problems)
-    # argon2 is deliberately slow (~50 ms); one hash for everyone makes 10,000 accounts take seconds.
+    # argon2 is deliberately slow (~250 ms of CPU a hash here at the default profile); one hash for
+    # everyone makes 10,000 accounts take seconds.
     password_hash = hash_password(password)
     created = 0
     for start in range(1, count + 1, CHUNK):
