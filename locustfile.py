@@ -12,7 +12,8 @@ simulated user takes the next n. The environment names the sale and the mix:
 
 A buyer sleeps exactly the poll_after_seconds the server hints between status polls, and 1 s between
 checkout-outcome polls. Told fewer_left (the last units were held by others), it asks once more for what
-was left, then walks away. Its outcome is a custom event (request_type OUTCOME, name = the last state it
+was left, then walks away; told interrupted (the platform stopped and charged nothing), it submits once
+more. Its outcome is a custom event (request_type OUTCOME, name = the last state it
 was told, response_time = ms from join to outcome). When every user has stopped the runner quits, so a
 run ends by itself (and at --run-time at the latest); the figures are printed then.
 
@@ -99,10 +100,14 @@ class Buyer(FastHttpUser):
             # Others' units were held: ask once more for what was left (or a unit that may come back).
             gevent.sleep(1)
             outcome = self.check_out(status["ticket"], max(1, outcome["units_left"] or 0), card, joined)
+        elif outcome["state"] == "interrupted":
+            # The platform stopped before it finished and charged nothing: submit again, as asked.
+            gevent.sleep(1)
+            outcome = self.check_out(status["ticket"], 1, card, joined)
         self.finish(outcome["state"], joined)
 
     def check_out(self, ticket: str, quantity: int, card: dict, joined: float) -> dict:
-        """Submit the checkout and wait for its outcome (final, declined or fewer_left)."""
+        """Submit the checkout and wait for its outcome (final, declined, fewer_left or interrupted)."""
         refused = self.submit({"ticket": ticket, "quantity": quantity, "card": card})
         if refused:
             self.finish(refused, joined)
@@ -165,7 +170,7 @@ class Buyer(FastHttpUser):
 
     def wait_for_outcome(self, ticket: str) -> dict:
         """Poll the checkout's outcome once a second until it is final, declined (which ends the buyer
-        too) or fewer_left; the outcome."""
+        too), fewer_left or interrupted; the outcome."""
         while True:
             gevent.sleep(1)
             with self.client.get(
@@ -184,7 +189,7 @@ class Buyer(FastHttpUser):
             requests_by_state[f"outcome:{checkout['state']}"] += 1
             if checkout["state"] == "declined":
                 declines[checkout.get("message", "")] += 1
-            if checkout["final"] or checkout["state"] in ("declined", "fewer_left"):
+            if checkout["final"] or checkout["state"] in ("declined", "fewer_left", "interrupted"):
                 return checkout
 
     def finish(self, state: str, since: float) -> None:

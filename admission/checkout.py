@@ -30,6 +30,9 @@ class CheckoutState(StrEnum):
     # Fewer units left than asked while others' are held (they may come back): nothing was reserved or
     # charged, and the shopper may ask again for fewer while the ticket lasts.
     FEWER_LEFT = "fewer_left"
+    # The platform stopped before it could finish (a worker died, and the reconciler found nothing
+    # paid): nothing was charged, and the shopper may submit again while the ticket lasts.
+    INTERRUPTED = "interrupted"
     SOLD_OUT = "sold_out"  # final: no units were left for this ticket
     EXPIRED = "expired"  # final: the ticket's window passed before the payment went through
     FAILED = "failed"  # final: declined too often, or the order could not be made
@@ -39,7 +42,9 @@ FINAL_CHECKOUT_STATES = frozenset(
     {CheckoutState.PAID, CheckoutState.SOLD_OUT, CheckoutState.EXPIRED, CheckoutState.FAILED}
 )
 # The states in which the ticket waits for its shopper to submit again.
-RETRY_STATES = frozenset({CheckoutState.DECLINED, CheckoutState.FEWER_LEFT})
+RETRY_STATES = frozenset({CheckoutState.DECLINED, CheckoutState.FEWER_LEFT, CheckoutState.INTERRUPTED})
+# Retry states whose units, if any were reserved, stay held for the same quantity.
+SAME_QUANTITY_STATES = frozenset({CheckoutState.DECLINED, CheckoutState.INTERRUPTED})
 
 
 @dataclass
@@ -135,7 +140,7 @@ def submit(sale_id: int, shopper_id: int, token: str, quantity: int, card: dict)
         attempt = previous.attempt  # nothing was charged: the attempt (and its charge key) is still unused
     if attempt > MAX_ATTEMPTS:
         raise TicketUsed("This ticket has been declined too often.")
-    if previous and previous.state == CheckoutState.DECLINED:
+    if previous and previous.state in SAME_QUANTITY_STATES:
         quantity = previous.quantity  # units are reserved once, on the first attempt
     from admission import checkout_queue  # it builds on this module
 

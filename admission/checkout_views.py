@@ -45,8 +45,9 @@ class CheckoutOut(Schema):
 def submit_checkout(sale_id: int, json_data: dict):
     """Queue the checkout of an admitted shopper's ticket; answers at once, poll for the outcome.
 
-    After a `declined` outcome, or `fewer_left` (fewer units were left than asked: ask again for at
-    most `units_left`), the same ticket may be submitted again while its window lasts."""
+    After a `declined` outcome, `interrupted` (the platform stopped before finishing; nothing was
+    charged), or `fewer_left` (fewer units were left than asked: ask again for at most `units_left`),
+    the same ticket may be submitted again while its window lasts."""
     card = json_data["card"]
     return checkout.submit(
         sale_id, current_account_id(), json_data["ticket"], json_data["quantity"], card

@@ -208,5 +208,5 @@ def test_the_reconciler_leaves_a_waiting_or_just_taken_checkout_and_hands_back_o
         ]  # a job took one, then died
         assert reconcile_sale(big_sale.id) == {}  # within the lease it is the job's
         assert reconcile_sale(big_sale.id, now=time.time() + 60) == {"handed_back": 1}
-        assert checkout.read(big_sale.id, first).state == "declined"
+        assert checkout.read(big_sale.id, first).state == "interrupted"
         assert checkout.read(big_sale.id, second).state == "queued"

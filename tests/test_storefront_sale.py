@@ -204,6 +204,24 @@ def test_a_declined_card_offers_the_form_again_and_another_card_pays(new_sale, s
     assert "Your order is paid" in _fragment(web, sale)
 
 
+def test_a_checkout_the_platform_dropped_is_told_so_and_offered_again(new_sale, shop_web, web):
+    from admission import checkout_queue
+    from workers.reconcile import reconcile_sale
+
+    sale = admitted_shopper(new_sale, shop_web, web)
+    _pay(web, sale, card=GOOD_CARD)
+    with sale.app.app_context():
+        assert checkout_queue.take(sale.id, 10)  # a drain job took it, then died before reserving
+        assert reconcile_sale(sale.id, now=time.time() + 60) == {"handed_back": 1}
+    body = _fragment(web, sale)
+    assert "could not finish your checkout, and nothing was charged" in body
+    assert "declined" not in body.split("sandbox-note")[0] and _trigger(body) is None
+    assert 'name="card_number"' in body and "held for you" in body
+    _pay(web, sale, card=GOOD_CARD)
+    sale.drain()
+    assert "Your order is paid" in _fragment(web, sale)
+
+
 def hold_units(sale, shopper, quantity: int) -> None:
     """Another shopper reserves units and is still paying: held, not sold, so they may come back."""
     with sale.app.app_context():

@@ -26,7 +26,11 @@ from yakku.extensions import get_redis
 # A checkout a worker touched less than this long ago is left to that worker.
 LEASE_SECONDS = 30.0
 # Checkouts that may be on a ticket that reserved nothing: the sweep looks at each of them.
-UNRESERVED_STATES = frozenset({CheckoutState.QUEUED, CheckoutState.PROCESSING, CheckoutState.FEWER_LEFT})
+# (An interrupted one may hold units too: recheck.lua leaves a reserved ticket to reconcile_ticket.)
+UNRESERVED_STATES = frozenset(
+    {CheckoutState.QUEUED, CheckoutState.PROCESSING, CheckoutState.FEWER_LEFT, CheckoutState.INTERRUPTED}
+)
+INTERRUPTED = "We could not finish your checkout, and nothing was charged. Please submit it again."
 
 
 def reconcile_all(now: float | None = None, lease: float = LEASE_SECONDS) -> Counter:
@@ -56,15 +60,18 @@ def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_
     records = checkout.in_states(sale_id, UNRESERVED_STATES)
     for record in records:
         if _stalled_before_reserving(sale_id, record, now, lease):
-            message = "Your checkout was interrupted; please submit it again."
-            done[_tell(sale_id, record, CheckoutState.DECLINED, message, "handed_back")] += 1
-    done.update(_end_fewer_left(sale_id, [r for r in records if r.state == CheckoutState.FEWER_LEFT], now))
+            done[_tell(sale_id, record, CheckoutState.INTERRUPTED, INTERRUPTED, "handed_back")] += 1
+    waiting_for_shopper = [
+        r for r in records if r.state in (CheckoutState.FEWER_LEFT, CheckoutState.INTERRUPTED)
+    ]
+    done.update(_end_fewer_left(sale_id, waiting_for_shopper, now))
     return done
 
 
 def _end_fewer_left(sale_id: int, records: list[Checkout], now: float) -> Counter:
-    # Told fewer units are left, the shopper reserved nothing: the ticket ends when its window passes, or
-    # once nothing is left and nothing held may come back (a sell-out told "none left right now" ends so).
+    # Told fewer units are left (or handed back before reserving), the shopper holds nothing: the ticket
+    # ends when its window passes, or once nothing is left and nothing held may come back (a sell-out
+    # told "none left right now" ends so). recheck.lua leaves reserved tickets as they are.
     done: Counter = Counter()
     states = stock.recheck(sale_id, [record.ticket_id for record in records], now)
     for record in records:
@@ -101,10 +108,9 @@ def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LE
         return "payment_still_pending"  # the provider has not decided; ask again next sweep
     expires_at = float(get_redis().hget(sale_keys(sale_id).ticket_expiry, ticket_id) or 0)
     if now < expires_at:
-        if record.state == CheckoutState.DECLINED:
+        if record.state in (CheckoutState.DECLINED, CheckoutState.INTERRUPTED):
             return "awaiting_shopper"
-        message = "Your checkout was interrupted; please submit it again."
-        return _tell(sale_id, record, CheckoutState.DECLINED, message, "handed_back")
+        return _tell(sale_id, record, CheckoutState.INTERRUPTED, INTERRUPTED, "handed_back")
     give_up(sale_id, ticket_id, order["id"], TicketState.RELEASED)
     return _tell(sale_id, record, CheckoutState.EXPIRED, "Your turn expired before payment.", "released")
 

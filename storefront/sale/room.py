@@ -27,7 +27,8 @@ FINAL_KINDS = frozenset({"paid", "sold_out", "expired", "failed", "closed", "not
 class Panel:
     """One state of the waiting-room fragment, and when (if ever) it should ask again."""
 
-    # waiting, checkout, declined, fewer_left, processing, paid, sold_out, expired, failed, closed, not_joined
+    # waiting, checkout, declined, fewer_left, interrupted, processing, paid, sold_out, expired, failed,
+    # closed, not_joined
     kind: str
     sale_id: int
     status: WaiterStatus | None = None
@@ -70,7 +71,7 @@ def _with_checkout(sale_id: int, status: WaiterStatus, outcome: Checkout | None)
         return Panel("checkout", sale_id, status)
     if outcome.state in (CheckoutState.QUEUED, CheckoutState.PROCESSING):
         return Panel("processing", sale_id, status, outcome, poll_after=PROCESSING_POLL_S)
-    # Declined, or fewer left, and every final state: the panel is named after the checkout's state.
+    # Declined, fewer left, interrupted, and every final state: the panel is named after the checkout's state.
     return Panel(outcome.state.value, sale_id, status, outcome)
 
 

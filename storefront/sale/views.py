@@ -18,7 +18,7 @@ from yakku.errors import YakkuError
 
 OUTCOME_OF = {TicketExpired: "expired", SoldOut: "sold_out"}
 # The panels that show the checkout form: the first time, after a decline, after fewer were left.
-FORM_KINDS = ("checkout", "declined", "fewer_left")
+FORM_KINDS = ("checkout", "declined", "fewer_left", "interrupted")
 
 
 @bp.errorhandler(YakkuError)
