@@ -5,19 +5,19 @@ transition table); what a batch saves is the round trips and the commits: the ca
 per product, the orders are stored in one transaction, payments is called once, and the outcomes are
 recorded in one transaction. As in lifecycle.pay, no row lock is held across the call to payments.
 
-The rows are read and written as plain values with Core statements (an INSERT or UPDATE per table
-for the whole batch), not as ORM objects: at a few hundred orders a batch, the unit of work's
-bookkeeping for each object was the api's largest cost. The batch answers carry no lines or
-transitions, so nothing here loads them.
+The rows are read and written as plain values with Core statements (one INSERT or UPDATE per table
+for the whole batch: api.common.insert_rows, update_by_id), not as ORM objects: at a few hundred
+orders a batch, the unit of work's bookkeeping for each object was the api's largest cost. The batch
+answers carry no lines or transitions, so nothing here loads them.
 """
 
 from functools import cache
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.client.errors import ServiceError, ServiceUnavailable
-from api.common import release_connection
+from api.common import insert_rows, release_connection, update_by_id
 from api.orders import remote
 from api.orders.exceptions import (
     CardRejected,
@@ -100,16 +100,13 @@ def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[dict]:
 
 def _insert(fresh: dict[str, tuple[dict, list[dict]]]) -> None:
     """The new orders, their lines and their first transitions: one INSERT per table (not committed)."""
-    stored = db.session.execute(
-        insert(Order).returning(Order.idempotency_key, Order.id), [order for order, _lines in fresh.values()]
-    )
-    ids = dict(stored.all())  # by key: RETURNING's rows need not come in the order of the values
-    db.session.execute(
-        insert(OrderLine),
+    ids = insert_rows(Order, [order for order, _lines in fresh.values()], key="idempotency_key")
+    insert_rows(
+        OrderLine,
         [{**line, "order_id": ids[key]} for key, (_order, lines) in fresh.items() for line in lines],
     )
-    db.session.execute(
-        insert(OrderTransition),
+    insert_rows(
+        OrderTransition,
         [
             {"order_id": ids[key], "from_state": None, "to_state": OrderState.CREATED, "reason": "placed"}
             for key in fresh
@@ -200,11 +197,11 @@ def _save(orders: dict[int, dict], transitions: list[dict]) -> None:
     moved = sorted({t["order_id"] for t in transitions})
     if not moved:
         return
-    db.session.execute(
-        update(Order),  # by primary key, one parameter set per order; updated_at follows by its onupdate
+    update_by_id(
+        Order,
         [{"id": i, "state": orders[i]["state"], "payment_key": orders[i]["payment_key"]} for i in moved],
     )
-    db.session.execute(insert(OrderTransition), transitions)
+    insert_rows(OrderTransition, transitions)
 
 
 def _refusal(order: dict | None, key: str) -> YakkuError | None:

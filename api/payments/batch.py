@@ -10,16 +10,17 @@ amount is checked against the order passed with it. A caller able to forge those
 service key, which already lets it move any order to paid through orders' transition endpoint; the
 batch opens nothing that key did not open.
 
-The rows are read and written as plain values with Core statements (an INSERT or UPDATE per table
-for the whole batch), not as ORM objects, whose per-object bookkeeping was most of a batch's cost.
+The rows are read and written as plain values with Core statements (one INSERT or UPDATE per table
+for the whole batch: api.common.insert_rows, update_by_id), not as ORM objects, whose per-object
+bookkeeping was most of a batch's cost.
 """
 
 import logging
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from api.common import release_connection
+from api.common import insert_rows, release_connection, update_by_id
 from api.payments.exceptions import AmountMismatch, IdempotencyConflict, IllegalTransition, OrderNotPayable
 from api.payments.models import Payment, PaymentTransition
 from api.payments.providers import Card, ProviderTimeout, get_provider
@@ -135,10 +136,9 @@ def _store(payments: list[dict]) -> None:
 
 def _insert(payments: list[dict]) -> None:
     """The new payments and their first transitions: one INSERT per table (not committed)."""
-    stored = db.session.execute(insert(Payment).returning(Payment.idempotency_key, Payment.id), payments)
-    ids = dict(stored.all())  # by key: RETURNING's rows need not come in the order of the values
-    db.session.execute(
-        insert(PaymentTransition),
+    ids = insert_rows(Payment, payments, key="idempotency_key")
+    insert_rows(
+        PaymentTransition,
         [
             {
                 "payment_id": ids[p["idempotency_key"]],
@@ -193,8 +193,7 @@ def _record_all(results: dict) -> dict[int, dict]:
     if transitions:
         columns = ("id", "state", "provider_reference", "decline_code")
         moved = sorted({t["payment_id"] for t in transitions})
-        # by primary key, one parameter set per payment; updated_at follows by its onupdate
-        db.session.execute(update(Payment), [{c: payments[i][c] for c in columns} for i in moved])
-        db.session.execute(insert(PaymentTransition), transitions)
+        update_by_id(Payment, [{c: payments[i][c] for c in columns} for i in moved])
+        insert_rows(PaymentTransition, transitions)
     db.session.commit()
     return payments
