@@ -66,8 +66,14 @@ def error_responses(*statuses: int) -> dict:
     return {status: HTTPStatus(status).phrase for status in statuses}
 
 
-# The batch writes below are Core statements on the model's table, not the ORM's bulk INSERT and
-# UPDATE by primary key: the same SQL for about two thirds of the CPU (measured on 250 rows).
+# A batch's reads and writes: Core statements giving and taking plain dicts, no ORM objects. The writes
+# go to the model's table, not through the ORM's bulk INSERT or UPDATE by primary key: the same SQL for
+# about two thirds of the CPU (measured on 250 rows).
+
+
+def rows_of(query) -> list[dict]:
+    """A query's rows as plain dicts by column name (what a batch decides by and answers with)."""
+    return [dict(row._mapping) for row in db.session.execute(query)]
 
 
 def insert_rows(model, rows: list[dict], key: str | None = None) -> dict:

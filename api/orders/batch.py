@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.client.errors import ServiceError, ServiceUnavailable
-from api.common import insert_rows, release_connection, update_by_id
+from api.common import insert_rows, release_connection, rows_of, update_by_id
 from api.orders import remote
 from api.orders.exceptions import (
     CardRejected,
@@ -114,13 +114,9 @@ def _insert(fresh: dict[str, tuple[dict, list[dict]]]) -> None:
     )
 
 
-def _rows(query) -> list[dict]:
-    return [dict(row._mapping) for row in db.session.execute(query)]
-
-
 def _by_keys(keys: list[str]) -> dict[str, dict]:
     query = select(*COLUMNS).where(Order.idempotency_key.in_(keys))
-    return {order["idempotency_key"]: order for order in _rows(query)}
+    return {order["idempotency_key"]: order for order in rows_of(query)}
 
 
 def _replay(order: dict, request_hash: str) -> dict:
@@ -154,7 +150,7 @@ def _lock(order_ids: list[int]) -> dict[int, dict]:
     if db.session.get_bind().dialect.name == "sqlite":  # a first write takes SQLite's write lock
         db.session.execute(update(Order).where(Order.id.in_(ids)).values(id=Order.id))
     query = select(*COLUMNS).where(Order.id.in_(ids)).order_by(Order.id).with_for_update()
-    return {order["id"]: order for order in _rows(query)}
+    return {order["id"]: order for order in rows_of(query)}
 
 
 def _start(attempts: list[dict], keys: list[str]) -> tuple[list[Answer], list[tuple[int, dict]]]:

@@ -20,7 +20,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from api.common import insert_rows, release_connection, update_by_id
+from api.common import insert_rows, release_connection, rows_of, update_by_id
 from api.payments.exceptions import AmountMismatch, IdempotencyConflict, IllegalTransition, OrderNotPayable
 from api.payments.models import Payment, PaymentTransition
 from api.payments.providers import Card, ProviderTimeout, get_provider
@@ -62,13 +62,9 @@ def charge_batch(charges: list[dict]) -> list[Answer]:
     return _charge_pending(charges, [_answer(c, known.get(c["idempotency_key"])) for c in charges])
 
 
-def _rows(query) -> list[dict]:
-    return [dict(row._mapping) for row in db.session.execute(query)]
-
-
 def _by_keys(keys: list[str]) -> dict[str, dict]:
     query = select(*COLUMNS).where(Payment.idempotency_key.in_(keys))
-    return {payment["idempotency_key"]: payment for payment in _rows(query)}
+    return {payment["idempotency_key"]: payment for payment in rows_of(query)}
 
 
 def _answer(charge: dict, payment: dict | None) -> Answer:
@@ -183,7 +179,7 @@ def _record_all(results: dict) -> dict[int, dict]:
     if db.session.get_bind().dialect.name == "sqlite":  # a first write takes SQLite's write lock
         db.session.execute(update(Payment).where(Payment.id.in_(ids)).values(id=Payment.id))
     locked = select(*COLUMNS).where(Payment.id.in_(ids)).order_by(Payment.id).with_for_update()
-    payments = {payment["id"]: payment for payment in _rows(locked)}
+    payments = {payment["id"]: payment for payment in rows_of(locked)}
     transitions: list[dict] = []
     for payment_id, result in results.items():
         payment = payments[payment_id]
