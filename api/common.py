@@ -1,9 +1,9 @@
-"""Schemas and helpers shared by the services: paging and the error shape for OpenAPI."""
+"""Schemas and helpers shared by the services: paging, the error shape for OpenAPI, batch writes."""
 
 from apiflask import Schema
 from apiflask.fields import Dict, Integer, Nested, String
 from apiflask.validators import Range
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam, insert, update
 
 from yakku.extensions import db
 
@@ -64,3 +64,33 @@ def error_responses(*statuses: int) -> dict:
     from http import HTTPStatus
 
     return {status: HTTPStatus(status).phrase for status in statuses}
+
+
+# A batch's reads and writes: Core statements giving and taking plain dicts, no ORM objects. The writes
+# go to the model's table, not through the ORM's bulk INSERT or UPDATE by primary key: the same SQL for
+# about two thirds of the CPU (measured on 250 rows).
+
+
+def rows_of(query) -> list[dict]:
+    """A query's rows as plain dicts by column name (what a batch decides by and answers with)."""
+    return [dict(row._mapping) for row in db.session.execute(query)]
+
+
+def insert_rows(model, rows: list[dict], key: str | None = None) -> dict:
+    """INSERT many rows of a model's table in one statement (not committed); with `key`, the new ids
+    by that unique column's value (RETURNING's rows need not come in the order of the values)."""
+    table = model.__table__
+    if key is None:
+        db.session.execute(insert(table), rows)
+        return {}
+    return dict(db.session.execute(insert(table).returning(table.c[key], table.c.id), rows).all())
+
+
+def update_by_id(model, rows: list[dict]) -> None:
+    """UPDATE many rows ({"id": ..., column: value}) of a model's table by id in one executemany (not
+    committed); columns with an onupdate (updated_at) follow as in a single update."""
+    table = model.__table__
+    statement = update(table).where(table.c.id == bindparam("id_"))
+    db.session.execute(
+        statement, [{"id_": row["id"], **{c: v for c, v in row.items() if c != "id"}} for row in rows]
+    )

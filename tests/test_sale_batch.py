@@ -1,15 +1,24 @@
 """The drain's batch calls: sale orders made and paid a batch at a time, idempotent per ticket and attempt,
 and a burst of submitted checkouts drained by a handful of jobs with the audit green."""
 
+import contextlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from catalog_helpers import add_product
 from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
+from sqlalchemy import func, insert, select
 
 from admission import checkout_queue
 from admission.keys import sale_keys
+from api.orders.models import Order, OrderLine, OrderTransition
+from api.orders.services import canonical_items, fingerprint
+from api.payments.keys import SANDBOX_CHARGE_KEY
+from api.payments.models import Payment, PaymentTransition
+from api.payments.services import _fingerprint as charge_fingerprint
 from workers import QueueName
+from yakku.extensions import db
 
 BATCH_PATHS = ["/api/orders/internal/batch", "/api/orders/internal/batch/pay", "/api/payments/charges/batch"]
 
@@ -58,6 +67,156 @@ def test_a_batch_of_sale_orders_is_idempotent_per_ticket_within_and_across_batch
     assert again[1]["id"] == again[2]["id"] and again[1]["id"] not in {o["id"] for o in made}
     # another sale's ticket of the same name is another order
     assert make_orders(shop, 42, [sale_order(bo, lamp["id"], "t2")]).json()["items"][0]["id"] != made[1]["id"]
+
+
+def rows(app, *models) -> list[int]:
+    """How many rows each model's table holds."""
+    with app.app_context():
+        counts = [db.session.scalar(select(func.count()).select_from(model)) for model in models]
+        db.session.remove()
+        return counts
+
+
+def test_a_batch_retried_stores_nothing_new_and_its_orders_read_as_made_one_by_one(shop, app):
+    ada, bo = shop.shopper(), shop.shopper()
+    lamp, shade = shop.product(price=7_000), shop.product(price=1_500)
+    orders = [
+        {**sale_order(ada, lamp["id"], "t1"), "items": [{"product_id": shade["id"], "quantity": 2}]},
+        {**sale_order(bo, lamp["id"], "t2"), "items": [{"product_id": lamp["id"], "quantity": 1}]},
+    ]
+    orders[0]["items"].append({"product_id": lamp["id"], "quantity": 1})
+    made = make_orders(shop, 46, orders).json()["items"]
+    stored = rows(app, Order, OrderLine, OrderTransition)
+    assert stored == [2, 3, 2]
+    for _ in range(2):
+        again = make_orders(shop, 46, orders)
+        assert again.status_code == 200 and again.json()["items"] == made
+    assert rows(app, Order, OrderLine, OrderTransition) == stored
+    first = shop.internal("GET", f"/api/orders/internal/{made[0]['id']}").json()
+    assert (first["state"], first["total"], first["source"], first["sale_id"]) == (
+        "created",
+        10_000,
+        "sale",
+        46,
+    )
+    assert [(line["product_id"], line["quantity"], line["subtotal"]) for line in first["lines"]] == [
+        (lamp["id"], 1, 7_000),
+        (shade["id"], 2, 3_000),
+    ]
+    assert [(t["from_state"], t["to_state"], t["reason"]) for t in first["transitions"]] == [
+        (None, "created", "placed")
+    ]
+
+
+def test_concurrent_overlapping_batches_make_one_order_per_ticket(shop, app):
+    members = [shop.shopper() for _ in range(2)]
+    lamp = shop.product(price=2_000)
+    tickets = [sale_order(members[n % 2], lamp["id"], f"t{n}") for n in range(60)]
+    # each caller sends the tickets from another starting point, as drains racing on one line might
+    batches = [tickets[start:] + tickets[:start] for start in range(0, 60, 10)]
+    with ThreadPoolExecutor(len(batches)) as pool:
+        answers = list(pool.map(lambda batch: make_orders(shop, 47, batch), batches))
+    assert [a.status_code for a in answers] == [200] * len(batches), [a.text for a in answers]
+    by_ticket = {}
+    for answer, batch in zip(answers, batches, strict=True):
+        for ticket, order in zip(batch, answer.json()["items"], strict=True):
+            by_ticket.setdefault(ticket["idempotency_key"], set()).add(order["id"])
+    assert all(len(found) == 1 for found in by_ticket.values()), by_ticket
+    assert len(set.union(*by_ticket.values())) == 60
+    assert rows(app, Order, OrderLine, OrderTransition) == [60, 60, 60]
+
+
+@contextlib.contextmanager
+def stored_meanwhile(app, model, row: dict):
+    """A row another caller inserted and commits only when the block ends, while a batch runs."""
+    with app.app_context(), db.engine.connect() as other:
+        transaction = other.begin()
+        row_id = other.execute(insert(model.__table__).values(**row)).inserted_primary_key[0]
+        yield row_id
+        time.sleep(1)  # the batch read before this row was there; now it waits on the row's lock
+        transaction.commit()
+
+
+def test_a_ticket_another_call_stores_first_answers_that_order_and_the_rest_are_made(shop, app):
+    ada = shop.shopper()
+    lamp = shop.product(price=2_500)
+    tickets = [sale_order(ada, lamp["id"], f"t{n}") for n in range(5)]
+    items = canonical_items(tickets[2]["items"])
+    theirs = {
+        "account_id": ada.id,
+        "idempotency_key": "sale:49:ticket:t2",
+        "request_fingerprint": fingerprint({"account_id": ada.id, "sale_id": 49, "items": items}),
+        "state": "created",
+        "total": 2_500,
+        "currency": "KRW",
+        "source": "sale",
+        "sale_id": 49,
+    }
+    with ThreadPoolExecutor(1) as pool, stored_meanwhile(app, Order, theirs) as their_id:
+        answer = pool.submit(make_orders, shop, 49, tickets)
+    assert answer.result().status_code == 200, answer.result().text
+    made = answer.result().json()["items"]
+    assert made[2]["id"] == their_id and len({order["id"] for order in made}) == 5
+    assert rows(app, Order) == [5]
+
+
+def test_a_charge_another_call_stores_first_answers_that_payment_and_the_rest_are_made(shop, app):
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    order = {"account_id": 1, "total": 5_000, "currency": "KRW", "state": "payment_pending"}
+    charges = [
+        {
+            "order": {**order, "id": n},
+            "amount": 5_000,
+            "currency": "KRW",
+            "idempotency_key": f"k{n}",
+            "card": card,
+        }
+        for n in range(1, 6)
+    ]
+    theirs = {
+        "order_id": 3,
+        "account_id": 1,
+        "idempotency_key": "k3",
+        "request_fingerprint": charge_fingerprint(3, 5_000, "KRW"),
+        "amount": 5_000,
+        "currency": "KRW",
+        "state": "pending",
+        "provider": "sandbox",
+        "card_last4": "4242",
+    }
+
+    def send():
+        return shop.internal("POST", "/api/payments/charges/batch", json={"charges": charges})
+
+    with ThreadPoolExecutor(1) as pool, stored_meanwhile(app, Payment, theirs) as their_id:
+        answer = pool.submit(send)
+    assert answer.result().status_code == 200, answer.result().text
+    items = answer.result().json()["items"]
+    assert [i["payment"]["state"] for i in items] == ["captured"] * 5
+    assert items[2]["payment"]["id"] == their_id and len({i["payment"]["id"] for i in items}) == 5
+    assert rows(app, Payment) == [5]
+
+
+def test_concurrent_identical_pay_batches_capture_each_order_once(shop, app, redis_client):
+    members = [shop.shopper() for _ in range(2)]
+    lamp = shop.product(price=4_000)
+    orders = make_orders(
+        shop, 48, [sale_order(members[n % 2], lamp["id"], f"t{n}") for n in range(8)]
+    ).json()["items"]
+    payments = [attempt(order["id"], "a1") for order in orders]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: pay(shop, payments), range(4)))
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    for answer in answers:  # a racer finds the payment in progress, or resumes it to the same capture
+        for item in answer.json()["items"]:
+            assert (item["order"] or {}).get("state") == "paid" or item["error"][
+                "code"
+            ] == "payment_in_progress"
+    assert rows(app, Payment, PaymentTransition) == [8, 16]
+    assert len(redis_client.keys(SANDBOX_CHARGE_KEY.format(reference="*"))) == 8
+    for order in orders:
+        moves = shop.internal("GET", f"/api/orders/internal/{order['id']}").json()["transitions"]
+        assert [m["to_state"] for m in moves] == ["created", "payment_pending", "paid"]
 
 
 def test_a_ticket_replayed_with_another_body_is_a_conflict(shop):
@@ -132,6 +291,48 @@ def test_a_batch_charge_checks_each_amount_against_its_order(shop):
     items = shop.internal("POST", "/api/payments/charges/batch", json={"charges": charges}).json()["items"]
     assert [i["error"]["code"] for i in items] == ["amount_mismatch", "order_not_payable"]
     assert all(i["payment"] is None for i in items)
+
+
+def test_charge_batches_sent_at_once_store_and_capture_one_payment_per_key(shop, app, redis_client):
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    charges = [
+        {
+            "order": {
+                "id": n,
+                "account_id": 1,
+                "total": 5_000,
+                "currency": "KRW",
+                "state": "payment_pending",
+            },
+            "amount": 5_000,
+            "currency": "KRW",
+            "idempotency_key": f"order:{n}:a1",
+            "card": card,
+        }
+        for n in range(1, 61)
+    ]
+    batches = [charges[start:] + charges[:start] for start in range(0, 60, 10)]
+
+    def send(batch):
+        return shop.internal("POST", "/api/payments/charges/batch", json={"charges": batch})
+
+    with ThreadPoolExecutor(len(batches)) as pool:
+        answers = list(pool.map(send, batches))
+    assert [a.status_code for a in answers] == [200] * len(batches), [a.text for a in answers]
+    by_key = {}
+    for answer in answers:
+        for item in answer.json()["items"]:
+            assert item["error"] is None and item["payment"]["amount"] == 5_000
+            by_key.setdefault(item["idempotency_key"], set()).add(item["payment"]["id"])
+    assert len(by_key) == 60 and all(len(ids) == 1 for ids in by_key.values()), by_key
+    assert rows(app, Payment) == [60]
+    assert len(redis_client.keys(SANDBOX_CHARGE_KEY.format(reference="*"))) == 60
+    # sent again once all is settled: the same captured payments, nothing stored or charged anew
+    replay = send(charges).json()["items"]
+    assert [(i["payment"]["id"], i["payment"]["state"]) for i in replay] == [
+        (next(iter(by_key[c["idempotency_key"]])), "captured") for c in charges
+    ]
+    assert rows(app, Payment, PaymentTransition) == [60, 120]
 
 
 @pytest.mark.parametrize("path", BATCH_PATHS)

@@ -4,18 +4,24 @@ Each order keeps the single calls' rules (one order per ticket key, one payment 
 transition table); what a batch saves is the round trips and the commits: the catalog is asked once
 per product, the orders are stored in one transaction, payments is called once, and the outcomes are
 recorded in one transaction. As in lifecycle.pay, no row lock is held across the call to payments.
+
+The rows are read and written as plain values with Core statements (one INSERT or UPDATE per table
+for the whole batch: api.common.insert_rows, update_by_id), not as ORM objects: at a few hundred
+orders a batch, the unit of work's bookkeeping for each object was the api's largest cost. The batch
+answers carry no lines or transitions, so nothing here loads them.
 """
 
 from functools import cache
 
-from sqlalchemy import inspect, select, update
-from sqlalchemy.orm import lazyload
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.client.errors import ServiceError, ServiceUnavailable
-from api.common import release_connection
+from api.common import insert_rows, release_connection, rows_of, update_by_id
 from api.orders import remote
 from api.orders.exceptions import (
     CardRejected,
+    IdempotencyConflict,
     IllegalTransition,
     OrderNotFound,
     PaymentDeclined,
@@ -23,25 +29,29 @@ from api.orders.exceptions import (
     PaymentRefused,
 )
 from api.orders.lifecycle import SOLD
-from api.orders.models import Order, OrderTransition
-from api.orders.services import (
-    _new_order,
-    _replay,
-    canonical_items,
-    create_sale_order,
-    fingerprint,
-    priced_lines,
-)
+from api.orders.models import Order, OrderLine, OrderTransition
+from api.orders.services import canonical_items, create_sale_order, fingerprint, priced_lines, total_of
 from api.orders.states import OrderSource, OrderState, allowed
 from yakku.errors import YakkuError
 from yakku.extensions import db
 
-Answer = tuple[Order | None, YakkuError | None]
-# The batch answers carry no lines or transitions, so reads here leave both collections unloaded.
-BRIEF = (lazyload(Order.lines), lazyload(Order.transitions))
+# An order as a batch reads it, decides by it and answers it: a dict of these columns.
+COLUMNS = (
+    Order.id,
+    Order.account_id,
+    Order.state,
+    Order.total,
+    Order.currency,
+    Order.source,
+    Order.sale_id,
+    Order.idempotency_key,
+    Order.request_fingerprint,
+    Order.payment_key,
+)
+Answer = tuple[dict | None, YakkuError | None]
 
 
-def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[Order]:
+def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[dict]:
     """Record many sale orders ({account_id, items, idempotency_key}) in one transaction; the orders,
     in the order asked. A key already used answers its order (IdempotencyConflict if the body differs)."""
     lookup = cache(remote.product)  # asked before any row is read: remote calls free the connection
@@ -53,38 +63,66 @@ def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[Order]:
     for _key, _w, items, _hash in entries:
         for item in items:
             lookup(item["product_id"])
-    known = _by_keys([key for key, *_ in entries])
-    fresh: dict[str, Order] = {}
+    keys = [key for key, *_ in entries]
+    known = _by_keys(keys)
+    fresh: dict[str, tuple[dict, list[dict]]] = {}
     for key, w, items, request_hash in entries:
         if key in known:
             _replay(known[key], request_hash)
         elif key not in fresh:
             lines, currency = priced_lines(items, lookup)
-            fresh[key] = _new_order(
-                w["account_id"], key, request_hash, lines, currency, OrderSource.SALE, sale_id, None
-            )
+            order = {
+                "account_id": w["account_id"],
+                "idempotency_key": key,
+                "request_fingerprint": request_hash,
+                "state": OrderState.CREATED,
+                "total": total_of(lines),
+                "currency": currency,
+                "source": OrderSource.SALE,
+                "sale_id": sale_id,
+                "stock_key": None,
+            }
+            fresh[key] = (order, lines)
     if fresh:
-        db.session.add_all(fresh.values())
         try:
+            _insert(fresh)
             db.session.commit()
-        except Exception:
-            # A concurrent call stored some of these keys first: make each order the single way,
-            # which answers the stored one for a key already used.
+        except (IntegrityError, OperationalError):
+            # A concurrent call stored some of these keys first (the key is unique, so the INSERT
+            # fails whole; on MariaDB two batches inserting shared keys in other orders may deadlock
+            # instead): make each order the single way, which answers the stored one for a key used.
             db.session.rollback()
             for _key, w, _items, _hash in entries:
                 create_sale_order(w["account_id"], sale_id, w["items"], w["idempotency_key"])
-        known = _by_keys([key for key, *_ in entries])
+        known = _by_keys(keys)
     return [_replay(known[key], request_hash) for key, _w, _items, request_hash in entries]
 
 
-def _by_keys(keys: list[str]) -> dict[str, Order]:
-    query = (
-        select(Order)
-        .where(Order.idempotency_key.in_(keys))
-        .options(*BRIEF)
-        .execution_options(populate_existing=True)
+def _insert(fresh: dict[str, tuple[dict, list[dict]]]) -> None:
+    """The new orders, their lines and their first transitions: one INSERT per table (not committed)."""
+    ids = insert_rows(Order, [order for order, _lines in fresh.values()], key="idempotency_key")
+    insert_rows(
+        OrderLine,
+        [{**line, "order_id": ids[key]} for key, (_order, lines) in fresh.items() for line in lines],
     )
-    return {order.idempotency_key: order for order in db.session.execute(query).scalars()}
+    insert_rows(
+        OrderTransition,
+        [
+            {"order_id": ids[key], "from_state": None, "to_state": OrderState.CREATED, "reason": "placed"}
+            for key in fresh
+        ],
+    )
+
+
+def _by_keys(keys: list[str]) -> dict[str, dict]:
+    query = select(*COLUMNS).where(Order.idempotency_key.in_(keys))
+    return {order["idempotency_key"]: order for order in rows_of(query)}
+
+
+def _replay(order: dict, request_hash: str) -> dict:
+    if order["request_fingerprint"] != request_hash:
+        raise IdempotencyConflict()
+    return order
 
 
 def pay_sale_orders(attempts: list[dict]) -> list[Answer]:
@@ -94,31 +132,25 @@ def pay_sale_orders(attempts: list[dict]) -> list[Answer]:
     keys = [f"order:{a['order_id']}:{a['attempt_key']}" for a in attempts]
     answers, charges = _start(attempts, keys)
     if not charges:
-        return _reloaded(answers)
+        return answers
     release_connection()
     try:
         results = remote.charge_batch({"charges": [charge for _index, charge in charges]})["items"]
     except (ServiceUnavailable, ServiceError):
         # No answer: the charges may or may not have happened. The orders stay pending and
         # settle_pending() asks payments later; never guess either way.
-        return _reloaded(answers)
+        return answers
     outcomes = {index: result for (index, _charge), result in zip(charges, results, strict=True)}
     return _finish(attempts, keys, answers, outcomes)
 
 
-def _lock(order_ids: list[int]) -> dict[int, Order]:
+def _lock(order_ids: list[int]) -> dict[int, dict]:
+    """The orders, by id, with their rows locked until the session commits (SELECT ... FOR UPDATE)."""
     ids = sorted(set(order_ids))
     if db.session.get_bind().dialect.name == "sqlite":  # a first write takes SQLite's write lock
         db.session.execute(update(Order).where(Order.id.in_(ids)).values(id=Order.id))
-    query = (
-        select(Order)
-        .where(Order.id.in_(ids))
-        .order_by(Order.id)
-        .options(*BRIEF)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {order.id: order for order in db.session.execute(query).scalars()}
+    query = select(*COLUMNS).where(Order.id.in_(ids)).order_by(Order.id).with_for_update()
+    return {order["id"]: order for order in rows_of(query)}
 
 
 def _start(attempts: list[dict], keys: list[str]) -> tuple[list[Answer], list[tuple[int, dict]]]:
@@ -127,60 +159,75 @@ def _start(attempts: list[dict], keys: list[str]) -> tuple[list[Answer], list[tu
     orders = _lock([a["order_id"] for a in attempts])
     answers: list[Answer] = []
     charges: list[tuple[int, dict]] = []
+    transitions: list[dict] = []
     for index, (attempt, key) in enumerate(zip(attempts, keys, strict=True)):
         order = orders.get(attempt["order_id"])
         refusal = _refusal(order, key)
         if refusal is not None:
             answers.append((None, refusal))
             continue
-        if order.payment_key != key:
-            _move(order, OrderState.PAYMENT_PENDING, "payment started")
-            order.payment_key = key
+        if order["payment_key"] != key:
+            _move(order, OrderState.PAYMENT_PENDING, "payment started", transitions)
+            order["payment_key"] = key
         answers.append((order, None))
-        if order.state == OrderState.PAYMENT_PENDING:  # new, or resumed: payments answers the same payment
+        if order["state"] == OrderState.PAYMENT_PENDING:  # new, or resumed: payments answers the same payment
             charges.append((index, _charge(order, key, attempt["card"])))
+    _save(orders, transitions)
     db.session.commit()
     return answers, charges
 
 
-def _move(order: Order, target: OrderState, reason: str) -> None:
-    """services.apply_transition's move, recording the transition without loading the order's others."""
-    current = OrderState(order.state)
+def _move(order: dict, target: OrderState, reason: str, transitions: list[dict]) -> None:
+    """services.apply_transition's move on a locked order's values; the transition joins `transitions`."""
+    current = OrderState(order["state"])
     if not allowed(current, target):  # the callers checked: this is a bug, not a shopper's error
         raise IllegalTransition(fields={"state": current.value, "to": target.value})
-    order.state = target
-    db.session.add(
-        OrderTransition(order_id=order.id, from_state=current, to_state=target, reason=reason[:200])
+    order["state"] = target
+    transitions.append(
+        {"order_id": order["id"], "from_state": current, "to_state": target, "reason": reason[:200]}
     )
 
 
-def _refusal(order: Order | None, key: str) -> YakkuError | None:
+def _save(orders: dict[int, dict], transitions: list[dict]) -> None:
+    """Write the moved orders' state and payment key, and their transitions: one statement each."""
+    moved = sorted({t["order_id"] for t in transitions})
+    if not moved:
+        return
+    update_by_id(
+        Order,
+        [{"id": i, "state": orders[i]["state"], "payment_key": orders[i]["payment_key"]} for i in moved],
+    )
+    insert_rows(OrderTransition, transitions)
+
+
+def _refusal(order: dict | None, key: str) -> YakkuError | None:
     """Why this attempt may not start (the single pay's rules), or None."""
-    if order is None or order.source != OrderSource.SALE:
+    if order is None or order["source"] != OrderSource.SALE:
         return OrderNotFound("No sale order has this number.")
-    if order.payment_key == key:
-        if order.state == OrderState.PAYMENT_FAILED:
+    state = OrderState(order["state"])
+    if order["payment_key"] == key:
+        if state == OrderState.PAYMENT_FAILED:
             return PaymentDeclined("This attempt was declined; pay again with another card and a new key.")
         return None  # pending: resume it; otherwise its outcome stands
-    if order.state == OrderState.PAYMENT_PENDING:
+    if state == OrderState.PAYMENT_PENDING:
         return PaymentInProgress()
-    if not allowed(OrderState(order.state), OrderState.PAYMENT_PENDING):
-        return IllegalTransition(fields={"state": OrderState(order.state).value, "to": "payment_pending"})
+    if not allowed(state, OrderState.PAYMENT_PENDING):
+        return IllegalTransition(fields={"state": state.value, "to": "payment_pending"})
     return None
 
 
-def _charge(order: Order, key: str, card: dict) -> dict:
+def _charge(order: dict, key: str, card: dict) -> dict:
     snapshot = {
-        "id": order.id,
-        "account_id": order.account_id,
-        "total": order.total,
-        "currency": order.currency,
-        "state": OrderState(order.state).value,
+        "id": order["id"],
+        "account_id": order["account_id"],
+        "total": order["total"],
+        "currency": order["currency"],
+        "state": OrderState(order["state"]).value,
     }
     return {
         "order": snapshot,
-        "amount": order.total,
-        "currency": order.currency,
+        "amount": order["total"],
+        "currency": order["currency"],
         "idempotency_key": key,
         "card": card,
     }
@@ -189,37 +236,27 @@ def _charge(order: Order, key: str, card: dict) -> dict:
 def _finish(attempts: list[dict], keys: list[str], answers: list[Answer], outcomes: dict) -> list[Answer]:
     """Record every charge's outcome, in one transaction, on the orders still waiting for that payment."""
     orders = _lock([attempts[index]["order_id"] for index in outcomes])
+    transitions: list[dict] = []
     to_refund = []
     for index, result in outcomes.items():
         order, key = orders[attempts[index]["order_id"]], keys[index]
         target, error = _outcome(result)
-        if target is not None and order.state == OrderState.PAYMENT_PENDING and order.payment_key == key:
-            _move(order, target, _reason(result))
+        waiting = order["state"] == OrderState.PAYMENT_PENDING and order["payment_key"] == key
+        if target is not None and waiting:
+            _move(order, target, _reason(result), transitions)
         payment = result.get("payment")
         if (
             payment
             and payment["state"] == "captured"
-            and (order.payment_key != key or order.state not in SOLD)
+            and (order["payment_key"] != key or order["state"] not in SOLD)
         ):
             to_refund.append(payment["id"])  # the order moved on while the card was charged
         answers[index] = (order if error is None else None, error)
+    _save(orders, transitions)
     db.session.commit()
     for payment_id in to_refund:
         remote.refund(payment_id)
-    return _reloaded(answers)
-
-
-def _reloaded(answers: list[Answer]) -> list[Answer]:
-    """The answers' orders read again in one query (a commit expired them: else one refresh each)."""
-    ids = [inspect(order).identity[0] if order is not None else None for order, _error in answers]
-    query = (
-        select(Order)
-        .where(Order.id.in_([i for i in ids if i]))
-        .options(*BRIEF)
-        .execution_options(populate_existing=True)
-    )
-    fresh = {order.id: order for order in db.session.execute(query).scalars()} if any(ids) else {}
-    return [(fresh.get(i), error) for i, (_order, error) in zip(ids, answers, strict=True)]
+    return answers
 
 
 def _outcome(result: dict) -> tuple[OrderState | None, YakkuError | None]:

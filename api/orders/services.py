@@ -80,10 +80,12 @@ def create_sale_order(
 MAX_TOTAL = 2**31 - 1
 
 
-def priced_lines(items: list[dict], lookup=remote.product) -> tuple[list[OrderLine], str]:
-    """Order lines named and priced by the catalog (never by the caller), and their one currency.
+def priced_lines(items: list[dict], lookup=remote.product) -> tuple[list[dict], str]:
+    """Order lines (their column values) named and priced by the catalog, never by the caller, and
+    their one currency.
 
     `lookup` answers a product by id (a batch passes one that asks the catalog once per product).
+    Plain values, not OrderLine objects, so a batch can insert them without the ORM's bookkeeping.
     """
     lines, unknown, currencies = [], [], set()
     for item in items:
@@ -93,20 +95,25 @@ def priced_lines(items: list[dict], lookup=remote.product) -> tuple[list[OrderLi
             continue
         currencies.add(product["currency"])
         lines.append(
-            OrderLine(
-                product_id=product["id"],
-                product_name=product["name"],
-                unit_price=int(product["price"]),
-                quantity=item["quantity"],
-            )
+            {
+                "product_id": product["id"],
+                "product_name": product["name"],
+                "unit_price": int(product["price"]),
+                "quantity": item["quantity"],
+            }
         )
     if unknown:
         raise ProductUnavailable(fields={"items": unknown})
     if len(currencies) > 1:
         raise MixedCurrencies(fields={"items": sorted(currencies)})
-    if sum(line.subtotal for line in lines) > MAX_TOTAL:
+    if total_of(lines) > MAX_TOTAL:
         raise OrderTooLarge(fields={"items": [f"The total may be at most {MAX_TOTAL:,} minor units."]})
     return lines, currencies.pop()
+
+
+def total_of(lines: list[dict]) -> int:
+    """The sum of the lines' unit_price × quantity, in minor units."""
+    return sum(line["unit_price"] * line["quantity"] for line in lines)
 
 
 def _new_order(account_id, key, request_hash, lines, currency, source, sale_id, stock_key) -> Order:
@@ -115,12 +122,12 @@ def _new_order(account_id, key, request_hash, lines, currency, source, sale_id, 
         idempotency_key=key,
         request_fingerprint=request_hash,
         state=OrderState.CREATED,
-        total=sum(line.subtotal for line in lines),
+        total=total_of(lines),
         currency=currency,
         source=source,
         sale_id=sale_id,
         stock_key=stock_key,
-        lines=lines,
+        lines=[OrderLine(**line) for line in lines],
         transitions=[OrderTransition(from_state=None, to_state=OrderState.CREATED, reason="placed")],
     )
 

@@ -9,15 +9,18 @@ the very request that calls here: asking orders back would return what orders ju
 amount is checked against the order passed with it. A caller able to forge those orders holds the
 service key, which already lets it move any order to paid through orders' transition endpoint; the
 batch opens nothing that key did not open.
+
+The rows are read and written as plain values with Core statements (one INSERT or UPDATE per table
+for the whole batch: api.common.insert_rows, update_by_id), not as ORM objects, whose per-object
+bookkeeping was most of a batch's cost.
 """
 
 import logging
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from api.common import release_connection
+from api.common import insert_rows, release_connection, rows_of, update_by_id
 from api.payments.exceptions import AmountMismatch, IdempotencyConflict, IllegalTransition, OrderNotPayable
 from api.payments.models import Payment, PaymentTransition
 from api.payments.providers import Card, ProviderTimeout, get_provider
@@ -27,17 +30,28 @@ from yakku.errors import YakkuError
 from yakku.extensions import db
 
 log = logging.getLogger(__name__)
-# The batch answers carry no transitions, so reads here leave them unloaded.
-BRIEF = lazyload(Payment.transitions)
+# A payment as a batch reads it, decides by it and answers it (no transitions): a dict of these columns.
+COLUMNS = (
+    Payment.id,
+    Payment.order_id,
+    Payment.idempotency_key,
+    Payment.request_fingerprint,
+    Payment.amount,
+    Payment.currency,
+    Payment.state,
+    Payment.provider_reference,
+    Payment.decline_code,
+)
+Answer = tuple[dict | None, YakkuError | None]
 
 
-def charge_batch(charges: list[dict]) -> list[tuple[Payment | None, YakkuError | None]]:
+def charge_batch(charges: list[dict]) -> list[Answer]:
     """Charge each {order, amount, currency, idempotency_key, card} once per key; per charge, in the
     order given, its payment or why it was refused. New payments are stored in one transaction and
     the provider's answers in another."""
     keys = [c["idempotency_key"] for c in charges]
     known = _by_keys(keys)
-    fresh: dict[str, Payment] = {}
+    fresh: dict[str, dict] = {}
     for c in charges:
         key = c["idempotency_key"]
         if key not in known and key not in fresh and _refusal(c) is None:
@@ -48,29 +62,29 @@ def charge_batch(charges: list[dict]) -> list[tuple[Payment | None, YakkuError |
     return _charge_pending(charges, [_answer(c, known.get(c["idempotency_key"])) for c in charges])
 
 
-def _by_keys(keys: list[str]) -> dict[str, Payment]:
-    query = select(Payment).where(Payment.idempotency_key.in_(keys)).options(BRIEF)
-    return {payment.idempotency_key: payment for payment in db.session.execute(query).scalars()}
+def _by_keys(keys: list[str]) -> dict[str, dict]:
+    query = select(*COLUMNS).where(Payment.idempotency_key.in_(keys))
+    return {payment["idempotency_key"]: payment for payment in rows_of(query)}
 
 
-def _answer(charge: dict, payment: Payment | None) -> tuple[Payment | None, YakkuError | None]:
+def _answer(charge: dict, payment: dict | None) -> Answer:
     if payment is None:
         return None, _refusal(charge)
-    if payment.request_fingerprint != _fingerprint(
+    if payment["request_fingerprint"] != _fingerprint(
         charge["order"]["id"], charge["amount"], charge["currency"]
     ):
         return None, IdempotencyConflict(fields={"idempotency_key": charge["idempotency_key"]})
     return payment, None
 
 
-def _move(payment: Payment, target: PaymentState, reason: str) -> None:
-    """services.apply_transition's move, recording the transition without loading the payment's others."""
-    current = PaymentState(payment.state)
+def _move(payment: dict, target: PaymentState, reason: str, transitions: list[dict]) -> None:
+    """services.apply_transition's move on a locked payment's values; the transition joins `transitions`."""
+    current = PaymentState(payment["state"])
     if not allowed(current, target):
         raise IllegalTransition(fields={"state": current.value, "to": target.value})
-    payment.state = target
-    db.session.add(
-        PaymentTransition(payment_id=payment.id, from_state=current, to_state=target, reason=reason)
+    payment["state"] = target
+    transitions.append(
+        {"payment_id": payment["id"], "from_state": current, "to_state": target, "reason": reason[:200]}
     )
 
 
@@ -83,53 +97,62 @@ def _refusal(charge: dict) -> YakkuError | None:
     return None
 
 
-def _new_payment(charge: dict) -> Payment:
-    request_hash = _fingerprint(charge["order"]["id"], charge["amount"], charge["currency"])
-    return Payment(
-        order_id=charge["order"]["id"],
-        account_id=charge["order"]["account_id"],
-        idempotency_key=charge["idempotency_key"],
-        request_fingerprint=request_hash,
-        amount=charge["amount"],
-        currency=charge["currency"],
-        state=PaymentState.PENDING,
-        provider=get_provider().name,
-        card_last4=Card(**charge["card"]).last4,
-        transitions=[PaymentTransition(to_state=PaymentState.PENDING, reason="charge asked (batch)")],
-    )
+def _new_payment(charge: dict) -> dict:
+    """A new payment's column values."""
+    return {
+        "order_id": charge["order"]["id"],
+        "account_id": charge["order"]["account_id"],
+        "idempotency_key": charge["idempotency_key"],
+        "request_fingerprint": _fingerprint(charge["order"]["id"], charge["amount"], charge["currency"]),
+        "amount": charge["amount"],
+        "currency": charge["currency"],
+        "state": PaymentState.PENDING,
+        "provider": get_provider().name,
+        "card_last4": Card(**charge["card"]).last4,
+    }
 
 
-def _store(payments: list[Payment]) -> None:
-    db.session.add_all(payments)
+def _store(payments: list[dict]) -> None:
     try:
+        _insert(payments)
         db.session.commit()
-    except IntegrityError:
-        # A concurrent call stored some of these keys first: store the others one by one; the
-        # caller then reads every payment back by its key, so theirs is the answer for theirs.
+    except (IntegrityError, OperationalError):
+        # A concurrent call stored some of these keys first (the key is unique, so the INSERT fails
+        # whole; on MariaDB two batches inserting shared keys in other orders may deadlock instead):
+        # store the others one by one; the caller then reads every payment back by its key, so
+        # theirs is the answer for theirs.
         db.session.rollback()
         for payment in payments:
-            db.session.add(_copy(payment))
             try:
+                _insert([payment])
                 db.session.commit()
             except IntegrityError:
                 db.session.rollback()
 
 
-def _copy(payment: Payment) -> Payment:
-    columns = ("order_id", "account_id", "idempotency_key", "request_fingerprint", "amount", "currency")
-    return Payment(
-        **{name: getattr(payment, name) for name in columns},
-        state=PaymentState.PENDING,
-        provider=payment.provider,
-        card_last4=payment.card_last4,
-        transitions=[PaymentTransition(to_state=PaymentState.PENDING, reason="charge asked (batch)")],
+def _insert(payments: list[dict]) -> None:
+    """The new payments and their first transitions: one INSERT per table (not committed)."""
+    ids = insert_rows(Payment, payments, key="idempotency_key")
+    insert_rows(
+        PaymentTransition,
+        [
+            {
+                "payment_id": ids[p["idempotency_key"]],
+                "from_state": None,
+                "to_state": PaymentState.PENDING,
+                "reason": "charge asked (batch)",
+            }
+            for p in payments
+        ],
     )
 
 
-def _charge_pending(charges: list[dict], answers: list) -> list[tuple[Payment | None, YakkuError | None]]:
+def _charge_pending(charges: list[dict], answers: list[Answer]) -> list[Answer]:
     """Ask the provider for every payment still pending (no connection held), then record all answers."""
     pending = [
-        (i, p.id) for i, (p, _e) in enumerate(answers) if p is not None and p.state == PaymentState.PENDING
+        (i, p["id"])
+        for i, (p, _e) in enumerate(answers)
+        if p is not None and p["state"] == PaymentState.PENDING
     ]
     if not pending:
         return answers
@@ -144,34 +167,29 @@ def _charge_pending(charges: list[dict], answers: list) -> list[tuple[Payment | 
         except ProviderTimeout:
             log.info("provider timed out on payment %s (order %s)", payment_id, c["order"]["id"])
     recorded = _record_all(results)
-    return [(recorded.get(p.id, p), e) if p is not None else (p, e) for p, e in answers]
+    return [(recorded.get(p["id"], p), e) if p is not None else (p, e) for p, e in answers]
 
 
-def _record_all(results: dict) -> dict[int, Payment]:
-    """Store the provider's answers, in one transaction, for the payments that still wait for one."""
+def _record_all(results: dict) -> dict[int, dict]:
+    """Store the provider's answers, in one transaction, for the payments that still wait for one;
+    the payments as they now are, by id."""
     ids = sorted(results)
     if not ids:
         return {}
     if db.session.get_bind().dialect.name == "sqlite":  # a first write takes SQLite's write lock
         db.session.execute(update(Payment).where(Payment.id.in_(ids)).values(id=Payment.id))
-    locked = db.session.execute(
-        select(Payment)
-        .where(Payment.id.in_(ids))
-        .order_by(Payment.id)
-        .options(BRIEF)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalars()
-    payments = {payment.id: payment for payment in locked}
+    locked = select(*COLUMNS).where(Payment.id.in_(ids)).order_by(Payment.id).with_for_update()
+    payments = {payment["id"]: payment for payment in rows_of(locked)}
+    transitions: list[dict] = []
     for payment_id, result in results.items():
         payment = payments[payment_id]
-        if payment.state == PaymentState.PENDING:
-            _move(payment, OUTCOMES[result.status], f"provider: {result.status.value}")
-            payment.provider_reference = result.reference
-            payment.decline_code = result.decline_code
+        if payment["state"] == PaymentState.PENDING:
+            _move(payment, OUTCOMES[result.status], f"provider: {result.status.value}", transitions)
+            payment.update(provider_reference=result.reference, decline_code=result.decline_code)
+    if transitions:
+        columns = ("id", "state", "provider_reference", "decline_code")
+        moved = sorted({t["payment_id"] for t in transitions})
+        update_by_id(Payment, [{c: payments[i][c] for c in columns} for i in moved])
+        insert_rows(PaymentTransition, transitions)
     db.session.commit()
-    # Read them again in one query: the commit expired them, and each would refresh on its own.
-    query = (
-        select(Payment).where(Payment.id.in_(ids)).options(BRIEF).execution_options(populate_existing=True)
-    )
-    return {payment.id: payment for payment in db.session.execute(query).scalars()}
+    return payments
