@@ -64,11 +64,11 @@ def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_
     waiting_for_shopper = [
         r for r in records if r.state in (CheckoutState.FEWER_LEFT, CheckoutState.INTERRUPTED)
     ]
-    done.update(_end_fewer_left(sale_id, waiting_for_shopper, now))
+    done.update(_end_waiting_for_shopper(sale_id, waiting_for_shopper, now))
     return done
 
 
-def _end_fewer_left(sale_id: int, records: list[Checkout], now: float) -> Counter:
+def _end_waiting_for_shopper(sale_id: int, records: list[Checkout], now: float) -> Counter:
     # Told fewer units are left (or handed back before reserving), the shopper holds nothing: the ticket
     # ends when its window passes, or once nothing is left and nothing held may come back (a sell-out
     # told "none left right now" ends so). recheck.lua leaves reserved tickets as they are.
