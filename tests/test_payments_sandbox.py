@@ -3,7 +3,7 @@
 import pytest
 
 from api.payments.cards import expired, luhn_valid
-from api.payments.providers import Card, ProviderError, ProviderStatus, ProviderTimeout
+from api.payments.providers import Card, ChargeRequest, ProviderError, ProviderStatus, ProviderTimeout
 from api.payments.providers.sandbox import SandboxProvider, declined_by_rate
 
 
@@ -40,6 +40,40 @@ def test_the_same_key_answers_the_same_charge(sandbox):
     first = sandbox.charge(1000, "KRW", card("4242424242424242"), "again")
     second = sandbox.charge(1000, "KRW", card("4000000000000002"), "again")
     assert first == second and sandbox.retrieve("again") == first
+
+
+def test_a_batch_answers_each_charge_as_a_charge_alone_would(sandbox):
+    sandbox.charge(500, "KRW", card("4000000000000002"), "made-before")
+    numbers = {
+        "fresh": "4242424242424242",
+        "declined": "4000000000000002",
+        "slow": "4000000000000119",
+        "made-before": "4242424242424242",  # its key was declined before: the same answer again
+    }
+    results = sandbox.charge_many([ChargeRequest(1000, "KRW", card(n), key) for key, n in numbers.items()])
+    fresh, declined, slow, made_before = results
+    assert fresh.status == ProviderStatus.CAPTURED and sandbox.retrieve("fresh") == fresh
+    assert (declined.status, declined.decline_code) == (ProviderStatus.DECLINED, "card_declined")
+    assert isinstance(slow, ProviderTimeout) and sandbox.retrieve("slow") is None
+    assert made_before == sandbox.retrieve("made-before") and made_before.status == ProviderStatus.DECLINED
+    again = sandbox.charge_many([ChargeRequest(1000, "KRW", card("4000000000000002"), "fresh")])
+    assert again == [fresh]  # a retried key answers its first charge, whatever card it carries now
+
+
+def test_a_batch_racing_a_charge_of_the_same_key_answers_the_one_stored(sandbox, monkeypatch):
+    reads = sandbox._get_all
+
+    def read_then_lose_the_race(keys):
+        found = reads(keys)
+        if not any(found):  # another call charges "race" between this batch's read and its write
+            sandbox.redis.set(
+                keys[0], '{"reference": "sbx_ch_other", "status": "declined", "decline_code": "x"}'
+            )
+        return found
+
+    monkeypatch.setattr(sandbox, "_get_all", read_then_lose_the_race)
+    [result] = sandbox.charge_many([ChargeRequest(1000, "KRW", card("4242424242424242"), "race")])
+    assert (result.status, result.reference) == (ProviderStatus.DECLINED, "sbx_ch_other")
 
 
 def test_a_refund_checks_the_charge_and_happens_once(sandbox):

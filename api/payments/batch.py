@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from api.common import insert_rows, release_connection, rows_of, update_by_id
 from api.payments.exceptions import AmountMismatch, IdempotencyConflict, IllegalTransition, OrderNotPayable
 from api.payments.models import Payment, PaymentTransition
-from api.payments.providers import Card, ProviderTimeout, get_provider
+from api.payments.providers import Card, ChargeRequest, ProviderTimeout, get_provider
 from api.payments.services import OUTCOMES, PAYABLE_ORDER_STATE, _fingerprint
 from api.payments.states import PaymentState, allowed
 from yakku.errors import YakkuError
@@ -157,17 +157,20 @@ def _charge_pending(charges: list[dict], answers: list[Answer]) -> list[Answer]:
     if not pending:
         return answers
     release_connection()  # no pooled connection is held while the provider thinks
+    requests = [_charge_request(charges[index]) for index, _payment_id in pending]
     results = {}
-    for index, payment_id in pending:
-        c = charges[index]
-        try:
-            results[payment_id] = get_provider().charge(
-                c["amount"], c["currency"], Card(**c["card"]), c["idempotency_key"]
-            )
-        except ProviderTimeout:
-            log.info("provider timed out on payment %s (order %s)", payment_id, c["order"]["id"])
+    for (index, payment_id), result in zip(pending, get_provider().charge_many(requests), strict=True):
+        if isinstance(result, ProviderTimeout):
+            log.info("provider timed out on payment %s (order %s)", payment_id, charges[index]["order"]["id"])
+        else:
+            results[payment_id] = result
     recorded = _record_all(results)
     return [(recorded.get(p["id"], p), e) if p is not None else (p, e) for p, e in answers]
+
+
+def _charge_request(charge: dict) -> ChargeRequest:
+    card = Card(**charge["card"])
+    return ChargeRequest(charge["amount"], charge["currency"], card, charge["idempotency_key"])
 
 
 def _record_all(results: dict) -> dict[int, dict]:

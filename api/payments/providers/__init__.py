@@ -4,6 +4,7 @@ from flask import Flask, current_app
 
 from api.payments.providers.base import (
     Card,
+    ChargeRequest,
     PaymentProvider,
     ProviderError,
     ProviderResult,
@@ -37,6 +38,7 @@ def get_provider() -> PaymentProvider:
 
 __all__ = [
     "Card",
+    "ChargeRequest",
     "PaymentProvider",
     "ProviderError",
     "ProviderResult",

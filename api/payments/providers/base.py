@@ -38,6 +38,16 @@ class ProviderResult:
     decline_code: str | None = None
 
 
+@dataclass(frozen=True)
+class ChargeRequest:
+    """One charge of a batch: what charge() takes, as one value."""
+
+    amount: int
+    currency: str
+    card: Card
+    idempotency_key: str
+
+
 class ProviderError(Exception):
     """The provider refused the call itself (an unknown charge, a refund above the charge)."""
 
@@ -53,6 +63,12 @@ class PaymentProvider(Protocol):
 
     def charge(self, amount: int, currency: str, card: Card, idempotency_key: str) -> ProviderResult:
         """Capture `amount` (minor units); the same key answers the same result, never a second charge."""
+        ...
+
+    def charge_many(self, requests: list[ChargeRequest]) -> list[ProviderResult | ProviderTimeout]:
+        """charge() for each request, as one call where the provider allows it; per request, in the order
+        given, its result or the timeout it met. An adapter for a provider without a batch call makes
+        the charges concurrently: a batch waits for its slowest charge, not for the sum of them."""
         ...
 
     def refund(self, reference: str, amount: int) -> ProviderResult:
