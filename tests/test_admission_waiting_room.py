@@ -8,6 +8,7 @@ from admission.admitter import open_in_redis
 from admission.exceptions import NotInQueue, SaleNotOpen
 from admission.keys import sale_keys
 from admission.sales import CLOSE_KEYS
+from admission.schemas import WaiterStatusOut
 from admission.scripts import scripts
 from admission.states import WaiterState
 from api.auth import revoke, verify_request_token
@@ -143,6 +144,23 @@ def test_shopper_api_join_and_status(app, client, sales_ops):
         "not_in_queue"
     )
     assert client.post(f"/api/sales/{sale}/queue").status_code == 401
+
+
+def test_every_waiter_status_the_api_answers_is_the_documented_schema(app, client, sales_ops):
+    now = wall_clock()
+    not_open_yet = sales_ops.armed(units=10, rate=1)
+    sale = sales_ops.opened(units=10, rate=100, now=now)
+    sales_ops.admit_all(sale, 41, now=now)
+    answers = {
+        "pre-queue": client.post(f"/api/sales/{not_open_yet}/queue", headers=bearer(app, 43)).json,
+        "in line": client.post(f"/api/sales/{sale}/queue", headers=bearer(app, 42)).json,
+        "admitted": client.get(f"/api/sales/{sale}/queue/me", headers=bearer(app, 41)).json,
+        "polling": client.get(f"/api/sales/{sale}/queue/me", headers=bearer(app, 42)).json,
+    }
+    assert answers["admitted"]["ticket"] and answers["in line"]["position"] == 1
+    schema = WaiterStatusOut()
+    for answer in answers.values():  # the views answer it without dumping it through the schema
+        assert set(answer) == set(schema.fields) and schema.dump(answer) == answer
 
 
 def test_a_paused_sale_keeps_the_front_polling_often_so_a_resume_is_seen_at_once(app, sales_ops):
