@@ -5,20 +5,23 @@ each) on a private Redis. One sale is open with an admission rate of 1 shopper/s
 running, so every shopper stays waiting and each status computes a place, an ETA and a poll hint. The
 shoppers' access tokens are minted in-process (api.auth.issue_token_pair), so no login is paid.
 
-The load: --processes client processes (gevent + geventhttpclient, keep-alive), each with
---concurrency greenlets; a greenlet takes the next shopper, joins (POST /queue) and then polls
-(GET /queue/me) --polls times without pausing, then takes the next shopper, until --duration seconds
-pass. Client and server share the machine's cores, so the figures are what the whole box does.
+The load: wrk (Debian's package; C, so the load costs the shared cores little), --connections
+keep-alive connections with one request in flight each, for --duration seconds; per --polls status
+polls (GET /queue/me, to shoppers who joined earlier) one new shopper joins (POST /queue)
+(bench/waiting_room_load.lua). After each run the same load goes to a ceiling: the same gunicorn
+serving a canned status (bench/ceiling_app.py). Client and server share the machine's cores.
 
-Run:  python bench/waiting_room.py [--shoppers 10000] [--polls 5] [--processes 2] [--concurrency 16]
+Run:  python bench/waiting_room.py [--shoppers 10000] [--polls 5] [--threads 1] [--connections 32]
                                    [--duration 15] [--runs 3] [--api-workers 2]
 """
 
 import argparse
 import json
-import multiprocessing
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,93 +71,63 @@ def mint_tokens(app, first: int, count: int) -> list[str]:
         ]
 
 
-def load(api_url: str, sale_id: int, tokens: list[str], polls: int, concurrency: int, duration: float, out):
-    """One client process: greenlets join and poll until `duration` passes; latencies to `out`."""
-    import gevent  # geventhttpclient's sockets are gevent's own: no monkey-patching needed
-    from geventhttpclient import URL, HTTPClient
+def join_first(app, sale_id: int, first: int, count: int) -> None:
+    """Shoppers first..first+count-1 join before the run, so the load's first polls have someone to ask
+    about (a poll before one's join is answered 404)."""
+    from admission import waiting_room
 
-    url = URL(api_url)
-    client = HTTPClient(
-        url.host, url.port, concurrency=concurrency, connection_timeout=10, network_timeout=30
-    )
-    latencies: list[float] = []
-    errors = 0
-    shoppers = iter(tokens)
-    deadline = time.monotonic() + duration
+    with app.app_context():
+        for shopper in range(first, first + count):
+            waiting_room.join(sale_id, shopper)
 
-    def call(method: str, path: str, token: str) -> None:
-        nonlocal errors
-        started = time.perf_counter()
-        answer = client.request(method, path, headers={"Authorization": f"Bearer {token}"})
-        answer.read()
-        latencies.append(time.perf_counter() - started)
-        errors += answer.status_code != 200
 
-    def shopper_loop() -> None:
-        for token in shoppers:
-            if time.monotonic() >= deadline:
-                return
-            call("POST", f"/api/sales/{sale_id}/queue", token)
-            for _ in range(polls):
-                if time.monotonic() >= deadline:
-                    return
-                call("GET", f"/api/sales/{sale_id}/queue/me", token)
-
-    began = time.monotonic()
-    gevent.joinall([gevent.spawn(shopper_loop) for _ in range(concurrency)])
-    out.put({"latencies": latencies, "errors": errors, "seconds": time.monotonic() - began})
+def ready_shoppers(args) -> int:
+    """How many shoppers join before each run: a few polls' worth for each connection."""
+    return 4 * args.connections
 
 
 def one_run(api_url: str, sale_id: int, tokens: list[str], args) -> dict:
-    """All client processes at once; requests/s and latency percentiles over every request."""
-    share = len(tokens) // args.processes
-    spawn = multiprocessing.get_context("spawn")  # fresh clients, not forks of a process holding the app
-    out = spawn.Queue()
-    procs = [
-        spawn.Process(
-            target=load,
-            args=(
-                api_url,
-                sale_id,
-                tokens[i * share : (i + 1) * share],
-                args.polls,
-                args.concurrency,
-                args.duration,
-                out,
-            ),
-        )
-        for i in range(args.processes)
-    ]
-    for proc in procs:
-        proc.start()
-    results = [out.get(timeout=args.duration + 60) for _ in procs]
-    for proc in procs:
-        proc.join(10)
-    latencies = sorted(x for result in results for x in result["latencies"])
-    seconds = max(result["seconds"] for result in results)
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
-
-    return {
-        "requests": len(latencies),
-        "errors": sum(result["errors"] for result in results),
-        "rps": len(latencies) / seconds,
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
-    }
+    """wrk against `api_url` for --duration seconds (waiting_room_load.lua); requests/s and latency."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tokens") as token_file:
+        token_file.write("\n".join(tokens))
+        token_file.flush()
+        # A poll goes only to shoppers whose join was answered: twice a thread's connections of joins
+        # before, or before the run.
+        lag = 2 * args.connections // args.threads
+        command = [
+            "wrk",
+            f"--threads={args.threads}",
+            f"--connections={args.connections}",
+            f"--duration={args.duration}s",
+            "--timeout=10s",
+            f"--script={BENCH / 'waiting_room_load.lua'}",
+            api_url,
+            "--",
+            token_file.name,
+            str(sale_id),
+            str(args.polls),
+            str(lag),
+            str(args.threads),
+            str(ready_shoppers(args)),
+        ]
+        answer = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    figures = json.loads(answer.strip().splitlines()[-1])
+    figures["rps"] = figures["requests"] / figures.pop("seconds")
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shoppers", type=int, default=10_000, help="Shoppers per run (each joins once).")
     parser.add_argument("--polls", type=int, default=5, help="Status polls after each join.")
-    parser.add_argument("--processes", type=int, default=2, help="Client processes.")
-    parser.add_argument("--concurrency", type=int, default=16, help="Requests in flight per client process.")
-    parser.add_argument("--duration", type=float, default=15, help="Seconds of load per run.")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads.")
+    parser.add_argument("--connections", type=int, default=32, help="Connections, a request in flight each.")
+    parser.add_argument("--duration", type=int, default=15, help="Seconds of load per run.")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--api-workers", type=int, default=2, help="gunicorn workers of the api.")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/waiting_room.py drives the load with wrk: apt install wrk")
     with platform(api_workers=args.api_workers, web=False) as shop:
         app = shop.app()
         ceiling = shop.start(
@@ -165,6 +138,7 @@ def main() -> None:
         for run in range(args.runs):
             sale_id = open_sale(app, args.shoppers)  # a fresh sale per run: every join is a first join
             tokens = mint_tokens(app, 1 + run * args.shoppers, args.shoppers)
+            join_first(app, sale_id, 1 + run * args.shoppers, ready_shoppers(args))
             runs.append(one_run(shop.api_url, sale_id, tokens, args))
             report("waiting room", run, runs[-1])
             # The ceiling right after, so both see the same moment of a shared, noisy machine.
@@ -175,8 +149,8 @@ def main() -> None:
     top = statistics.median(r["rps"] for r in ceilings)
     top_p99 = statistics.median(r["p99_ms"] for r in ceilings)
     print(
-        f"waiting room, 1 join + {args.polls} status per shopper, {args.processes} client processes x "
-        f"{args.concurrency} in flight, api gunicorn {args.api_workers} workers x 8 threads"
+        f"waiting room, 1 join + {args.polls} status per shopper, wrk {args.threads} thread(s) x "
+        f"{args.connections} connections, api gunicorn {args.api_workers} workers x 8 threads"
     )
     print(f"  median of {args.runs} runs: {rps:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     print(f"  ceiling (same gunicorn, a canned answer): {top:,.0f} req/s, p99 {top_p99:.1f} ms")
