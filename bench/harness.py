@@ -82,7 +82,7 @@ def gunicorn(app: str, port: int, workers: int) -> tuple[str, ...]:
         "gthread",
         "--threads",
         "8",
-        "--reuse-port",  # as the Procfile: each worker its own listening socket, the kernel spreads connections
+        "--reuse-port",  # as the Procfile: a listening socket per worker, the kernel spreads connections
         "--log-level",
         "warning",
         app,
