@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -142,6 +143,7 @@ def main() -> None:
     parser.add_argument("--run-time", type=int, default=300, help="Seconds locust may run at most.")
     parser.add_argument("--opens-in", type=float, default=None, help="Seconds from arming to opening.")
     parser.add_argument("--decline", type=float, default=0.05, help="Share of buyers with a declined card.")
+    parser.add_argument("--keep-logs", type=Path, help="Copy every platform process's log into this folder.")
     args = parser.parse_args()
     if not 1 <= args.buyers <= 10_000:
         parser.error("--buyers must be 1..10000")
@@ -181,6 +183,11 @@ def main() -> None:
         print(f"locust exited {code} after {wall:.1f} s; CPU in that time (share of one core):")
         print("  " + ", ".join(f"{name} {sec:.0f} s ({sec / wall:.0%})" for name, sec in used.items()))
         print(log_tail(shop, "api"))
+        if args.keep_logs:
+            args.keep_logs.mkdir(parents=True, exist_ok=True)
+            for log in Path(shop.env["YAKKU_INSTANCE_PATH"]).glob("*.log"):
+                shutil.copy(log, args.keep_logs / log.name)
+            print(f"logs kept in {args.keep_logs}")
         if figures_file.exists():
             print("figures:", json.dumps(json.loads(figures_file.read_text())))
         audit = subprocess.run([*YAKKU, "audit", str(sale_id)], env=shop.env, capture_output=True, text=True)
