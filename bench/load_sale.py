@@ -20,7 +20,7 @@ platform it measures, so its share is part of the figures).
 
 Run:  python bench/load_sale.py [--buyers 500] [--units 100] [--rate 20] [--cap 50] [--window 120]
                                 [--rq-workers 2] [--spawn-rate 50] [--run-time 300] [--decline 0.05]
-                                [--opens-in SECONDS]
+                                [--opens-in SECONDS] [--keep-logs FOLDER]
       python bench/load_sale.py --buyers 10000 --units 1000 --rate 40 --cap 200 --spawn-rate 30 \
                                 --opens-in 60 --run-time 600
 """
