@@ -119,7 +119,7 @@ def one_run(api_url: str, sale_id: int, tokens: list[str], args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shoppers", type=int, default=10_000, help="Shoppers per run (each joins once).")
-    parser.add_argument("--polls", type=int, default=5, help="Status polls after each join.")
+    parser.add_argument("--polls", type=int, default=5, help="Status polls per join, to earlier joiners.")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads.")
     parser.add_argument("--connections", type=int, default=32, help="Connections, a request in flight each.")
     parser.add_argument("--duration", type=int, default=15, help="Seconds of load per run.")
