@@ -1,5 +1,9 @@
 """The admitter: opens sales on time, expires unused tickets, evicts silent waiters, tells the unlucky
-they are sold out, and admits the next shoppers at each sale's rate. Only the lease holder acts."""
+they are sold out, and admits the next shoppers at each sale's rate. Only the lease holder acts.
+
+It touches Redis only: a sale it opens is recorded in the database the next time the sale is read
+(sales.get_sale and sales.list_sales bring the row up to date with Redis).
+"""
 
 import logging
 import os
@@ -12,31 +16,14 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from admission import series
-from admission.keys import ACTIVE_SALES, ADMITTER_LEASE, RECONCILE_SWEEP, sale_keys
+from admission.checkout import jobs
+from admission.keys import ACTIVE_SALES, ADMITTER_LEASE, sale_keys
 from admission.scripts import scripts
 from admission.states import SaleState
+from admission.waiting_room import open_in_redis
 
 log = logging.getLogger(__name__)
 
-ADMIT_KEYS = (
-    "settings",
-    "bucket",
-    "queue",
-    "seen",
-    "waiters",
-    "shopper_ticket",
-    "ticket_sequence",
-    "tickets",
-    "ticket_owner",
-    "ticket_expiry",
-    "admitted",
-    "inflight",
-    "admissions",
-    "stock",
-    "held",
-)
-SOLD_OUT_KEYS = ("stock", "held", "admitted", "queue", "prequeue", "waiters", "seen")
-OPEN_KEYS = ("settings", "prequeue", "queue", "sequence", "shuffled", "bucket")
 # Expiries and evictions handled per sale per tick: bounds one script's run time; the rest wait a tick.
 SWEEP_BATCH = 1000
 
@@ -56,44 +43,29 @@ class SaleTick:
 def tick(now: float | None = None) -> list[SaleTick]:
     """One round over every live sale; callable from a test with an explicit `now`."""
     now = time.time() if now is None else now
-    client = current_app.extensions["redis"]
+    client = current_app.extensions["yakku.redis"]
     return [tick_sale(int(sale_id), now) for sale_id in sorted(client.smembers(ACTIVE_SALES), key=int)]
 
 
 def tick_sale(sale_id: int, now: float) -> SaleTick:
     """One round over one sale, in the order that frees slots before filling them."""
-    client, loaded, keys = current_app.extensions["redis"], scripts(), sale_keys(sale_id)
+    client, loaded = current_app.extensions["yakku.redis"], scripts()
     report = SaleTick(sale_id)
-    state, opens_at = client.hmget(keys.settings, "state", "opens_at")
+    state, opens_at = client.hmget(sale_keys(sale_id).settings, "state", "opens_at")
     if state == SaleState.ARMED and opens_at and float(opens_at) <= now:
         report.opened = open_in_redis(sale_id, now)
-        if report.opened:
-            from admission import sales  # the lifecycle module records the change in the database
-
-            sales.record_state(sale_id, SaleState.OPEN)
         state = SaleState.OPEN
     if state not in (SaleState.OPEN, SaleState.PAUSED):
         return report
-    report.expired = loaded.expire(
-        keys.pick("admitted", "tickets", "ticket_owner", "waiters"), [now, SWEEP_BATCH], client
-    )
-    report.evicted = loaded.evict(keys.pick("seen", "queue", "waiters"), [now, SWEEP_BATCH], client)
+    report.expired = loaded.expire(sale_id, [now, SWEEP_BATCH], client)
+    report.evicted = loaded.evict(sale_id, [now, SWEEP_BATCH], client)
     window = current_app.config["ADMISSION_RATE_WINDOW_S"]
-    flat = loaded.admit(keys.pick(*ADMIT_KEYS), [now, sale_id, window], client)
-    report.admitted = [(flat[i], int(flat[i + 1]), float(flat[i + 2])) for i in range(0, len(flat), 3)]
+    admitted = loaded.admit(sale_id, [now, sale_id, window], client)
+    report.admitted = [(a.ticket, int(a.shopper), float(a.deadline)) for a in admitted]
     # Last, so the sweep counts the shoppers just admitted among those owed a unit.
-    _room, report.sold_out = loaded.sold_out(keys.pick(*SOLD_OUT_KEYS), [], client)
+    report.sold_out = loaded.sold_out(sale_id, [], client).told
     series.sample(sale_id, now, client)  # at most once per interval: the dashboard's chart
     return report
-
-
-def open_in_redis(sale_id: int, now: float) -> bool:
-    """Open an armed sale in Redis, shuffling its pre-queue once; False if it was open already."""
-    seed = secrets.randbits(31)  # Lua's generator is seeded per call only if we seed it
-    outcome, _moved = scripts().open(
-        sale_keys(sale_id).pick(*OPEN_KEYS), [seed, now], current_app.extensions["redis"]
-    )
-    return outcome == "opened"
 
 
 class Lease:
@@ -106,14 +78,14 @@ class Lease:
 
     def hold(self) -> bool:
         """Take the lease if it is free, or renew it if it is ours; True while we hold it."""
-        client = current_app.extensions["redis"]
-        if scripts().lease([self.key], [self.holder, self.ttl_ms], client):
+        client = current_app.extensions["yakku.redis"]
+        if scripts().lease.script([self.key], [self.holder, self.ttl_ms], client):
             return True
         return bool(client.set(self.key, self.holder, nx=True, px=self.ttl_ms))
 
     def give_up(self) -> None:
         """Release the lease if we hold it, so another admitter takes over at once."""
-        scripts().lease([self.key], [self.holder, 0], current_app.extensions["redis"])
+        scripts().lease.script([self.key], [self.holder, 0], current_app.extensions["yakku.redis"])
 
 
 def step(lease: Lease, now: float | None = None) -> list[SaleTick] | None:
@@ -121,22 +93,8 @@ def step(lease: Lease, now: float | None = None) -> list[SaleTick] | None:
     if not lease.hold():
         return None
     ticks = tick(now)
-    schedule_reconcile()
+    jobs.schedule_sweep()
     return ticks
-
-
-def schedule_reconcile() -> bool:
-    """Every RECONCILE_EVERY_S, queue one reconciler sweep for the workers (they reach the services)."""
-    every = int(current_app.config.get("RECONCILE_EVERY_S", 15))
-    if not current_app.extensions["redis"].set(RECONCILE_SWEEP, "1", nx=True, ex=every):
-        return False
-    from workers import QueueName, get_queue
-    from workers.reconcile import sweep
-
-    get_queue(QueueName.MAINTENANCE).enqueue(
-        sweep, job_id="reconcile-sweep", result_ttl=every, failure_ttl=3600
-    )
-    return True
 
 
 def run(

@@ -9,8 +9,9 @@ from dataclasses import asdict, dataclass, field
 
 from admission import stock
 from admission.keys import sale_keys
-from admission.states import FINAL_TICKET_STATES, TicketState
+from admission.states import FINAL_TICKET_STATES, SaleState, TicketState
 from api.client import orders, payments
+from api.orders.states import OrderState
 from yakku.extensions import get_redis
 
 
@@ -58,14 +59,14 @@ def audit_sale(sale_id: int) -> Audit:
     paid_ids, cancelled_ids = summary["paid_order_ids"], summary["cancelled_order_ids"]
     captured = payments().captures(json={"order_ids": paid_ids + cancelled_ids})["captured_by_order"]
     captured = {int(order_id): count for order_id, count in captured.items()}
-    paid_units = summary["units_by_state"].get("paid", 0)
+    paid_units = summary["units_by_state"].get(OrderState.PAID, 0)
     figures = {
         "units": units,
         "sold": sold,
         "held": held,
         "left": left,
         "returned": returned,
-        "orders_paid": summary["orders_by_state"].get("paid", 0),
+        "orders_paid": summary["orders_by_state"].get(OrderState.PAID, 0),
         "units_paid": paid_units,
         "payments_captured": sum(captured.get(order_id, 0) for order_id in paid_ids),
         "orders_by_state": summary["orders_by_state"],
@@ -106,7 +107,7 @@ def audit_sale(sale_id: int) -> Audit:
     audit.check(
         "cancelled orders have no capture", not wrong_cancelled, f"orders with: {wrong_cancelled[:10]}"
     )
-    if settings.get("state") == "closed":
+    if settings.get("state") == SaleState.CLOSED:
         unfinished = {state: n for state, n in tickets.items() if state not in FINAL_TICKET_STATES and n}
         audit.check("every ticket ended in a final state", not unfinished, f"unfinished: {unfinished}")
     return audit

@@ -9,13 +9,13 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from admission import catalog_units
-from admission.admitter import open_in_redis
 from admission.exceptions import IllegalTransition, SaleNotFound, SaleSettingsLocked
 from admission.keys import ACTIVE_SALES, SETTLING_SALES, sale_keys
 from admission.models import Sale, utcnow
+from admission.replies import LifecycleOutcome, SettleCode
 from admission.scripts import scripts
 from admission.states import TRANSITIONS, SaleAction, SaleState
-from admission.waiting_room import measured_rate
+from admission.waiting_room import measured_rate, open_in_redis
 from api.client.errors import ServiceError, ServiceUnavailable
 from api.common import release_connection
 from yakku.extensions import db, get_redis
@@ -30,7 +30,6 @@ LIVE_SETTINGS = {
     "per_shopper_limit": "limit",
 }
 DRAFT_ONLY = ("product_id", "units")
-CLOSE_KEYS = ("settings", "queue", "prequeue", "seen", "waiters", "admitted", "tickets", "ticket_owner")
 
 
 def create_sale(data: dict, operator_id: int | None = None) -> Sale:
@@ -46,11 +45,23 @@ def get_sale(sale_id: int) -> Sale:
     sale = db.session.get(Sale, sale_id)
     if sale is None:
         raise SaleNotFound()
-    live = get_redis().hget(sale_keys(sale_id).settings, "state")
-    if live and live != sale.state:
-        record_state(sale_id, SaleState(live))
-        db.session.refresh(sale)
+    _catch_up([sale])
     return sale
+
+
+def _catch_up(found: list[Sale]) -> None:
+    # The admitter changes a sale's state in Redis only (it never writes SQL): the row follows here,
+    # the first time the sale is read after the change.
+    pipe = get_redis().pipeline(transaction=False)
+    for sale in found:
+        pipe.hget(sale_keys(sale.id).settings, "state")
+    behind = [
+        (sale, live) for sale, live in zip(found, pipe.execute(), strict=True) if live and live != sale.state
+    ]
+    for sale, live in behind:
+        record_state(sale.id, SaleState(live))
+    for sale, _live in behind:
+        db.session.refresh(sale)
 
 
 def to_dict(sale: Sale) -> dict:
@@ -59,8 +70,10 @@ def to_dict(sale: Sale) -> dict:
 
 
 def list_sales() -> list[Sale]:
-    """Every sale, newest first."""
-    return list(db.session.execute(select(Sale).order_by(Sale.id.desc())).scalars())
+    """Every sale, newest first, their states up to date with Redis."""
+    found = list(db.session.execute(select(Sale).order_by(Sale.id.desc())).scalars())
+    _catch_up(found)
+    return found
 
 
 def update_sale(sale_id: int, changes: dict) -> Sale:
@@ -119,9 +132,8 @@ def load_into_redis(sale: Sale) -> None:
     args: list = [sale.units]
     for field, value in _redis_settings(sale).items():
         args += [field, value]
-    client = get_redis()
-    scripts().arm(sale_keys(sale.id).pick("settings", "stock", "held", "sold"), args, client)
-    client.sadd(ACTIVE_SALES, sale.id)
+    scripts().arm(sale.id, args)
+    get_redis().sadd(ACTIVE_SALES, sale.id)
 
 
 def open_sale(sale_id: int, now: float | None = None) -> Sale:
@@ -146,12 +158,9 @@ def resume_sale(sale_id: int) -> Sale:
 def _move(sale_id: int, action: SaleAction) -> Sale:
     sale = get_sale(sale_id)
     target = _next_state(sale, action)
-    keys = sale_keys(sale_id)
-    outcome, state = scripts().transition(
-        keys.pick("settings", "bucket"), [sale.state.value, target.value, time.time()], get_redis()
-    )
-    if outcome == "refused":
-        raise IllegalTransition(fields={"state": state, "action": action})
+    moved = scripts().transition(sale_id, [sale.state.value, target.value, time.time()])
+    if moved.outcome == LifecycleOutcome.REFUSED:
+        raise IllegalTransition(fields={"state": moved.state, "action": action})
     record_state(sale_id, target)
     return get_sale(sale_id)
 
@@ -161,9 +170,8 @@ def close_sale(sale_id: int) -> Sale:
     sale = get_sale(sale_id)
     _next_state(sale, SaleAction.CLOSE)
     if sale.state != SaleState.DRAFT:
-        client = get_redis()
-        scripts().close(sale_keys(sale_id).pick(*CLOSE_KEYS), [], client)
-        pipe = client.pipeline()
+        scripts().close(sale_id)
+        pipe = get_redis().pipeline()
         pipe.srem(ACTIVE_SALES, sale_id)
         pipe.sadd(SETTLING_SALES, sale_id)
         pipe.execute()
@@ -188,8 +196,8 @@ def settle_leftovers(sale_id: int) -> dict:
         raise SaleNotFound()
     client = get_redis()
     keys = sale_keys(sale_id)
-    code, units = scripts().settle(keys.pick("settings", "stock", "held", "returns"), [], client)
-    if code != "planned":
+    code, units = scripts().settle(sale_id, [], client)
+    if code != SettleCode.PLANNED:
         return {"settled": False, "reason": code, "units": int(units)}
     if not client.hget(keys.returns, "done"):
         sale_units = sale.units

@@ -20,43 +20,20 @@ from admission.exceptions import (
     TicketUsed,
 )
 from admission.keys import sale_keys
+from admission.replies import HOLDING_CODES, ReserveCode, TicketChange
 from admission.scripts import Scripts, scripts
 from admission.states import TicketState
 from yakku.extensions import get_redis
 
-RESERVE_KEYS = (
-    "settings",
-    "tickets",
-    "ticket_owner",
-    "ticket_expiry",
-    "admitted",
-    "inflight",
-    "reservations",
-    "bought",
-    "stock",
-    "held",
-    "waiters",
-)
-RELEASE_KEYS = (
-    "tickets",
-    "ticket_owner",
-    "admitted",
-    "inflight",
-    "reservations",
-    "bought",
-    "stock",
-    "held",
-    "waiters",
-)
-CONFIRM_KEYS = ("tickets", "ticket_owner", "inflight", "reservations", "held", "sold", "waiters")
 # What reserve.lua answers when it refuses, and the error each refusal is.
 REFUSALS = {
-    "unknown_ticket": TicketInvalid,
-    "expired": TicketExpired,
-    "sold_out": SoldOut,
-    "insufficient": InsufficientUnits,
-    "limit_exceeded": LimitExceeded,
-    "bad_quantity": BadQuantity,
+    ReserveCode.UNKNOWN_TICKET: TicketInvalid,
+    ReserveCode.EXPIRED: TicketExpired,
+    ReserveCode.SOLD_OUT: SoldOut,
+    ReserveCode.INSUFFICIENT: InsufficientUnits,
+    ReserveCode.LIMIT_EXCEEDED: LimitExceeded,
+    ReserveCode.BAD_QUANTITY: BadQuantity,
+    ReserveCode.TICKET_USED: TicketUsed,
 }
 RELEASE_STATES = (TicketState.DECLINED, TicketState.RELEASED, TicketState.EXPIRED)
 RECHECK_BATCH = 1000  # tickets per recheck.lua call
@@ -77,21 +54,21 @@ class Outcome:
     """One ticket's answer in a batch: a reservation, or the refusal's code."""
 
     ticket_id: str
-    code: str
+    code: ReserveCode
     units: int
     stock_left: int
 
     @property
     def reserved(self) -> bool:
-        return self.code in ("reserved", "already_reserved", "already_paid")
+        return self.code in HOLDING_CODES
 
 
 def _bind(client: redis.Redis | None, loaded: Scripts | None) -> tuple[redis.Redis, Scripts]:
     return client or get_redis(), loaded or scripts()
 
 
-def _outcome(ticket_id: str, code: str, units, stock_left) -> Outcome:
-    return Outcome(ticket_id, code, int(units or 0), int(stock_left or 0))
+def _outcome(ticket_id: str, reply) -> Outcome:
+    return Outcome(ticket_id, ReserveCode(reply.code), int(reply.units or 0), int(reply.stock_left or 0))
 
 
 def reserve(
@@ -105,19 +82,15 @@ def reserve(
 ) -> Reservation:
     """Reserve `quantity` units for an admitted ticket (idempotent); raises why it cannot."""
     client, loaded = _bind(client, loaded)
-    keys = sale_keys(sale_id).pick(*RESERVE_KEYS)
-    code, units, left = loaded.reserve(
-        keys, [ticket_id, quantity, time.time() if now is None else now], client
-    )
-    return _reservation(_outcome(ticket_id, code, units, left))
+    reply = loaded.reserve(sale_id, [ticket_id, quantity, time.time() if now is None else now], client)
+    return _reservation(_outcome(ticket_id, reply))
 
 
 def _reservation(outcome: Outcome) -> Reservation:
     if outcome.reserved:
-        return Reservation(outcome.ticket_id, outcome.units, outcome.stock_left, outcome.code == "reserved")
-    if outcome.code in REFUSALS:
-        raise REFUSALS[outcome.code](fields={"ticket": outcome.ticket_id})
-    raise TicketUsed(fields={"ticket": outcome.ticket_id, "state": outcome.code})
+        fresh = outcome.code == ReserveCode.RESERVED
+        return Reservation(outcome.ticket_id, outcome.units, outcome.stock_left, fresh)
+    raise REFUSALS[outcome.code](fields={"ticket": outcome.ticket_id})
 
 
 def reserve_batch(
@@ -135,9 +108,9 @@ def reserve_batch(
     args: list = [time.time() if now is None else now]
     for ticket_id, quantity in requests:
         args += [ticket_id, quantity]
-    flat = loaded.reserve_batch(sale_keys(sale_id).pick(*RESERVE_KEYS), args, client)
+    replies = loaded.reserve_batch(sale_id, args, client)
     return [
-        _outcome(ticket_id, *flat[3 * i : 3 * i + 3]) for i, (ticket_id, _quantity) in enumerate(requests)
+        _outcome(ticket_id, reply) for (ticket_id, _quantity), reply in zip(requests, replies, strict=True)
     ]
 
 
@@ -145,9 +118,9 @@ def recheck(sale_id: int, ticket_ids: list[str], now: float | None = None) -> di
     """Reserving nothing, end those of these admitted tickets that never can reserve: EXPIRED once their
     window has passed, SOLD_OUT once nothing is left and nothing is held; each ticket's state after."""
     now = time.time() if now is None else now
-    keys, states = sale_keys(sale_id).pick(*RESERVE_KEYS), []
+    states = []
     for start in range(0, len(ticket_ids), RECHECK_BATCH):  # bounds one script's run time
-        states += scripts().recheck(keys, [now, *ticket_ids[start : start + RECHECK_BATCH]], get_redis())
+        states += scripts().recheck(sale_id, [now, *ticket_ids[start : start + RECHECK_BATCH]])
     return dict(zip(ticket_ids, states, strict=True))
 
 
@@ -167,10 +140,7 @@ def release(
     if final not in RELEASE_STATES:
         raise ValueError(f"a ticket is released into one of {', '.join(RELEASE_STATES)}")
     client, loaded = _bind(client, loaded)
-    code, units = loaded.release(sale_keys(sale_id).pick(*RELEASE_KEYS), [ticket_id, final.value], client)
-    if code.startswith("refused_"):
-        raise ReservationRefused(fields={"ticket": ticket_id, "state": code.removeprefix("refused_")})
-    return int(units)
+    return _units_changed(ticket_id, loaded.release(sale_id, [ticket_id, final.value], client))
 
 
 def confirm(
@@ -178,24 +148,27 @@ def confirm(
 ) -> int:
     """Mark a reserved ticket PAID, once (repeats answer the same); the units sold."""
     client, loaded = _bind(client, loaded)
-    code, units = loaded.confirm(sale_keys(sale_id).pick(*CONFIRM_KEYS), [ticket_id], client)
-    if code.startswith("refused_"):
-        raise ReservationRefused(fields={"ticket": ticket_id, "state": code.removeprefix("refused_")})
-    return int(units)
+    return _units_changed(ticket_id, loaded.confirm(sale_id, [ticket_id], client))
+
+
+def _units_changed(ticket_id: str, reply) -> int:
+    if reply.code == TicketChange.REFUSED:
+        raise ReservationRefused(fields={"ticket": ticket_id, "state": reply.refused_state})
+    return int(reply.units)
 
 
 def confirm_many(sale_id: int, ticket_ids: list[str]) -> dict[str, bool]:
     """Confirm many reserved tickets in one round trip; per ticket, whether it is PAID now."""
     if not ticket_ids:
         return {}
-    loaded, keys = scripts(), sale_keys(sale_id).pick(*CONFIRM_KEYS)
+    confirm = scripts().confirm
     with get_redis().pipeline(transaction=False) as pipe:
         for ticket_id in ticket_ids:
-            loaded.confirm(keys, [ticket_id], pipe)
+            confirm.queue(pipe, sale_id, [ticket_id])
         answers = pipe.execute()
     return {
-        ticket_id: code in ("paid", "already")
-        for ticket_id, (code, _units) in zip(ticket_ids, answers, strict=True)
+        ticket_id: confirm.unpack(answer).code in (TicketChange.PAID, TicketChange.ALREADY)
+        for ticket_id, answer in zip(ticket_ids, answers, strict=True)
     }
 
 

@@ -4,6 +4,7 @@ from apiflask import APIBlueprint
 from flask import Response, jsonify, request
 
 from admission import sales, waiting_room
+from admission.audit import audit_sale
 from admission.schemas import (
     SaleChange,
     SaleDetailOut,
@@ -93,6 +94,14 @@ _lifecycle("close", sales.close_sale, "End the sale; waiters are told and leftov
 def settle_sale(sale_id: int):
     """Give a closed sale's leftover units back to the catalog once nothing is in flight."""
     return sales.settle_leftovers(sale_id)
+
+
+@bp.get("/<int:sale_id>/audit")
+@operator_required
+@bp.doc(security="BearerAuth", responses=error_responses(401, 403))
+def audit(sale_id: int):
+    """The sale's audit: its figures and every invariant, each held or broken."""
+    return audit_sale(sale_id).to_dict()
 
 
 @limiter.request_filter

@@ -4,30 +4,20 @@ Only Redis is touched here: these are the hot paths that tens of thousands of sh
 """
 
 import math
+import secrets
 import time
 from dataclasses import dataclass
 
 from flask import current_app
 
 from admission.exceptions import NotInQueue, SaleNotOpen
-from admission.keys import sale_keys
+from admission.replies import JoinOutcome, LifecycleOutcome
 from admission.scripts import in_one_trip, scripts
 from admission.states import SaleState, WaiterState
 from admission.tickets import Ticket, sign_ticket
 from api.auth import refuse_if_revoked, revocation_step
 from yakku.extensions import get_redis
 
-JOIN_KEYS = ("settings", "stock", "held", "admitted", "prequeue", "queue", "sequence", "seen", "waiters")
-STATUS_KEYS = (
-    "settings",
-    "waiters",
-    "queue",
-    "prequeue",
-    "shopper_ticket",
-    "ticket_expiry",
-    "admissions",
-    "seen",
-)
 # Pre-queue shoppers learn their shuffled place just after opening; spreading their first poll over
 # this many seconds keeps 10,000 of them from all asking in the same second.
 OPENING_SPREAD_S = 10
@@ -65,10 +55,10 @@ def join(sale_id: int, shopper_id: int, now: float | None = None) -> WaiterStatu
     The join and the status go in one round trip: if the sale was not open, the status found nobody.
     """
     now = time.time() if now is None else now
-    join_step = (scripts().join, sale_keys(sale_id).pick(*JOIN_KEYS), [shopper_id, now + grace_seconds()])
-    (outcome, detail), answer = in_one_trip(get_redis(), [join_step, _status_step(sale_id, shopper_id, now)])
-    if outcome == "not_open":
-        raise SaleNotOpen(fields={"state": detail or "unknown"})
+    join_step = scripts().join.step(sale_id, [shopper_id, now + grace_seconds()])
+    joined, answer = in_one_trip(get_redis(), [join_step, _status_step(sale_id, shopper_id, now)])
+    if joined.outcome == JoinOutcome.NOT_OPEN:
+        raise SaleNotOpen(fields={"state": joined.detail or "unknown"})
     return _status_from(sale_id, shopper_id, answer)
 
 
@@ -92,30 +82,31 @@ def status(
 def _status_step(sale_id: int, shopper_id: int, now: float) -> tuple:
     window = float(current_app.config["ADMISSION_RATE_WINDOW_S"])
     args = [shopper_id, now, window, grace_seconds(), OPENING_SPREAD_S]
-    return (scripts().status, sale_keys(sale_id).pick(*STATUS_KEYS), args)
+    return scripts().status.step(sale_id, args)
 
 
-def _status_from(sale_id: int, shopper_id: int, answer: list) -> WaiterStatus:
-    sale_state, waiter, rank, pre, ticket_id, ticket_deadline, rate, measured, hint, opens_in = answer
-    if not waiter:
+def _status_from(sale_id: int, shopper_id: int, answer) -> WaiterStatus:
+    if not answer.waiter:
         raise NotInQueue()
-    base = {"sale_id": sale_id, "state": WaiterState(waiter), "sale_state": sale_state}
-    if waiter == WaiterState.ADMITTED:
-        return WaiterStatus(**base, **_ticket_fields(sale_id, shopper_id, ticket_id, ticket_deadline))
-    if waiter != WaiterState.WAITING:
+    base = {"sale_id": sale_id, "state": WaiterState(answer.waiter), "sale_state": answer.sale_state}
+    if answer.waiter == WaiterState.ADMITTED:
+        return WaiterStatus(
+            **base, **_ticket_fields(sale_id, shopper_id, answer.ticket, answer.ticket_deadline)
+        )
+    if answer.waiter != WaiterState.WAITING:
         return WaiterStatus(**base)
-    if pre:
-        return WaiterStatus(**base, poll_after_seconds=hint, opens_in_seconds=opens_in)
-    ahead, rate = max(rank, 0), float(rate)
-    eta = math.ceil(ahead / rate) if sale_state == SaleState.OPEN else None
+    if answer.prequeued:
+        return WaiterStatus(**base, poll_after_seconds=answer.poll_hint, opens_in_seconds=answer.opens_in)
+    ahead, rate = max(answer.rank, 0), float(answer.rate)
+    eta = math.ceil(ahead / rate) if answer.sale_state == SaleState.OPEN else None
     return WaiterStatus(
         **base,
         position=ahead + 1,
         people_ahead=ahead,
         eta_seconds=eta,
         rate=round(rate, 3),
-        rate_measured=bool(measured),
-        poll_after_seconds=hint,
+        rate_measured=bool(answer.rate_measured),
+        poll_after_seconds=answer.poll_hint,
     )
 
 
@@ -136,3 +127,9 @@ def _ticket_fields(sale_id: int, shopper_id: int, ticket_id: str, deadline: str)
     expires = float(deadline)
     token = sign_ticket(Ticket(ticket_id, sale_id, shopper_id, expires))
     return {"ticket": token, "ticket_expires_at": expires}
+
+
+def open_in_redis(sale_id: int, now: float) -> bool:
+    """Open an armed sale in Redis, shuffling its pre-queue once; False if it was open already."""
+    seed = secrets.randbits(31)  # Lua's generator is seeded per call only if we seed it
+    return scripts().open(sale_id, [seed, now]).outcome == LifecycleOutcome.OPENED

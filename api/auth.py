@@ -189,7 +189,6 @@ def current_account_id() -> int:
 # Service-to-service authentication -------------------------------------------------------------
 
 SERVICE_TOKEN_HEADER = "X-Service-Token"
-SHOPPER_HEADER = "X-Shopper-Id"
 SERVICE_AUDIENCE = "yakku-internal"
 SERVICE_TOKEN_LIFETIME = 60
 
@@ -236,9 +235,3 @@ def service_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return guarded
-
-
-def forwarded_account_id() -> int | None:
-    """The shopper a verified service call acts for, if it forwarded one."""
-    value = request.headers.get(SHOPPER_HEADER, "")
-    return int(value) if value.isdigit() else None

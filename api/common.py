@@ -1,10 +1,13 @@
 """Schemas and helpers shared by the services: paging, the error shape for OpenAPI, batch writes."""
 
+from http import HTTPStatus
+
 from apiflask import Schema
 from apiflask.fields import Dict, Integer, Nested, String
 from apiflask.validators import Range
 from sqlalchemy import Select, bindparam, insert, update
 
+from api.auth import SERVICE_TOKEN_HEADER
 from yakku.extensions import db
 
 MAX_PER_PAGE = 100
@@ -39,8 +42,6 @@ def page_of(select: Select, page: int, per_page: int) -> dict:
 
 def register_security_schemes(app) -> None:
     """Name, once per app, the two ways callers authenticate, as the services' OpenAPI docs refer to them."""
-    from api.auth import SERVICE_TOKEN_HEADER
-
     schemes = app.config.setdefault("SECURITY_SCHEMES", {})
     schemes.setdefault("BearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     schemes.setdefault("ServiceToken", {"type": "apiKey", "in": "header", "name": SERVICE_TOKEN_HEADER})
@@ -61,8 +62,6 @@ def release_connection() -> None:
 
 def error_responses(*statuses: int) -> dict:
     """OpenAPI error responses of a view, by status (their body is the app's HTTP_ERROR_SCHEMA)."""
-    from http import HTTPStatus
-
     return {status: HTTPStatus(status).phrase for status in statuses}
 
 

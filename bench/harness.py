@@ -33,7 +33,7 @@ class Platform:
 
     def app(self):
         """An API app on the platform's database and Redis, for setting things up in-process."""
-        from yakku import create_api_app
+        from yakku.factory import create_api_app
 
         return create_api_app({key: value for key, value in self.env.items() if key.isupper()})
 
@@ -128,7 +128,7 @@ def _prepare_database(shop: Platform) -> None:
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    app.extensions["redis"].flushdb()
+    app.extensions["yakku.redis"].flushdb()
 
 
 def wait_for(url: str, timeout: float = 30.0) -> None:

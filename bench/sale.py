@@ -66,7 +66,7 @@ def admit(app, sale_id: int, buyers: int, window: int) -> list[tuple[str, int]]:
     from admission.keys import sale_keys
 
     with app.app_context():
-        redis, keys = app.extensions["redis"], sale_keys(sale_id)
+        redis, keys = app.extensions["yakku.redis"], sale_keys(sale_id)
         deadline = time.time() + window
         admitted = [(f"{sale_id}-{n}", n) for n in range(1, buyers + 1)]
         pipe = redis.pipeline(transaction=False)
@@ -88,12 +88,13 @@ def enqueue(app, sale_id: int, admitted: list[tuple[str, int]]) -> float:
     One drain job is queued for the sale; it takes the line in batches and queues the next job while
     more wait, so with W workers up to W jobs drain side by side.
     """
-    from admission.checkout_queue import CheckoutRequest, put
+    from admission.checkout.jobs import queue_checkouts
+    from admission.checkout.records import CheckoutRequest
 
     with app.app_context():
         requests = [CheckoutRequest(ticket, shopper, 1, 1, GOOD_CARD) for ticket, shopper in admitted]
         started = time.time()
-        put(sale_id, requests)
+        queue_checkouts(sale_id, requests)
         return started
 
 
@@ -103,7 +104,7 @@ def outcomes(app, sale_id: int) -> tuple[dict, float]:
 
     counts: dict[str, int] = {}
     last = 0.0
-    for raw in app.extensions["redis"].hvals(sale_keys(sale_id).checkouts):
+    for raw in app.extensions["yakku.redis"].hvals(sale_keys(sale_id).checkouts):
         record = json.loads(raw)
         counts[record["state"]] = counts.get(record["state"], 0) + 1
         if record["state"] in FINAL:
@@ -115,7 +116,7 @@ def wait_for_workers(app, count: int, timeout: float = 60) -> None:
     from rq import Worker
 
     deadline = time.monotonic() + timeout
-    while Worker.count(connection=app.extensions["redis"]) < count:
+    while Worker.count(connection=app.extensions["yakku.redis"]) < count:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{count} workers did not register within {timeout} s")
         time.sleep(0.2)
@@ -157,13 +158,13 @@ def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> 
     shop.processes = [p for p in shop.processes if p not in procs]
     counts, last = outcomes(app, sale_id)
     with app.app_context():
-        from workers import QueueName, get_queue
+        from yakku.queues import QueueName, get_queue
 
         get_queue(QueueName.CHECKOUT).empty()  # a time-limited run leaves jobs behind: drop them
         from admission.keys import sale_keys
 
         keys = sale_keys(sale_id)
-        app.extensions["redis"].delete(keys.checkout_line, keys.checkout_requests, keys.drain_queued)
+        app.extensions["yakku.redis"].delete(keys.checkout_line, keys.checkout_requests, keys.drain_queued)
     decided = sum(counts.get(state, 0) for state in FINAL)
     elapsed = max(last - started, 1e-9)
     subprocess.run([*YAKKU, "reconcile", str(sale_id), "--lease", "0"], env=shop.env, capture_output=True)

@@ -114,9 +114,9 @@ def ceiling_run(url: str, requests: int) -> float:
     client = redis.Redis.from_url(url, decode_responses=True)
     prepare(client, requests)
     script = load_scripts(client).reserve
-    sha = client.script_load(script.script)
+    sha = client.script_load(script.script.script)
     host, port, db = _address(url)
-    keys = sale_keys(SALE).pick(*stock.RESERVE_KEYS)
+    keys = script.bind(SALE)
     command = [
         _benchmark_binary(), "-h", host, "-p", str(port), "--dbnum", str(db), "-n", str(requests),
         "-r", str(requests), "-c", "50", "-q",

@@ -9,15 +9,13 @@ from flask import Blueprint, Flask, request
 from flask.wrappers import Response
 from htmx_flask import Htmx
 
-from storefront import errors, formatting, session
+from storefront import account, dashboard, errors, formatting, sale, session, shop
 
 bp = Blueprint("storefront", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
     """Register the storefront's blueprints, error pages, filters and session settings."""
-    from storefront import account, dashboard, sale, shop
-
     Htmx(app)
     session.configure(app)
     app.register_blueprint(bp)

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from rq import SimpleWorker
 
-from workers import QueueName
+from yakku.queues import QueueName
 
 DEFAULT_PASSWORD = "correct horse battery"
 LINK = re.compile(r"https?://\S+")
@@ -57,7 +57,7 @@ class Member:
 def drain_mail(app) -> None:
     """Run every queued mail job now, in this process, as a worker would."""
     with app.app_context():
-        queue = app.extensions["rq"][QueueName.MAIL]
+        queue = app.extensions["yakku.rq"][QueueName.MAIL]
         SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
 

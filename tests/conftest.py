@@ -17,8 +17,8 @@ from storefront_helpers import shop_web  # noqa: F401  (shared fixture)
 from werkzeug.serving import make_server
 
 from api import client as service_client
-from yakku import create_api_app, create_web_app
 from yakku.extensions import db
+from yakku.factory import create_api_app, create_web_app
 from yakku.private_redis import PrivateRedis
 
 # Nothing a test does may touch the developer's own instance/ folder.
@@ -129,7 +129,7 @@ def runner(app):
 
 @pytest.fixture
 def redis_client(app):
-    return app.extensions["redis"]
+    return app.extensions["yakku.redis"]
 
 
 def _clean(app) -> None:
@@ -141,4 +141,4 @@ def _clean(app) -> None:
                 connection.execute(text("PRAGMA foreign_keys=OFF"))
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
-        app.extensions["redis"].flushdb()
+        app.extensions["yakku.redis"].flushdb()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from rq import SimpleWorker
 
 from admission import admitter
-from workers import QueueName
+from yakku.queues import QueueName
 
 GOOD_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
 DECLINED_CARD = {**GOOD_CARD, "card_number": "4000000000000002"}
@@ -58,7 +58,7 @@ class Sale:
     def drain(self) -> None:
         """Run every queued checkout job in-process, as a worker would."""
         with self.app.app_context():
-            queue = self.app.extensions["rq"][QueueName.CHECKOUT]
+            queue = self.app.extensions["yakku.rq"][QueueName.CHECKOUT]
             SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
     def audit(self) -> dict:

@@ -81,7 +81,7 @@ def test_helpers_make_verified_shoppers_and_an_operator(client, shoppers, operat
 
 
 def test_the_accounts_service_serves_alone_with_its_openapi_document(config):
-    from yakku import create_api_app
+    from yakku.factory import create_api_app
 
     client = create_api_app(config, services=("accounts",)).test_client()
     spec = client.get("/api/accounts/openapi.json")

@@ -11,8 +11,8 @@ from accounts_helpers import drain_mail
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from workers import QueueName, get_queue
 from workers.mail import send_email
+from yakku.queues import QueueName, get_queue
 
 ADA = {"name": "Ada", "email": "ada@example.test", "password": "p" * 8}
 

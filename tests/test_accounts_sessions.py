@@ -11,8 +11,8 @@ from sqlalchemy import update
 from api.accounts.models import Account
 from api.accounts.passwords import hasher_for, needs_rehash
 from api.auth import Role
-from yakku import create_api_app
 from yakku.extensions import db
+from yakku.factory import create_api_app
 
 LOGIN = "/api/accounts/login"
 REFRESH = "/api/accounts/token/refresh"

@@ -156,7 +156,7 @@ def test_only_the_lease_holder_acts(sales_ops):
 
 
 def _run_admitter(config, stop, results):
-    from yakku import create_api_app
+    from yakku.factory import create_api_app
 
     app = create_api_app(config)
     with app.app_context():

@@ -4,13 +4,12 @@ import pytest
 from admission_helpers import T0, bearer, wall_clock
 
 from admission import sales, waiting_room
-from admission.admitter import open_in_redis
 from admission.exceptions import NotInQueue, SaleNotOpen
 from admission.keys import sale_keys
-from admission.sales import CLOSE_KEYS
 from admission.schemas import WaiterStatusOut
 from admission.scripts import scripts
 from admission.states import WaiterState
+from admission.waiting_room import open_in_redis
 from api.auth import revoke, verify_request_token
 
 
@@ -125,7 +124,7 @@ def test_joining_a_sale_that_is_not_live_is_refused(sales_ops):
 def test_closing_tells_waiters_the_sale_ended(sales_ops):
     sale = sales_ops.opened(units=5, rate=1)
     sales_ops.join(sale, 1, 2)
-    scripts().close(sale_keys(sale).pick(*CLOSE_KEYS), [], sales_ops.redis)  # the catalog is not involved
+    scripts().close(sale, [], sales_ops.redis)  # the catalog is not involved
     assert sales_ops.status(sale, 2).state == WaiterState.CLOSED
     with pytest.raises(SaleNotOpen):
         waiting_room.join(sale, 3, T0)

@@ -243,7 +243,7 @@ def test_seed_leaves_an_existing_catalog_alone(app):
 
 
 def test_the_catalog_and_wishlist_documents_are_served(config):
-    from yakku import create_api_app
+    from yakku.factory import create_api_app
 
     client = create_api_app(config, services=("catalog", "wishlist")).test_client()
     catalog = client.get("/api/catalog/openapi.json")

@@ -20,12 +20,13 @@ from api.accounts.passwords import check_password
 from api.accounts.services import find_by_email
 from api.auth import Role
 from api.catalog.seed import DEMO_PRODUCTS
-from workers import QueueName, get_queue
 from workers.worker import make_worker
-from yakku import create_api_app, launcher, seed
+from yakku import launcher, seed
 from yakku.cli import main
 from yakku.extensions import db, get_redis
+from yakku.factory import create_api_app
 from yakku.private_redis import redis_server_binary
+from yakku.queues import QueueName, get_queue
 
 
 def test_seed_creates_a_verified_operator_once_with_a_password_only_it_knows(app):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from yakku import create_api_app
+from yakku.factory import create_api_app
 
 
 def test_config_mapping_wins_over_defaults(config):
@@ -26,7 +26,7 @@ def test_mysql_urls_use_pymysql_and_utf8mb4(config):
 
 def test_no_connection_is_opened_by_the_factory(config):
     app = create_api_app({**config, "REDIS_URL": "redis://127.0.0.1:1/0"})
-    assert "redis" in app.extensions  # built, never connected: port 1 has no server
+    assert "yakku.redis" in app.extensions  # built, never connected: port 1 has no server
 
 
 def test_a_service_can_be_served_alone(config):

@@ -8,9 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from yakku import create_api_app
 from yakku.extensions import db
-from yakku.factory import MIGRATIONS
+from yakku.factory import MIGRATIONS, create_api_app
 from yakku.schema import load_models
 
 

@@ -144,30 +144,34 @@ def test_card_numbers_are_never_stored_nor_logged(shop, app, caplog):
 
 
 def test_a_sale_order_is_recorded_and_paid_for_its_shopper(shop):
+    # A single checkout is a batch of one: the sale makes and pays its orders only through the batches.
     ada = shop.shopper()
     mug = shop.product(price=3000, stock=5)
-    body = {"account_id": ada.id, "sale_id": 7, "items": [{"product_id": mug["id"], "quantity": 1}]}
-    body["idempotency_key"] = "ticket-abc"
-    first = shop.internal("POST", "/api/orders/internal", body)
-    again = shop.internal("POST", "/api/orders/internal", body)
-    assert (first.status_code, again.status_code) == (201, 200)
-    order = first.json()
-    assert order["source"] == "sale" and order["sale_id"] == 7 and order["total"] == 3000
+    wanted = {"account_id": ada.id, "items": [{"product_id": mug["id"], "quantity": 1}]}
+    body = {"sale_id": 7, "orders": [{**wanted, "idempotency_key": "ticket-abc"}]}
+    first = shop.internal("POST", "/api/orders/internal/batch", body)
+    again = shop.internal("POST", "/api/orders/internal/batch", body)
+    assert (first.status_code, again.status_code) == (200, 200)
+    (order,) = first.json()["items"]
+    assert again.json()["items"][0]["id"] == order["id"]  # the ticket's key answers the same order
+    recorded = shop.internal("GET", f"/api/orders/internal/{order['id']}").json()
+    assert recorded["source"] == "sale" and recorded["sale_id"] == 7 and recorded["total"] == 3000
     assert shop.stock_of(mug["id"]) == 5  # the sale's own counter holds sale units, not the catalog
-    clash = shop.internal("POST", "/api/orders/internal", {**body, "account_id": ada.id + 1})
-    assert clash.status_code == 409
+    clash = {"sale_id": 7, "orders": [{**wanted, "account_id": ada.id + 1, "idempotency_key": "ticket-abc"}]}
+    assert shop.internal("POST", "/api/orders/internal/batch", clash).status_code == 409
 
     card = {"card_number": "4242424242424242", "exp_month": 1, "exp_year": 2099, "cvc": "123"}
-    paid = shop.internal("POST", f"/api/orders/internal/{order['id']}/pay", {**card, "idempotency_key": "t"})
-    assert paid.status_code == 200 and paid.json()["state"] == "paid"
+    payment = {**card, "order_id": order["id"], "idempotency_key": "t"}
+    paid = shop.internal("POST", "/api/orders/internal/batch/pay", {"payments": [payment]})
+    assert paid.status_code == 200 and paid.json()["items"][0]["order"]["state"] == "paid"
     assert shop.get(ada, f"/api/orders/{order['id']}").json()["state"] == "paid"
 
 
 INTERNAL = [
-    ("POST", "/api/orders/internal"),
+    ("POST", "/api/orders/internal/batch"),
     ("GET", "/api/orders/internal/1"),
     ("POST", "/api/orders/internal/1/transition"),
-    ("POST", "/api/orders/internal/1/pay"),
+    ("POST", "/api/orders/internal/batch/pay"),
     ("POST", "/api/orders/internal/1/cancel"),
     ("POST", "/api/orders/internal/1/settle"),
     ("POST", "/api/payments/charges"),

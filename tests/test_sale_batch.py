@@ -10,15 +10,16 @@ from catalog_helpers import add_product
 from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
 from sqlalchemy import func, insert, select
 
-from admission import checkout_queue
+from admission.checkout import jobs, line, records
+from admission.checkout.records import CheckoutRequest
 from admission.keys import sale_keys
 from api.orders.models import Order, OrderLine, OrderTransition
 from api.orders.services import canonical_items, fingerprint
 from api.payments.keys import SANDBOX_CHARGE_KEY
 from api.payments.models import Payment, PaymentTransition
 from api.payments.services import _fingerprint as charge_fingerprint
-from workers import QueueName
 from yakku.extensions import db
+from yakku.queues import QueueName
 
 BATCH_PATHS = ["/api/orders/internal/batch", "/api/orders/internal/batch/pay", "/api/payments/charges/batch"]
 
@@ -357,7 +358,7 @@ def admit_directly(app, sale_id: int, shoppers: int) -> list[tuple[str, int]]:
     keys, deadline = sale_keys(sale_id), time.time() + 600
     admitted = [(f"{sale_id}-{n}", n) for n in range(1, shoppers + 1)]
     with app.app_context():
-        pipe = app.extensions["redis"].pipeline()
+        pipe = app.extensions["yakku.redis"].pipeline()
         for ticket, shopper in admitted:
             pipe.hset(keys.tickets, ticket, "admitted")
             pipe.hset(keys.ticket_owner, ticket, shopper)
@@ -372,18 +373,16 @@ def test_two_hundred_submits_drain_with_few_jobs_and_the_audit_green(big_sale, a
     admitted = admit_directly(app, big_sale.id, 200)
     card = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
     with app.app_context():
-        queue = app.extensions["rq"][QueueName.CHECKOUT]
+        queue = app.extensions["yakku.rq"][QueueName.CHECKOUT]
         queue.empty()
         for ticket, shopper in admitted:  # one submit each, as the checkout endpoint makes it
-            checkout_queue.put(big_sale.id, [checkout_queue.CheckoutRequest(ticket, shopper, 1, 1, card)])
+            jobs.queue_checkouts(big_sale.id, [CheckoutRequest(ticket, shopper, 1, 1, card)])
         assert queue.count == 1  # 200 submits, one drain job queued
-        assert checkout_queue.backlog(big_sale.id) == 200
+        assert line.backlog(big_sale.id) == 200
     big_sale.drain()
     with app.app_context():
-        from admission import checkout
-
-        states = [checkout.read(big_sale.id, ticket).state.value for ticket, _shopper in admitted]
-        assert checkout_queue.backlog(big_sale.id) == 0
+        states = [records.read(big_sale.id, ticket).state.value for ticket, _shopper in admitted]
+        assert line.backlog(big_sale.id) == 0
     # The 50 were refused while the batch's own 150 were held; once those were paid nothing was held, so
     # they are told sold out, not that fewer are left.
     assert states.count("paid") == 150 and states.count("sold_out") == 50
@@ -395,19 +394,16 @@ def test_two_hundred_submits_drain_with_few_jobs_and_the_audit_green(big_sale, a
 def test_the_reconciler_leaves_a_waiting_or_just_taken_checkout_and_hands_back_one_a_dead_job_took(
     big_sale, app
 ):
-    from admission import checkout
-    from workers.reconcile import reconcile_sale
+    from admission.checkout.reconcile import reconcile_sale
 
     (first, one), (second, two) = admit_directly(app, big_sale.id, 2)
     card = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
     with app.app_context():
         for ticket, shopper in ((first, one), (second, two)):
-            checkout_queue.put(big_sale.id, [checkout_queue.CheckoutRequest(ticket, shopper, 1, 1, card)])
+            jobs.queue_checkouts(big_sale.id, [CheckoutRequest(ticket, shopper, 1, 1, card)])
         assert reconcile_sale(big_sale.id, lease=0) == {}  # both wait in the line: a job will take them
-        assert [r.ticket_id for r in checkout_queue.take(big_sale.id, 1)] == [
-            first
-        ]  # a job took one, then died
+        assert [r.ticket_id for r in line.take(big_sale.id, 1)] == [first]  # a job took one, then died
         assert reconcile_sale(big_sale.id) == {}  # within the lease it is the job's
         assert reconcile_sale(big_sale.id, now=time.time() + 60) == {"handed_back": 1}
-        assert checkout.read(big_sale.id, first).state == "interrupted"
-        assert checkout.read(big_sale.id, second).state == "queued"
+        assert records.read(big_sale.id, first).state == "interrupted"
+        assert records.read(big_sale.id, second).state == "queued"

@@ -7,7 +7,7 @@ from catalog_helpers import add_product, stock_of
 from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
 
 from admission import admitter
-from workers.reconcile import reconcile_sale
+from admission.checkout.reconcile import reconcile_sale
 
 
 @pytest.fixture

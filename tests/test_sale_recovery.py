@@ -16,8 +16,9 @@ from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
 from test_sale_checkout import admitted_ticket
 
 from admission import admitter, stock
+from admission.checkout import jobs
+from admission.checkout.reconcile import reconcile_sale
 from admission.states import TicketState
-from workers.reconcile import reconcile_sale
 
 STEPS = ["before_reserve", "after_reserve", "after_order", "after_charge"]
 
@@ -102,7 +103,7 @@ def test_the_admitter_queues_a_sweep_that_finishes_a_killed_checkout(sale, shopp
     assert run_worker(config, crash_at="after_charge") == -signal.SIGKILL
     with sale.app.app_context():
         assert admitter.step(admitter.Lease()) is not None  # holds the lease, ticks, queues the sweep
-        assert not admitter.schedule_reconcile()  # one sweep per period, however often it ticks
+        assert not jobs.schedule_sweep()  # one sweep per period, however often it ticks
     assert run_worker(config, RECONCILE_LEASE_S="0") == 0
     assert sale.outcome(buyer, ticket)["state"] == "paid"
     assert sale.audit()["ok"]
@@ -144,7 +145,7 @@ def test_the_audit_exits_non_zero_when_an_invariant_breaks(sale, shoppers, confi
 def test_a_closed_sale_still_settles_the_units_a_declined_shopper_held(sale, shoppers, app):
     from catalog_helpers import stock_of
 
-    from workers.reconcile import sweep
+    from admission.checkout.jobs import sweep
 
     buyer = shoppers.verified()
     ticket = admitted_ticket(sale, buyer)

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from api.auth import SERVICE_TOKEN_HEADER, forwarded_account_id, service_required
+from api.auth import SERVICE_TOKEN_HEADER, service_required
 from api.client import ServiceClient, registry
 from api.client.declare import get, post
 from api.client.errors import BreakerOpen, ServiceAuthError, ServiceConflict, ServiceUnavailable
@@ -54,7 +54,7 @@ class EchoServer:
         @service_required
         def read(item_id):
             self.calls.append("read")
-            return {"id": item_id, "q": request.args.get("q"), "shopper": forwarded_account_id()}
+            return {"id": item_id, "q": request.args.get("q")}
 
         @app.post("/echo")
         @app.post("/echo/keyed")
@@ -108,11 +108,11 @@ def echo(config):
 @pytest.fixture
 def echo_client(echo, app):
     with app.app_context():
-        yield EchoClient.for_current_app(shopper_id=7)
+        yield EchoClient.for_current_app()
 
 
-def test_a_declared_method_fills_path_query_and_forwards_the_shopper(echo_client):
-    assert echo_client.read(42, params={"q": "tea"}) == {"id": 42, "q": "tea", "shopper": 7}
+def test_a_declared_method_fills_path_and_query(echo_client):
+    assert echo_client.read(42, params={"q": "tea"}) == {"id": 42, "q": "tea"}
 
 
 def test_a_body_is_sent_as_json(echo_client):
@@ -193,7 +193,7 @@ def test_internal_endpoints_refuse_calls_without_a_valid_service_token(echo, app
 
 def test_a_service_token_is_refused_by_an_auth_error(echo, app, config):
     config["SERVICE_SECRET"] = "not-the-deployment-secret-of-this-shop-at-all"
-    from yakku import create_api_app
+    from yakku.factory import create_api_app
 
     other = create_api_app(config)
     with other.app_context(), pytest.raises(ServiceAuthError):
@@ -229,7 +229,7 @@ def test_heartbeat_registers_and_deregisters(redis_client):
 
 def test_the_breaker_opens_while_the_payments_service_is_down_and_closes_when_it_is_back(app, config):
     from api.client import payments
-    from yakku import create_api_app
+    from yakku.factory import create_api_app
 
     payments_alone = create_api_app(dict(config), services=("payments",))
     server = make_server("127.0.0.1", 0, payments_alone, threaded=True)

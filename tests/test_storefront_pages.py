@@ -4,7 +4,7 @@ import pytest
 
 from storefront.formatting import money
 from storefront.session import safe_next
-from yakku import create_web_app
+from yakku.factory import create_web_app
 
 
 def _text(answer) -> str:

@@ -9,7 +9,7 @@ import pytest
 from rq import SimpleWorker
 
 from admission import admitter, lookup, sales, stock, waiting_room
-from workers import QueueName
+from yakku.queues import QueueName
 
 HX = {"HX-Request": "true"}
 GOOD_CARD = "4242 4242 4242 4242"
@@ -46,7 +46,7 @@ class SaleWeb:
 
     def drain(self) -> None:
         with self.app.app_context():
-            queue = self.app.extensions["rq"][QueueName.CHECKOUT]
+            queue = self.app.extensions["yakku.rq"][QueueName.CHECKOUT]
             SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
     def status(self, shopper) -> waiting_room.WaiterStatus:
@@ -205,13 +205,13 @@ def test_a_declined_card_offers_the_form_again_and_another_card_pays(new_sale, s
 
 
 def test_a_checkout_the_platform_dropped_is_told_so_and_offered_again(new_sale, shop_web, web):
-    from admission import checkout_queue
-    from workers.reconcile import reconcile_sale
+    from admission.checkout import line
+    from admission.checkout.reconcile import reconcile_sale
 
     sale = admitted_shopper(new_sale, shop_web, web)
     _pay(web, sale, card=GOOD_CARD)
     with sale.app.app_context():
-        assert checkout_queue.take(sale.id, 10)  # a drain job took it, then died before reserving
+        assert line.take(sale.id, 10)  # a drain job took it, then died before reserving
         assert reconcile_sale(sale.id, now=time.time() + 60) == {"handed_back": 1}
     body = _fragment(web, sale)
     assert "could not finish your checkout, and nothing was charged" in body

@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
-DEFAULT_TIMEOUT = 10.0
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -36,7 +35,7 @@ def send_email(to: str, subject: str, body: str) -> str:
     if scheme == "file":
         write_to_outbox(message, Path(unquote(urlsplit(url).path)))
     elif scheme in ("smtp", "smtps"):
-        send_over_smtp(message, url, float(current_app.config.get("MAIL_TIMEOUT", DEFAULT_TIMEOUT)))
+        send_over_smtp(message, url, float(current_app.config["MAIL_TIMEOUT"]))
     else:
         raise ValueError(f"MAIL_URL scheme {scheme!r} is not supported: use smtp://, smtps:// or file://")
     return message["Message-ID"]

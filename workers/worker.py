@@ -5,7 +5,7 @@ from rq import SimpleWorker
 from rq.job import Job
 from rq.queue import Queue
 
-from workers import QueueName
+from yakku.queues import QueueName
 
 
 class AppWorker(SimpleWorker):
@@ -21,7 +21,7 @@ class AppWorker(SimpleWorker):
 
 def make_worker(app: Flask, name: str | None = None) -> AppWorker:
     """A worker on the app's queues, in QueueName order (checkout drains before mail)."""
-    queues = [app.extensions["rq"][queue_name] for queue_name in QueueName]
+    queues = [app.extensions["yakku.rq"][queue_name] for queue_name in QueueName]
     worker = AppWorker(queues, connection=queues[0].connection, name=name)
     worker.app = app
     return worker

@@ -1,5 +1,6 @@
-"""Yakku: an open flash-sale platform. The core package holds factories, config and the CLI."""
+"""Yakku: an open flash-sale platform. The core package holds factories (yakku.factory), config, the
+extensions, the queues, the launcher and the CLI.
 
-from yakku.factory import create_api_app, create_web_app
-
-__all__ = ["create_api_app", "create_web_app"]
+It imports nothing itself: every area depends on the core (yakku.errors, yakku.extensions), so the core
+package must not import the areas back, as the factory does.
+"""

@@ -160,8 +160,8 @@ def audit(sale_id: int, as_json: bool) -> None:
 @click.option("--lease", default=30.0, show_default=True, help="Leave checkouts touched this recently alone.")
 def reconcile(sale_id: int | None, lease: float) -> None:
     """Finish the checkouts killed workers left half done (one sale, or every live sale)."""
-    from workers.reconcile import reconcile_all, reconcile_sale
+    from admission.checkout.jobs import reconcile_all, reconcile_one
 
     with api_app(start_redis=False) as app, app.app_context():
-        done = reconcile_sale(sale_id, lease=lease) if sale_id else reconcile_all(lease=lease)
+        done = reconcile_one(sale_id, lease=lease) if sale_id else reconcile_all(lease=lease)
     click.echo(", ".join(f"{what}: {count}" for what, count in sorted(done.items())) or "nothing to do")

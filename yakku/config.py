@@ -12,6 +12,8 @@ DEFAULTS = {
     "PUBLIC_URL": "http://127.0.0.1:8000",
     "API_URL": "http://127.0.0.1:8001",
     "MAIL_SENDER": "Yakku <no-reply@yakku.test>",
+    "MAIL_TIMEOUT": 10.0,  # seconds to reach the SMTP server
+    "OPERATOR_EMAIL": "operator@example.com",  # the operator account the seed creates
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
     "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=7),
@@ -22,7 +24,6 @@ DEFAULTS = {
     "RATELIMIT_STRATEGY": "moving-window",
     "AUTH_RATE_LIMIT": "20 per minute",  # per e-mail and caller, in the accounts service
     "WEB_AUTH_RATE_LIMIT": "30 per minute",  # per client address, at the storefront
-    "SERVICE_TIMEOUT": 5.0,
     "WTF_CSRF_TIME_LIMIT": None,
     "PASSWORD_HASH_PROFILE": "default",  # "load-test" for load tests only: api/accounts/passwords.py
 }

@@ -34,14 +34,14 @@ csrf = CSRFProtect()
 
 
 class RedisStore:
-    """One Redis client per app (strings decoded), kept in app.extensions["redis"]."""
+    """One Redis client per app (strings decoded), kept in app.extensions["yakku.redis"]."""
 
     def init_app(self, app: Flask) -> None:
-        url = app.config.get("REDIS_URL")
+        url = app.config["REDIS_URL"]
         if not url:
             raise RuntimeError("REDIS_URL is not set: run `yakku up`, or point it at a Redis server")
         # from_url builds a pool; no connection is opened until the first command.
-        app.extensions["redis"] = redis.Redis.from_url(url, decode_responses=True)
+        app.extensions["yakku.redis"] = redis.Redis.from_url(url, decode_responses=True)
 
 
 redis_store = RedisStore()
@@ -49,7 +49,7 @@ redis_store = RedisStore()
 
 def get_redis() -> redis.Redis:
     """The current app's Redis client."""
-    return current_app.extensions["redis"]
+    return current_app.extensions["yakku.redis"]
 
 
 @event.listens_for(Engine, "connect")

@@ -8,7 +8,12 @@ from flask.sessions import SessionInterface
 from werkzeug.routing import IntegerConverter
 
 import admission
+import api
+import storefront
+from api import auth, client
+from api.common import ErrorOut
 from yakku import config as yakku_config
+from yakku import queues
 from yakku.extensions import csrf, db, limiter, migrate, redis_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,10 +55,7 @@ def _bind_core(app: Flask, config: dict | None) -> None:
     redis_store.init_app(app)
     limiter.init_app(app)
 
-    import workers
-    from api import client
-
-    workers.init_app(app)
+    queues.init_app(app)
     client.init_app(app)
 
 
@@ -74,13 +76,8 @@ def create_api_app(config: dict | None = None, services: tuple[str, ...] | None 
         "ServiceToken": {"type": "apiKey", "in": "header", "name": "X-Service-Token"},
     }
     _bind_core(app, config)
-    from api.common import ErrorOut
-
     app.config["HTTP_ERROR_SCHEMA"] = ErrorOut  # every documented error body has the one stable shape
     app.config["VALIDATION_ERROR_SCHEMA"] = ErrorOut
-
-    import api
-    from api import auth
 
     auth.init_app(app)
     api.init_app(app, services)
@@ -97,8 +94,6 @@ def create_web_app(config: dict | None = None) -> Flask:
     )
     _bind_core(app, config)
     csrf.init_app(app)
-
-    import storefront
 
     admission.init_app(app)
     storefront.init_app(app)

@@ -9,7 +9,6 @@ from api.accounts import services as accounts
 from api.accounts.exceptions import EmailTaken
 from api.catalog.seed import seed_demo_catalog
 
-DEFAULT_OPERATOR_EMAIL = "operator@example.com"
 DEFAULT_OPERATOR_NAME = "Operator"
 
 
@@ -36,7 +35,7 @@ def run() -> SeedReport:
 
 def ensure_operator() -> OperatorCredentials | None:
     """Create the operator (OPERATOR_EMAIL) with a fresh random password unless the account exists."""
-    email = current_app.config.get("OPERATOR_EMAIL") or DEFAULT_OPERATOR_EMAIL
+    email = current_app.config["OPERATOR_EMAIL"]
     if accounts.find_by_email(email):
         return None
     password = secrets.token_urlsafe(12)

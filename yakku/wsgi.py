@@ -16,7 +16,9 @@ def api():
     app = create_api_app({"SERVICE_NAME": "api"}, services=tuple(names.split(",")) if names else None)
     advertise = os.environ.get("ADVERTISE_URL")
     if advertise:
-        heartbeat = Heartbeat(app.extensions["redis"], app.extensions["yakku.services"], advertise).start()
+        heartbeat = Heartbeat(
+            app.extensions["yakku.redis"], app.extensions["yakku.services"], advertise
+        ).start()
         atexit.register(heartbeat.stop)
     return app
 

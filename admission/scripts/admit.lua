@@ -4,6 +4,7 @@
 --       ticket_expiry, admitted, inflight, admissions, stock, held
 -- ARGV: now, sale id, how long admissions are kept for the measured rate (s)
 -- Returns a flat list: ticket id, shopper, deadline, ticket id, shopper, deadline, ...
+-- REPLY: [ticket, shopper, deadline]
 local settings = redis.call('HMGET', KEYS[1], 'state', 'rate', 'cap', 'window')
 if settings[1] ~= 'open' then return {} end
 local now = tonumber(ARGV[1])

@@ -1,7 +1,7 @@
 -- Close a sale: no more joins or admissions; waiters learn the sale ended; unused tickets expire.
 -- Reservations in flight are left to finish (their units come back through release.lua).
 -- KEYS: settings, queue, prequeue, seen, waiters, admitted, tickets, ticket_owner
--- Returns {outcome, waiters told, tickets expired}
+-- REPLY: outcome, waiters_told, tickets_expired
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'closed' then return {'already', 0, 0} end
 redis.call('HSET', KEYS[1], 'state', 'closed')

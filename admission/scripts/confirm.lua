@@ -1,11 +1,12 @@
 -- Mark a reserved ticket paid, once: its units leave "held" for "sold".
 -- KEYS: tickets, ticket_owner, inflight, reservations, held, sold, waiters
 -- ARGV: ticket id
--- Returns {code, units}: paid | already | refused_<state>
+-- Returns {code, units, the ticket's state when refused}: paid | already | refused
+-- REPLY: code, units, refused_state
 local state = redis.call('HGET', KEYS[1], ARGV[1])
 local qty = tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0')
 if state == 'paid' then return {'already', qty} end
-if state ~= 'reserved' then return {'refused_' .. (state or 'unknown'), 0} end
+if state ~= 'reserved' then return {'refused', 0, state or 'unknown'} end
 redis.call('DECRBY', KEYS[5], qty)
 redis.call('INCRBY', KEYS[6], qty)
 redis.call('HSET', KEYS[1], ARGV[1], 'paid')

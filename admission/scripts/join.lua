@@ -2,6 +2,7 @@
 -- KEYS: settings, stock, held, admitted, prequeue, queue, sequence, seen, waiters
 -- ARGV: shopper, poll deadline (epoch s)
 -- Returns {outcome, waiter state}: outcome is joined | existing | not_open (state = the sale's state).
+-- REPLY: outcome, detail
 local state = redis.call('HGET', KEYS[1], 'state')
 local current = redis.call('HGET', KEYS[9], ARGV[1])
 if current then return {'existing', current} end

@@ -2,6 +2,7 @@
 -- KEYS: settings, prequeue, queue, sequence, shuffled, bucket
 -- ARGV: random seed (from Python: Lua's generator is only reproducible when seeded), now
 -- Returns {outcome, shuffled count}: outcome is opened | already | refused (then the sale's state).
+-- REPLY: outcome, detail
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'open' then return {'already', 0} end
 if state ~= 'armed' then return {'refused', state or ''} end

@@ -1,9 +1,11 @@
 -- End a ticket that did not pay, exactly once: units it reserved go back to the counter.
 -- KEYS: tickets, ticket_owner, admitted, inflight, reservations, bought, stock, held, waiters
 -- ARGV: ticket id, final state (declined | released | expired)
--- Returns {code, units returned}: released | already (same final state before) | refused_<state>
+-- Returns {code, units returned, the ticket's state when refused}: released | already (same final
+-- state before) | refused
+-- REPLY: code, units, refused_state
 local state = redis.call('HGET', KEYS[1], ARGV[1])
-if not state then return {'refused_unknown', 0} end
+if not state then return {'refused', 0, 'unknown'} end
 if state == ARGV[2] then return {'already', tonumber(redis.call('HGET', KEYS[5], ARGV[1]) or '0')} end
 local owner = redis.call('HGET', KEYS[2], ARGV[1])
 local outcome = 'expired'
@@ -24,4 +26,4 @@ if state == 'admitted' then
   redis.call('HSET', KEYS[9], owner, outcome)
   return {'released', 0}
 end
-return {'refused_' .. state, 0}
+return {'refused', 0, state}

@@ -1,6 +1,7 @@
 -- Reserve for many tickets in one call, each by the same rule as reserve.lua, in the order given.
 -- ARGV: now, then ticket id, quantity, ticket id, quantity, ...
 -- Returns a flat list: code, units, stock left, per ticket.
+-- REPLY: [code, units, stock_left]
 local now = tonumber(ARGV[1])
 local answers = {}
 for i = 2, #ARGV, 2 do

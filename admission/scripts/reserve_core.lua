@@ -23,10 +23,11 @@ local function reserve_one(ticket, qty, now)
   local state = redis.call('HGET', KEYS[2], ticket)
   local stock = tonumber(redis.call('GET', KEYS[9]) or '0')
   if not state then return {'unknown_ticket', 0, stock} end
-  if state == 'reserved' or state == 'paid' then
-    return {'already_' .. state, tonumber(redis.call('HGET', KEYS[7], ticket)), stock}
-  end
-  if state ~= 'admitted' then return {state, 0, stock} end
+  if state == 'reserved' then return {'already_reserved', tonumber(redis.call('HGET', KEYS[7], ticket)), stock} end
+  if state == 'paid' then return {'already_paid', tonumber(redis.call('HGET', KEYS[7], ticket)), stock} end
+  if state == 'expired' then return {'expired', 0, stock} end
+  if state == 'sold_out' then return {'sold_out', 0, stock} end
+  if state ~= 'admitted' then return {'ticket_used', 0, stock} end -- declined or released
   local owner = redis.call('HGET', KEYS[3], ticket)
   if now > tonumber(redis.call('HGET', KEYS[4], ticket)) then
     end_unreserved(ticket, owner, 'expired')

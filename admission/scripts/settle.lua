@@ -2,6 +2,7 @@
 -- Waits while reservations are in flight: their units may still come back.
 -- KEYS: settings, stock, held, returns
 -- Returns {code, units}: planned (now or before) | in_flight (units held) | not_closed
+-- REPLY: code, units
 if redis.call('HGET', KEYS[1], 'state') ~= 'closed' then return {'not_closed', 0} end
 local planned = redis.call('HGET', KEYS[4], 'units')
 if planned then return {'planned', tonumber(planned)} end

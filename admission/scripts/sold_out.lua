@@ -4,6 +4,7 @@
 -- Everyone at or beyond rank R + H - A is sold out; when R + H - A <= 0, so is the whole pre-queue.
 -- KEYS: stock, held, admitted, queue, prequeue, waiters, seen
 -- Returns {room (R + H - A), shoppers told}
+-- REPLY: room, told
 local room = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(redis.call('GET', KEYS[2]) or '0')
     - redis.call('ZCARD', KEYS[3])
 local first = room

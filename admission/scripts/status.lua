@@ -5,6 +5,8 @@
 -- Returns {sale state, waiter state, 0-based rank or -1, in pre-queue 0/1, ticket id, ticket deadline,
 --          rate used (a string: Redis would truncate a fraction), rate measured 0/1,
 --          poll hint (s) or -1 when the state is final, seconds until opening or -1}
+-- REPLY: sale_state, waiter, rank, prequeued, ticket, ticket_deadline, rate, rate_measured, poll_hint,
+--   opens_in
 --
 -- The poll hint is clamp(eta / 5, 1, 30) s. For N waiters admitted at r per second (the waiter with k
 -- people ahead has eta k / r): those with k < 5r poll every second, 5r requests/s; those with

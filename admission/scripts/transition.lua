@@ -1,6 +1,7 @@
 -- Move a sale from one state to another (pause, resume), only from the state the caller expects.
 -- KEYS: settings, bucket
 -- ARGV: from, to, now
+-- REPLY: outcome, state
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == ARGV[2] then return {'already', state} end
 if state ~= ARGV[1] then return {'refused', state or ''} end

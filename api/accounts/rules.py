@@ -22,7 +22,7 @@ def normalise_email(email: str) -> str:
 
 def _testing() -> bool:
     # Test suites use the reserved .test domain (RFC 2606), which real sign-ups may not.
-    return has_app_context() and bool(current_app.config.get("TESTING"))
+    return has_app_context() and bool(current_app.config["TESTING"])
 
 
 def account_problems(name: str, email: str, password: str) -> dict[str, list[str]]:

@@ -10,9 +10,9 @@ from api.accounts.models import Account, utcnow
 from api.accounts.passwords import hash_password
 from api.accounts.rules import account_problems, normalise_email
 from api.auth import Role
-from workers import QueueName, get_queue
 from workers.mail import send_email
 from yakku.extensions import db
+from yakku.queues import QueueName, get_queue
 
 VERIFICATION_SUBJECT = "Confirm your e-mail address for Yakku"
 

@@ -3,7 +3,8 @@
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 
-from api.accounts import bp, services, sessions
+from api.accounts import services, sessions
+from api.accounts.blueprint import bp
 from api.accounts.exceptions import AccountNotFound
 from api.accounts.schemas import (
     AcceptedOut,

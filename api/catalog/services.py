@@ -4,7 +4,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from api.catalog.exceptions import ProductNotFound
-from api.catalog.models import DEFAULT_CURRENCY, Product
+from api.catalog.models import Product
 from api.catalog.schemas import MAX_ID
 from api.common import page_of
 from yakku.extensions import db
@@ -46,7 +46,7 @@ def get_product(product_id: int) -> Product:
 def create_product(data: dict) -> Product:
     """Put a new product on sale, priced in the shop's currency."""
     product = Product(
-        currency=current_app.config.get("CATALOG_CURRENCY", DEFAULT_CURRENCY),
+        currency=current_app.config["CATALOG_CURRENCY"],
         active=True,
         **{name: data[name] for name in EDITABLE if name in data},
     )

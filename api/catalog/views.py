@@ -1,7 +1,8 @@
 """The catalog's HTTP endpoints: public browsing, operator changes, the internal stock API."""
 
 from api.auth import operator_required, service_required
-from api.catalog import bp, services, stock
+from api.catalog import services, stock
+from api.catalog.blueprint import bp
 from api.catalog.schemas import (
     ProductIn,
     ProductOut,

@@ -29,16 +29,16 @@ class Clients:
         config = app.config
         # "sales" (the flash sale's API, from admission/) is served by the api process too.
         names = (*SERVICES, "sales")
-        fallback = {name: config.get("SERVICE_URLS", {}).get(name, config["API_URL"]) for name in names}
+        fallback = {name: config["SERVICE_URLS"].get(name, config["API_URL"]) for name in names}
         # Discovery reads the registry from the app's Redis; no connection opens until the first call.
         self.resolver = Resolver(redis.Redis.from_url(config["REDIS_URL"], decode_responses=True), fallback)
-        secret, caller = config["SERVICE_SECRET"], config.get("SERVICE_NAME", app.name)
+        secret, caller = config["SERVICE_SECRET"], config["SERVICE_NAME"] or app.name
         self.sign = lambda: sign_service_token(secret, caller)
         self.options = {
             "timeout": float(config["SERVICE_TIMEOUT"]),
-            "attempts": int(config.get("SERVICE_ATTEMPTS", 3)),
-            "breaker_fail_max": int(config.get("SERVICE_BREAKER_FAIL_MAX", 5)),
-            "breaker_reset_seconds": float(config.get("SERVICE_BREAKER_RESET_SECONDS", 10)),
+            "attempts": int(config["SERVICE_ATTEMPTS"]),
+            "breaker_fail_max": int(config["SERVICE_BREAKER_FAIL_MAX"]),
+            "breaker_reset_seconds": float(config["SERVICE_BREAKER_RESET_SECONDS"]),
         }
         self._transports: dict[str, Transport] = {}
 
@@ -48,33 +48,46 @@ class Clients:
         return self._transports[service]
 
 
+# Every setting the client reads, with its default (README.md's table lists them as YAKKU_<NAME>).
+DEFAULTS = {
+    "SERVICE_URLS": {},  # service name -> base URL, where the registry has none (default: API_URL)
+    "SERVICE_NAME": None,  # who this process says it is in service tokens (default: the app's name)
+    "SERVICE_TIMEOUT": 5.0,  # seconds per call
+    "SERVICE_ATTEMPTS": 3,  # tries of an idempotent call
+    "SERVICE_BREAKER_FAIL_MAX": 5,  # failures in a row that open a service's breaker
+    "SERVICE_BREAKER_RESET_SECONDS": 10,  # how long an open breaker refuses before a trial call
+}
+
+
 def init_app(app: Flask) -> None:
     """Give the app its service clients, in app.extensions["yakku.client"]."""
+    for name, value in DEFAULTS.items():
+        app.config.setdefault(name, value)
     app.extensions["yakku.client"] = Clients(app)
 
 
-def accounts(shopper_id: int | None = None, token: str | None = None) -> AccountsClient:
-    return AccountsClient.for_current_app(shopper_id, token)
+def accounts(token: str | None = None) -> AccountsClient:
+    return AccountsClient.for_current_app(token)
 
 
-def catalog(shopper_id: int | None = None, token: str | None = None) -> CatalogClient:
-    return CatalogClient.for_current_app(shopper_id, token)
+def catalog(token: str | None = None) -> CatalogClient:
+    return CatalogClient.for_current_app(token)
 
 
-def wishlist(shopper_id: int | None = None, token: str | None = None) -> WishlistClient:
-    return WishlistClient.for_current_app(shopper_id, token)
+def wishlist(token: str | None = None) -> WishlistClient:
+    return WishlistClient.for_current_app(token)
 
 
-def orders(shopper_id: int | None = None, token: str | None = None) -> OrdersClient:
-    return OrdersClient.for_current_app(shopper_id, token)
+def orders(token: str | None = None) -> OrdersClient:
+    return OrdersClient.for_current_app(token)
 
 
-def payments(shopper_id: int | None = None, token: str | None = None) -> PaymentsClient:
-    return PaymentsClient.for_current_app(shopper_id, token)
+def payments(token: str | None = None) -> PaymentsClient:
+    return PaymentsClient.for_current_app(token)
 
 
-def sales(shopper_id: int | None = None, token: str | None = None) -> SalesClient:
-    return SalesClient.for_current_app(shopper_id, token)
+def sales(token: str | None = None) -> SalesClient:
+    return SalesClient.for_current_app(token)
 
 
 __all__ = ["ServiceClient", "accounts", "catalog", "init_app", "orders", "payments", "sales", "wishlist"]

@@ -2,7 +2,6 @@
 
 from flask import current_app
 
-from api.auth import SHOPPER_HEADER
 from api.client.transport import Transport
 
 
@@ -11,11 +10,9 @@ class ServiceClient:
 
     service: str = ""
 
-    def __init__(self, transport: Transport, shopper_id: int | None = None, token: str | None = None):
+    def __init__(self, transport: Transport, token: str | None = None):
         self.transport = transport
         self.headers: dict[str, str] = {}
-        if shopper_id is not None:
-            self.headers[SHOPPER_HEADER] = str(shopper_id)  # trusted only beside a valid service token
         if token:
             self.headers["Authorization"] = f"Bearer {token}"  # the shopper's own token, for public routes
 
@@ -26,6 +23,7 @@ class ServiceClient:
         )
 
     @classmethod
-    def for_current_app(cls, shopper_id: int | None = None, token: str | None = None) -> "ServiceClient":
-        """This client, on the current app's shared transport for its service."""
-        return cls(current_app.extensions["yakku.client"].transport(cls.service), shopper_id, token)
+    def for_current_app(cls, token: str | None = None) -> "ServiceClient":
+        """This client, on the current app's shared transport for its service (with the shopper's token,
+        for the routes a shopper calls)."""
+        return cls(current_app.extensions["yakku.client"].transport(cls.service), token)

@@ -96,10 +96,6 @@ class OrdersClient(ServiceClient):
     @post("/api/orders/{order_id}/cancel")
     def cancel(self, order_id: int) -> dict: ...
 
-    @post("/api/orders/internal", idempotent=True)
-    def create_sale_order(self, *, json: dict) -> dict:
-        """Record a sale order from {account_id, sale_id, items, idempotency_key (the ticket)}."""
-
     @post("/api/orders/internal/batch", idempotent=True)
     def create_sale_orders(self, *, json: dict) -> dict:
         """Record many sale orders from {sale_id, orders: [{account_id, items, idempotency_key}]}: {items}."""
@@ -115,10 +111,6 @@ class OrdersClient(ServiceClient):
     @post("/api/orders/internal/{order_id}/transition")
     def transition(self, order_id: int, *, json: dict) -> dict:
         """Move an order through the transition table with {to, reason}; 409 illegal_transition."""
-
-    @post("/api/orders/internal/{order_id}/pay", idempotent=True)
-    def internal_pay(self, order_id: int, *, json: dict) -> dict:
-        """Pay for the order's shopper with {card_number, exp_month, exp_year, cvc, idempotency_key}."""
 
     @post("/api/orders/internal/{order_id}/cancel", idempotent=True)
     def internal_cancel(self, order_id: int) -> dict:

@@ -1,15 +1,14 @@
 """The orders service."""
 
-from apiflask import APIBlueprint, APIFlask
+from apiflask import APIFlask
 
 from api.common import register_security_schemes
+from api.orders import audit, internal, views  # noqa: F401  (registers the routes on bp)
+from api.orders.blueprint import bp
 
-bp = APIBlueprint("orders", __name__, url_prefix="/api/orders", tag="Orders")
+__all__ = ["bp", "init_app"]
 
 
 def init_app(app: APIFlask) -> None:
     """The security schemes the orders' OpenAPI document names."""
     register_security_schemes(app)
-
-
-from api.orders import audit, internal, views  # noqa: E402, F401  (registers the routes on bp)

@@ -5,7 +5,7 @@ from apiflask.fields import Dict, Integer, List
 from sqlalchemy import func, select
 
 from api.auth import service_required
-from api.orders import bp
+from api.orders.blueprint import bp
 from api.orders.models import Order, OrderLine
 from api.orders.states import OrderState
 from yakku.extensions import db

@@ -13,7 +13,7 @@ answers carry no lines or transitions, so nothing here loads them.
 
 from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.client.errors import ServiceError, ServiceUnavailable
@@ -28,10 +28,20 @@ from api.orders.exceptions import (
     PaymentInProgress,
     PaymentRefused,
 )
+from api.orders.keys import sale_order_key
 from api.orders.lifecycle import SOLD
 from api.orders.models import Order, OrderLine, OrderTransition
-from api.orders.services import canonical_items, create_sale_order, fingerprint, priced_lines, total_of
+from api.orders.services import (
+    PLACED,
+    canonical_items,
+    fingerprint,
+    hold_sqlite_write_lock,
+    move_record,
+    priced_lines,
+    total_of,
+)
 from api.orders.states import OrderSource, OrderState, allowed
+from api.payments.states import PaymentState
 from yakku.errors import YakkuError
 from yakku.extensions import db
 
@@ -49,6 +59,9 @@ COLUMNS = (
     Order.payment_key,
 )
 Answer = tuple[dict | None, YakkuError | None]
+# Tries at storing a batch's new orders: each lost race (a concurrent call stored some of its keys
+# first) stores the rest on the next.
+STORE_TRIES = 3
 
 
 def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[dict]:
@@ -59,12 +72,32 @@ def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[dict]:
     for w in wanted:
         items = canonical_items(w["items"])
         request_hash = fingerprint({"account_id": w["account_id"], "sale_id": sale_id, "items": items})
-        entries.append((f"sale:{sale_id}:{w['idempotency_key']}", w, items, request_hash))
+        entries.append((sale_order_key(sale_id, w["idempotency_key"]), w, items, request_hash))
     for _key, _w, items, _hash in entries:
         for item in items:
             lookup(item["product_id"])
     keys = [key for key, *_ in entries]
     known = _by_keys(keys)
+    for attempt in range(STORE_TRIES):
+        fresh = _fresh(sale_id, entries, known, lookup)
+        if not fresh:
+            break
+        try:
+            _insert(fresh)
+            db.session.commit()
+        except (IntegrityError, OperationalError):
+            # A concurrent call stored some of these keys first (the key is unique, so the INSERT
+            # fails whole; on MariaDB two batches inserting shared keys in other orders may deadlock
+            # instead): read what it stored, and store the rest.
+            db.session.rollback()
+            if attempt == STORE_TRIES - 1:
+                raise
+        known = _by_keys(keys)
+    return [_replay(known[key], request_hash) for key, _w, _items, request_hash in entries]
+
+
+def _fresh(sale_id: int, entries: list[tuple], known: dict[str, dict], lookup) -> dict[str, tuple]:
+    """The orders of the entries whose key is not stored yet (a stored one must match its request)."""
     fresh: dict[str, tuple[dict, list[dict]]] = {}
     for key, w, items, request_hash in entries:
         if key in known:
@@ -83,19 +116,7 @@ def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[dict]:
                 "stock_key": None,
             }
             fresh[key] = (order, lines)
-    if fresh:
-        try:
-            _insert(fresh)
-            db.session.commit()
-        except (IntegrityError, OperationalError):
-            # A concurrent call stored some of these keys first (the key is unique, so the INSERT
-            # fails whole; on MariaDB two batches inserting shared keys in other orders may deadlock
-            # instead): make each order the single way, which answers the stored one for a key used.
-            db.session.rollback()
-            for _key, w, _items, _hash in entries:
-                create_sale_order(w["account_id"], sale_id, w["items"], w["idempotency_key"])
-        known = _by_keys(keys)
-    return [_replay(known[key], request_hash) for key, _w, _items, request_hash in entries]
+    return fresh
 
 
 def _insert(fresh: dict[str, tuple[dict, list[dict]]]) -> None:
@@ -105,13 +126,7 @@ def _insert(fresh: dict[str, tuple[dict, list[dict]]]) -> None:
         OrderLine,
         [{**line, "order_id": ids[key]} for key, (_order, lines) in fresh.items() for line in lines],
     )
-    insert_rows(
-        OrderTransition,
-        [
-            {"order_id": ids[key], "from_state": None, "to_state": OrderState.CREATED, "reason": "placed"}
-            for key in fresh
-        ],
-    )
+    insert_rows(OrderTransition, [{**PLACED, "order_id": ids[key]} for key in fresh])
 
 
 def _by_keys(keys: list[str]) -> dict[str, dict]:
@@ -146,10 +161,8 @@ def pay_sale_orders(attempts: list[dict]) -> list[Answer]:
 
 def _lock(order_ids: list[int]) -> dict[int, dict]:
     """The orders, by id, with their rows locked until the session commits (SELECT ... FOR UPDATE)."""
-    ids = sorted(set(order_ids))
-    if db.session.get_bind().dialect.name == "sqlite":  # a first write takes SQLite's write lock
-        db.session.execute(update(Order).where(Order.id.in_(ids)).values(id=Order.id))
-    query = select(*COLUMNS).where(Order.id.in_(ids)).order_by(Order.id).with_for_update()
+    hold_sqlite_write_lock(order_ids)
+    query = select(*COLUMNS).where(Order.id.in_(set(order_ids))).order_by(Order.id).with_for_update()
     return {order["id"]: order for order in rows_of(query)}
 
 
@@ -178,14 +191,10 @@ def _start(attempts: list[dict], keys: list[str]) -> tuple[list[Answer], list[tu
 
 
 def _move(order: dict, target: OrderState, reason: str, transitions: list[dict]) -> None:
-    """services.apply_transition's move on a locked order's values; the transition joins `transitions`."""
-    current = OrderState(order["state"])
-    if not allowed(current, target):  # the callers checked: this is a bug, not a shopper's error
-        raise IllegalTransition(fields={"state": current.value, "to": target.value})
+    """services.apply_transition's move on a locked order's values; the transition joins `transitions`
+    (the callers checked the table: an IllegalTransition here is a bug, not a shopper's error)."""
+    transitions.append(move_record(order["id"], OrderState(order["state"]), target, reason))
     order["state"] = target
-    transitions.append(
-        {"order_id": order["id"], "from_state": current, "to_state": target, "reason": reason[:200]}
-    )
 
 
 def _save(orders: dict[int, dict], transitions: list[dict]) -> None:
@@ -212,7 +221,7 @@ def _refusal(order: dict | None, key: str) -> YakkuError | None:
     if state == OrderState.PAYMENT_PENDING:
         return PaymentInProgress()
     if not allowed(state, OrderState.PAYMENT_PENDING):
-        return IllegalTransition(fields={"state": state.value, "to": "payment_pending"})
+        return IllegalTransition(fields={"state": state.value, "to": OrderState.PAYMENT_PENDING.value})
     return None
 
 
@@ -247,7 +256,7 @@ def _finish(attempts: list[dict], keys: list[str], answers: list[Answer], outcom
         payment = result.get("payment")
         if (
             payment
-            and payment["state"] == "captured"
+            and payment["state"] == PaymentState.CAPTURED
             and (order["payment_key"] != key or order["state"] not in SOLD)
         ):
             to_refund.append(payment["id"])  # the order moved on while the card was charged
@@ -266,11 +275,11 @@ def _outcome(result: dict) -> tuple[OrderState | None, YakkuError | None]:
         if error["code"] == "validation_error":
             return OrderState.PAYMENT_FAILED, CardRejected(error["message"], fields=error.get("fields"))
         return OrderState.PAYMENT_FAILED, PaymentRefused(error["message"], fields={"payments": error["code"]})
-    if payment["state"] == "captured":
+    if payment["state"] == PaymentState.CAPTURED:
         return OrderState.PAID, None
-    if payment["state"] == "pending":
+    if payment["state"] == PaymentState.PENDING:
         return None, None  # the provider has not answered: settle_pending() asks later
-    if payment["state"] == "declined":
+    if payment["state"] == PaymentState.DECLINED:
         message = f"The card was declined ({payment['decline_code']})."
         fields = {"decline_code": payment["decline_code"], "payment_id": payment["id"]}
         return OrderState.PAYMENT_FAILED, PaymentDeclined(message, fields=fields)
@@ -281,6 +290,6 @@ def _reason(result: dict) -> str:
     if result.get("error"):
         return f"payments refused: {result['error']['code']}"
     payment = result["payment"]
-    if payment["state"] == "declined":
+    if payment["state"] == PaymentState.DECLINED:
         return f"declined: {payment['decline_code']}"
-    return "payment captured" if payment["state"] == "captured" else f"payment {payment['state']}"
+    return "payment captured" if payment["state"] == PaymentState.CAPTURED else f"payment {payment['state']}"

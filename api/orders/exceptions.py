@@ -1,5 +1,6 @@
 """What the orders service refuses, and why."""
 
+from api.payments.states import PAYMENT_DECLINED
 from yakku.errors import Conflict, NotFound, YakkuError
 
 
@@ -42,7 +43,7 @@ class PaymentInProgress(Conflict):
 
 class PaymentDeclined(YakkuError):
     status = 402
-    code = "payment_declined"
+    code = PAYMENT_DECLINED
     message = "The card was declined; pay with another card."
 
 

@@ -1,37 +1,24 @@
-"""The orders endpoints other services call: sale orders, reads, moves, payment and settling."""
+"""The orders endpoints other services call: sale orders (made and paid in batches only: a single
+checkout is a batch of one), reads, moves, cancelling and settling."""
 
 from flask import g
 
 from api.auth import service_required
 from api.common import error_responses
-from api.orders import batch, bp, lifecycle, services
-from api.orders.keys import card_of, idempotency_key
+from api.orders import batch, lifecycle, services
+from api.orders.blueprint import bp
+from api.orders.keys import card_of
 from api.orders.schemas import (
     OrderList,
     OrderOut,
-    OrderPayIn,
     OrderTransitionIn,
     PayBatchIn,
     PayBatchOut,
     SaleOrderBatchIn,
-    SaleOrderIn,
 )
 from api.orders.states import OrderState
 
 SERVICE_ONLY = {"security": "ServiceToken"}
-
-
-@bp.post("/internal")
-@service_required
-@bp.input(SaleOrderIn)
-@bp.output(OrderOut, status_code=201, description="A new sale order (200 when the ticket replays one)")
-@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 409, 422))
-def create_sale_order(json_data: dict):
-    """Record a flash-sale order whose units the sale already took; idempotent by the ticket."""
-    order, created = services.create_sale_order(
-        json_data["account_id"], json_data["sale_id"], json_data["items"], json_data["idempotency_key"]
-    )
-    return order, 201 if created else 200
 
 
 @bp.post("/internal/batch")
@@ -86,17 +73,6 @@ def transition_order(order_id: int, json_data: dict):
     """Move an order through the transition table (409 illegal_transition otherwise)."""
     reason = json_data["reason"] or f"moved by {g.calling_service}"
     return lifecycle.move(order_id, OrderState(json_data["to"]), reason)
-
-
-@bp.post("/internal/<int:order_id>/pay")
-@service_required
-@bp.input(OrderPayIn)
-@bp.output(OrderOut, description="Paid (202 while the provider has not answered yet)")
-@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 402, 404, 409, 422))
-def internal_pay_order(order_id: int, json_data: dict):
-    """Pay an order for its shopper (the flash-sale drain); idempotent by key."""
-    order = lifecycle.pay(order_id, card_of(json_data), idempotency_key(json_data))
-    return order, 202 if order.state == OrderState.PAYMENT_PENDING else 200
 
 
 @bp.post("/internal/<int:order_id>/cancel")

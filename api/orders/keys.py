@@ -25,6 +25,16 @@ def idempotency_key(body: dict) -> str:
     return key
 
 
+def shop_order_key(account_id: int, client_key: str) -> str:
+    """A shop order's stored key: the shopper's own key, scoped to them."""
+    return f"shop:{account_id}:{client_key}"
+
+
+def sale_order_key(sale_id: int, ticket_key: str) -> str:
+    """A sale order's stored key: the sale's key for the ticket, scoped to the sale."""
+    return f"sale:{sale_id}:{ticket_key}"
+
+
 def card_of(body: dict) -> dict:
     """The card a pay form sent, in the shape payments reads."""
     return {

@@ -23,6 +23,7 @@ from api.orders.exceptions import (
 from api.orders.models import Order
 from api.orders.services import apply_transition, get_order, lock_order, transition
 from api.orders.states import OrderSource, OrderState
+from api.payments.states import PaymentState
 from yakku.extensions import db
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ SETTLE_AFTER = timedelta(seconds=60)
 
 HOLDING = frozenset({OrderState.CREATED, OrderState.PAYMENT_PENDING})
 SOLD = frozenset({OrderState.PAID, OrderState.SHIPPED})
+# The payments a refund goes through (a refunded one answers as it is: the refund is idempotent).
+REFUNDABLE = frozenset({PaymentState.CAPTURED, PaymentState.REFUNDED})
 
 
 def pay(order_id: int, card: dict, attempt_key: str, account_id: int | None = None) -> Order:
@@ -55,7 +58,7 @@ def pay(order_id: int, card: dict, attempt_key: str, account_id: int | None = No
         payment = remote.charge(payload)
     except (ServiceUnavailable, ServiceError) as error:
         return _charge_refused(order_id, payment_key, error)
-    if payment["state"] != "captured":
+    if payment["state"] != PaymentState.CAPTURED:
         return _finish(order_id, payment_key, OrderState.PAYMENT_FAILED, f"payment {payment['state']}")
     paid = _finish(order_id, payment_key, OrderState.PAID, "payment captured")
     if paid.payment_key != payment_key or paid.state not in SOLD:
@@ -183,11 +186,11 @@ def settle_pending(order_id: int, min_age: timedelta = SETTLE_AFTER) -> Order:
     payment = next((p for p in remote.payments_of(order_id) if p["idempotency_key"] == key), None)
     if payment is None:
         return _finish(order_id, key, OrderState.PAYMENT_FAILED, "the charge never reached payments")
-    if payment["state"] == "pending":
+    if payment["state"] == PaymentState.PENDING:
         payment = remote.settle_payment(payment["id"])
-    if payment["state"] == "captured":
+    if payment["state"] == PaymentState.CAPTURED:
         return _finish(order_id, key, OrderState.PAID, "payment captured (settled)")
-    if payment["state"] in ("declined", "failed"):
+    if payment["state"] in (PaymentState.DECLINED, PaymentState.FAILED):
         return _finish(order_id, key, OrderState.PAYMENT_FAILED, f"payment {payment['state']}")
     return get_order(order_id)
 
@@ -214,7 +217,7 @@ def cancel(order_id: int, account_id: int | None = None, reason: str = "cancelle
 
 
 def _refund(order: Order, reason: str) -> Order:
-    captured = [p for p in remote.payments_of(order.id) if p["state"] in ("captured", "refunded")]
+    captured = [p for p in remote.payments_of(order.id) if p["state"] in REFUNDABLE]
     for payment in captured:
         remote.refund(payment["id"])
     order = lock_order(order.id)

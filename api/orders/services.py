@@ -3,7 +3,7 @@
 import hashlib
 import json
 
-from sqlalchemy import select, text
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.common import page_of
@@ -16,6 +16,7 @@ from api.orders.exceptions import (
     OrderTooLarge,
     ProductUnavailable,
 )
+from api.orders.keys import shop_order_key
 from api.orders.models import Order, OrderLine, OrderTransition
 from api.orders.states import OrderSource, OrderState, allowed
 from yakku.extensions import db
@@ -46,7 +47,7 @@ def create_shop_order(account_id: int, items: list[dict], client_key: str) -> tu
     goes below zero because the catalog's guarded UPDATE refuses to take units that are not there.
     """
     wanted = canonical_items(items)
-    key = f"shop:{account_id}:{client_key}"
+    key = shop_order_key(account_id, client_key)
     request_hash = fingerprint({"items": wanted})
     existing = find_by_key(key)
     if existing is not None:
@@ -61,21 +62,8 @@ def create_shop_order(account_id: int, items: list[dict], client_key: str) -> tu
     return _store(order, request_hash, release_key=stock_key)
 
 
-def create_sale_order(
-    account_id: int, sale_id: int, items: list[dict], client_key: str
-) -> tuple[Order, bool]:
-    """Record a flash-sale order whose units the sale already took; True when newly made."""
-    wanted = canonical_items(items)
-    key = f"sale:{sale_id}:{client_key}"
-    request_hash = fingerprint({"account_id": account_id, "sale_id": sale_id, "items": wanted})
-    existing = find_by_key(key)
-    if existing is not None:
-        return _replay(existing, request_hash), False
-    lines, currency = priced_lines(wanted)
-    order = _new_order(account_id, key, request_hash, lines, currency, OrderSource.SALE, sale_id, None)
-    return _store(order, request_hash, release_key=None)
-
-
+# The first move every order records, made by the single path and by the batches alike.
+PLACED = {"from_state": None, "to_state": OrderState.CREATED, "reason": "placed"}
 # Totals and amounts are INT columns (and a card payment has limits of its own): one order stays below.
 MAX_TOTAL = 2**31 - 1
 
@@ -128,7 +116,7 @@ def _new_order(account_id, key, request_hash, lines, currency, source, sale_id, 
         sale_id=sale_id,
         stock_key=stock_key,
         lines=[OrderLine(**line) for line in lines],
-        transitions=[OrderTransition(from_state=None, to_state=OrderState.CREATED, reason="placed")],
+        transitions=[OrderTransition(**PLACED)],
     )
 
 
@@ -186,10 +174,7 @@ def orders_of(account_id: int, page: int = 1, per_page: int = 20) -> dict:
 
 def lock_order(order_id: int, account_id: int | None = None) -> Order:
     """The order with its row locked until the session commits or rolls back (SELECT ... FOR UPDATE)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        # SQLite ignores FOR UPDATE: a first write takes the database's write lock (waiting for other
-        # writers), so the read below sees the latest committed state and nobody changes it under us.
-        db.session.execute(text("UPDATE orders SET id = id WHERE id = :id"), {"id": order_id})
+    hold_sqlite_write_lock([order_id])
     order = db.session.execute(
         select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()
@@ -199,17 +184,33 @@ def lock_order(order_id: int, account_id: int | None = None) -> Order:
     return order
 
 
-def apply_transition(order: Order, target: OrderState, reason: str) -> None:
-    """Move a locked order to `target` if the table allows it, and record the move (not committed)."""
-    current = OrderState(order.state)
+def hold_sqlite_write_lock(order_ids: list[int]) -> None:
+    """SQLite ignores FOR UPDATE: there a first write takes the database's write lock (waiting for other
+    writers), so a read after it sees the latest committed state and nobody changes it under us."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(Order).where(Order.id.in_(sorted(set(order_ids)))).values(id=Order.id))
+
+
+def move_record(order_id: int, current: OrderState, target: OrderState, reason: str) -> dict:
+    """The record of one move through the table (an order_transitions row's values); IllegalTransition
+    unless the table allows it. The one check of a move, for single orders and batches alike."""
     if not allowed(current, target):
-        db.session.rollback()
         raise IllegalTransition(
             f"An order that is {current.value} cannot become {target.value}.",
             fields={"state": current.value, "to": target.value},
         )
+    return {"order_id": order_id, "from_state": current, "to_state": target, "reason": reason[:200]}
+
+
+def apply_transition(order: Order, target: OrderState, reason: str) -> None:
+    """Move a locked order to `target` if the table allows it, and record the move (not committed)."""
+    try:
+        move = move_record(order.id, OrderState(order.state), target, reason)
+    except IllegalTransition:
+        db.session.rollback()
+        raise
     order.state = target
-    order.transitions.append(OrderTransition(from_state=current, to_state=target, reason=reason[:200]))
+    order.transitions.append(OrderTransition(**move))
 
 
 def transition(order_id: int, target: OrderState, reason: str, account_id: int | None = None) -> Order:

@@ -2,7 +2,8 @@
 
 from api.auth import Role, current_account_id, login_required
 from api.common import PageQuery, error_responses
-from api.orders import bp, lifecycle, services
+from api.orders import lifecycle, services
+from api.orders.blueprint import bp
 from api.orders.keys import card_of, idempotency_key
 from api.orders.schemas import OrderIn, OrderOut, OrderPage, OrderPayIn
 from api.orders.states import OrderState

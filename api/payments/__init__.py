@@ -1,18 +1,15 @@
 """The payments service."""
 
-from apiflask import APIBlueprint, APIFlask
+from apiflask import APIFlask
 
 from api.common import register_security_schemes
+from api.payments import audit, providers, views  # noqa: F401  (audit and views register routes on bp)
+from api.payments.blueprint import bp
 
-bp = APIBlueprint("payments", __name__, url_prefix="/api/payments", tag="Payments")
+__all__ = ["bp", "init_app"]
 
 
 def init_app(app: APIFlask) -> None:
     """The payment provider adapter, and the security schemes the payments' OpenAPI document names."""
-    from api.payments import providers
-
     providers.init_app(app)
     register_security_schemes(app)
-
-
-from api.payments import audit, views  # noqa: E402, F401  (registers the routes on bp)

@@ -6,7 +6,7 @@ from apiflask.validators import Length
 from sqlalchemy import func, select
 
 from api.auth import service_required
-from api.payments import bp
+from api.payments.blueprint import bp
 from api.payments.models import Payment
 from api.payments.states import PaymentState
 from yakku.extensions import db

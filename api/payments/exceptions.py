@@ -1,5 +1,6 @@
 """What the payments service refuses, and why."""
 
+from api.payments.states import PAYMENT_DECLINED
 from yakku.errors import Conflict, NotFound, YakkuError
 
 
@@ -36,7 +37,7 @@ class OrderNotPayable(Conflict):
 
 class PaymentDeclined(YakkuError):
     status = 402
-    code = "payment_declined"
+    code = PAYMENT_DECLINED
     message = "The card was declined."
 
 

@@ -5,6 +5,7 @@ from apiflask.fields import DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
 from api.payments.cards import CardIn
+from api.payments.states import PaymentState
 
 MAX_ID = 2**31 - 1
 MAX_AMOUNT = 10**12
@@ -33,7 +34,7 @@ class PaymentOut(Schema):
     idempotency_key = String()
     amount = Integer(metadata={"description": "Minor units of `currency`."})
     currency = String()
-    state = String(validate=OneOf(["pending", "captured", "declined", "refunded", "failed"]))
+    state = String(validate=OneOf([state.value for state in PaymentState]))
     provider = String()
     provider_reference = String(allow_none=True)
     card_last4 = String()
@@ -83,7 +84,7 @@ class PaymentBrief(Schema):
     idempotency_key = String()
     amount = Integer(metadata={"description": "Minor units of `currency`."})
     currency = String()
-    state = String(validate=OneOf(["pending", "captured", "declined", "refunded", "failed"]))
+    state = String(validate=OneOf([state.value for state in PaymentState]))
     decline_code = String(allow_none=True)
 
 

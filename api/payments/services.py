@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from api.client import orders
 from api.client.errors import ServiceNotFound, ServiceUnavailable
 from api.common import release_connection
+from api.orders.states import OrderState
 from api.payments.exceptions import (
     AmountMismatch,
     IdempotencyConflict,
@@ -35,7 +36,7 @@ from yakku.extensions import db
 
 log = logging.getLogger(__name__)
 
-PAYABLE_ORDER_STATE = "payment_pending"
+PAYABLE_ORDER_STATE = OrderState.PAYMENT_PENDING
 OUTCOMES = {ProviderStatus.CAPTURED: PaymentState.CAPTURED, ProviderStatus.DECLINED: PaymentState.DECLINED}
 
 

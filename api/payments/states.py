@@ -2,6 +2,16 @@
 
 from enum import StrEnum
 
+# The error code of a declined charge, as payments answers it and orders passes it on.
+PAYMENT_DECLINED = "payment_declined"
+
+
+class DeclineCode(StrEnum):
+    """Why the provider declined a card (docs/payments.md's test cards)."""
+
+    CARD_DECLINED = "card_declined"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+
 
 class PaymentState(StrEnum):
     PENDING = "pending"

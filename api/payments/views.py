@@ -2,7 +2,8 @@
 
 from api.auth import service_required
 from api.common import error_responses
-from api.payments import batch, bp, services
+from api.payments import batch, services
+from api.payments.blueprint import bp
 from api.payments.exceptions import PaymentDeclined
 from api.payments.providers import Card
 from api.payments.schemas import ChargeBatchIn, ChargeBatchOut, ChargeIn, PaymentList, PaymentOut

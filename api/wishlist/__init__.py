@@ -1,15 +1,14 @@
 """The wishlist service."""
 
-from apiflask import APIBlueprint, APIFlask
+from apiflask import APIFlask
 
 from api.common import register_security_schemes
+from api.wishlist import views  # noqa: F401  (registers the routes on bp)
+from api.wishlist.blueprint import bp
 
-bp = APIBlueprint("wishlist", __name__, url_prefix="/api/wishlist", tag="Wishlist")
+__all__ = ["bp", "init_app"]
 
 
 def init_app(app: APIFlask) -> None:
     """The security scheme the wishlist's OpenAPI document names."""
     register_security_schemes(app)
-
-
-from api.wishlist import views  # noqa: E402, F401  (registers the routes on bp)

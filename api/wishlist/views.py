@@ -1,7 +1,8 @@
 """The wishlist's HTTP endpoints; the account always comes from the token, never the request."""
 
 from api.auth import Role, current_account_id, login_required
-from api.wishlist import bp, services
+from api.wishlist import services
+from api.wishlist.blueprint import bp
 from api.wishlist.schemas import QuantityChange, QuantityIn, WishlistItemOut, WishlistOut
 
 signed_in = login_required(Role.SHOPPER, Role.OPERATOR)

@@ -1,7 +1,6 @@
 """Account pages: sign up, check your e-mail, verify, log in, log out."""
 
-from flask import Blueprint
+from storefront.account import views  # noqa: F401  (registers the routes on bp)
+from storefront.account.blueprint import bp
 
-bp = Blueprint("account", __name__, url_prefix="/account")
-
-from storefront.account import views  # noqa: E402, F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -6,7 +6,7 @@ from api.accounts import VERIFY_PAGE_PATH
 from api.client import accounts
 from api.client.errors import ServiceRejected
 from storefront import session as shopper_session
-from storefront.account import bp
+from storefront.account.blueprint import bp
 from storefront.account.forms import LogInForm, LogOutForm, ResendForm, SignUpForm
 from storefront.errors import apply_field_errors
 from yakku.extensions import limiter

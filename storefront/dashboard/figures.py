@@ -11,11 +11,13 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from admission import series
+from admission.checkout.records import CheckoutState
 from admission.keys import sale_keys
 from admission.sales import sale_figures
+from admission.states import TicketState
 from admission.stock import tickets_by_state
-from workers import QueueName
 from yakku.extensions import get_redis
+from yakku.queues import QueueName
 
 
 def live_figures(sale_id: int, now: float | None = None) -> dict:
@@ -30,11 +32,15 @@ def live_figures(sale_id: int, now: float | None = None) -> dict:
         **figures,
         "tickets": tickets,
         "checkouts": checkouts,
-        "orders_paid": checkouts.get("paid", 0),
+        "orders_paid": checkouts.get(CheckoutState.PAID, 0),
         "payments_declined": checkouts.get("declines", 0),
-        "tickets_expired": tickets.get("expired", 0),
+        "tickets_expired": tickets.get(TicketState.EXPIRED, 0),
         "queues": queue_figures(now),
     }
+
+
+# The states a checkout whose last attempt was declined ends in.
+DECLINE_ENDS = frozenset({CheckoutState.DECLINED, CheckoutState.FAILED})
 
 
 def checkout_counts(sale_id: int) -> dict:
@@ -48,14 +54,14 @@ def checkout_counts(sale_id: int) -> dict:
         outcome = json.loads(raw)
         state, attempt = outcome["state"], int(outcome.get("attempt") or 0)
         counts[state] = counts.get(state, 0) + 1
-        counts["declines"] += max(attempt - 1, 0) + (1 if state in ("declined", "failed") else 0)
+        counts["declines"] += max(attempt - 1, 0) + (1 if state in DECLINE_ENDS else 0)
     return counts
 
 
 def queue_figures(now: float | None = None) -> dict:
     """The checkout queue's depth, jobs running and failed, the age of its oldest job, workers online."""
     now = time.time() if now is None else now
-    queue: Queue = current_app.extensions["rq"][QueueName.CHECKOUT]
+    queue: Queue = current_app.extensions["yakku.rq"][QueueName.CHECKOUT]
     oldest = queue.get_job_ids(0, 1)
     job = Job.fetch(oldest[0], connection=queue.connection) if oldest else None
     return {
@@ -70,7 +76,7 @@ def queue_figures(now: float | None = None) -> dict:
 def all_queues() -> list[dict]:
     """Every queue of the app, for the queues page: its counts and its most recent failures."""
     rows = []
-    for name, queue in current_app.extensions["rq"].items():
+    for name, queue in current_app.extensions["yakku.rq"].items():
         failed = FailedJobRegistry(queue=queue)
         failures = [
             job for job in Job.fetch_many(failed.get_job_ids(0, 9), connection=queue.connection) if job
@@ -92,7 +98,7 @@ def all_queues() -> list[dict]:
 
 def workers() -> list[dict]:
     """The RQ workers online: name, state, queues and the job each is on."""
-    connection = next(iter(current_app.extensions["rq"].values())).connection
+    connection = next(iter(current_app.extensions["yakku.rq"].values())).connection
     return [
         {
             "name": worker.name,

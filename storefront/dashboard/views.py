@@ -4,29 +4,32 @@ from flask import flash, redirect, render_template, request, url_for
 from htmx_flask import make_response
 
 from admission import series
-from admission.states import TRANSITIONS, SaleState
+from admission.states import TRANSITIONS, SaleAction, SaleState
 from api.client import catalog, sales
 from api.client.errors import ServiceRejected
-from storefront.dashboard import bp, chart, figures
+from storefront.dashboard import chart, figures
+from storefront.dashboard.blueprint import bp
 from storefront.dashboard.forms import ActionForm, LiveSettingsForm, SaleForm
 from storefront.errors import apply_field_errors, readable
 from storefront.session import as_shopper
 
 FIGURES_POLL_S = 2
-ACTIONS = ("arm", "open", "pause", "resume", "close", "settle")
+# Settling is no move of the sale's state: it gives a closed sale's leftover units back (again, if need be).
+SETTLE = "settle"
+ACTIONS = (*(action.value for action in SaleAction), SETTLE)
 DONE = {
-    "arm": "Armed: the units are loaded; the sale opens on time.",
-    "open": "Open: shoppers are being admitted.",
-    "pause": "Paused: nobody is admitted until you resume.",
-    "resume": "Resumed: admitting again.",
-    "close": "Closed: waiters are told, unused tickets expire, leftover units go back.",
+    SaleAction.ARM: "Armed: the units are loaded; the sale opens on time.",
+    SaleAction.OPEN: "Open: shoppers are being admitted.",
+    SaleAction.PAUSE: "Paused: nobody is admitted until you resume.",
+    SaleAction.RESUME: "Resumed: admitting again.",
+    SaleAction.CLOSE: "Closed: waiters are told, unused tickets expire, leftover units go back.",
 }
 
 
 def legal_actions(state: str) -> list[str]:
     """The buttons a sale in `state` shows: its legal moves, and settle once closed."""
     moves = [action.value for (source, action) in TRANSITIONS if source == state]
-    return [*moves, "settle"] if state == SaleState.CLOSED else moves
+    return [*moves, SETTLE] if state == SaleState.CLOSED else moves
 
 
 @bp.get("")
@@ -85,7 +88,7 @@ def act(sale_id: int, action: str):
         except ServiceRejected as error:
             flash(readable(error), "error")
         else:
-            flash(_settled(answer) if action == "settle" else DONE[action], "success")
+            flash(_settled(answer) if action == SETTLE else DONE[action], "success")
     return _go(url_for("dashboard.sale_page", sale_id=sale_id))
 
 

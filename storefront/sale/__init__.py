@@ -4,20 +4,18 @@ the checkout with the ticket's countdown, and the outcome. Redis only, through a
 import time
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, render_template
+from flask import Flask, render_template
 from markupsafe import Markup
 
 from admission import lookup
+from storefront.sale import room, views  # noqa: F401  (views registers the routes on bp)
+from storefront.sale.blueprint import bp
 from storefront.session import current_shopper
-
-bp = Blueprint("sale", __name__, url_prefix="/sales")
+from storefront.shop.catalog import add_product_slot
 
 
 def init_app(app: Flask) -> None:
     """Register the sale's pages and fill the product page's sale slot."""
-    from storefront.sale import views  # noqa: F401  (register the routes on bp)
-    from storefront.shop.catalog import add_product_slot
-
     app.register_blueprint(bp)
     add_product_slot(app, product_slot)
 
@@ -29,8 +27,6 @@ def product_slot(product: dict) -> Markup | None:
         return None
     shopper = current_shopper()
     place = lookup.waiter_state(sale.id, int(shopper["id"])) if shopper else None
-    from storefront.sale import room
-
     return Markup(
         render_template(
             "storefront/sale/_slot.html",

@@ -4,11 +4,13 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from flask import session
 
-from admission import checkout, lookup, tickets, waiting_room
-from admission.checkout import Checkout, CheckoutState
+from admission import lookup, tickets, waiting_room
+from admission.checkout import records
+from admission.checkout.records import IN_PROGRESS_STATES, Checkout, CheckoutState
 from admission.exceptions import NotInQueue
 from admission.states import SaleState, WaiterState
 from admission.waiting_room import WaiterStatus
@@ -19,17 +21,53 @@ from yakku.extensions import get_redis
 PROCESSING_POLL_S = 1
 PRODUCT_CACHE_KEY = "storefront:sale_product:{product_id}"
 PRODUCT_CACHE_S = 60
+
+
+class PanelKind(StrEnum):
+    """The moments of a shopper's sale, one panel each. A checkout's own state names its panel where
+    the two meet (declined, fewer_left, interrupted, paid, sold_out, expired, failed)."""
+
+    WAITING = "waiting"
+    CHECKOUT = "checkout"
+    DECLINED = CheckoutState.DECLINED.value
+    FEWER_LEFT = CheckoutState.FEWER_LEFT.value
+    INTERRUPTED = CheckoutState.INTERRUPTED.value
+    PROCESSING = "processing"
+    PAID = CheckoutState.PAID.value
+    SOLD_OUT = CheckoutState.SOLD_OUT.value
+    EXPIRED = CheckoutState.EXPIRED.value
+    FAILED = CheckoutState.FAILED.value
+    CLOSED = "closed"
+    NOT_JOINED = "not_joined"
+
+
 # The panels after which nothing more happens: they render without the polling trigger.
-FINAL_KINDS = frozenset({"paid", "sold_out", "expired", "failed", "closed", "not_joined"})
+FINAL_KINDS = frozenset(
+    {
+        PanelKind.PAID,
+        PanelKind.SOLD_OUT,
+        PanelKind.EXPIRED,
+        PanelKind.FAILED,
+        PanelKind.CLOSED,
+        PanelKind.NOT_JOINED,
+    }
+)
+# The panels that show the checkout form: the first time, after a decline, after fewer were left, after an
+# interrupted checkout.
+FORM_KINDS = frozenset({PanelKind.CHECKOUT, PanelKind.DECLINED, PanelKind.FEWER_LEFT, PanelKind.INTERRUPTED})
+# Where the waiter's state, once out of line, shows the same panel.
+WAITER_KINDS = {
+    WaiterState.SOLD_OUT: PanelKind.SOLD_OUT,
+    WaiterState.EXPIRED: PanelKind.EXPIRED,
+    WaiterState.CLOSED: PanelKind.CLOSED,
+}
 
 
 @dataclass
 class Panel:
     """One state of the waiting-room fragment, and when (if ever) it should ask again."""
 
-    # waiting, checkout, declined, fewer_left, interrupted, processing, paid, sold_out, expired, failed,
-    # closed, not_joined
-    kind: str
+    kind: PanelKind
     sale_id: int
     status: WaiterStatus | None = None
     checkout: Checkout | None = None
@@ -46,33 +84,32 @@ def panel(sale_id: int, shopper_id: int) -> Panel:
     try:
         status = waiting_room.status(sale_id, shopper_id)
     except NotInQueue:
-        return Panel("not_joined", sale_id)
+        return Panel(PanelKind.NOT_JOINED, sale_id)
     if status.state == WaiterState.WAITING:
         return Panel(
-            "waiting",
+            PanelKind.WAITING,
             sale_id,
             status,
             progress=progress(sale_id, status),
             poll_after=status.poll_after_seconds,
         )
     if status.state == WaiterState.ADMITTED and status.ticket:
-        return _with_checkout(sale_id, status, checkout.read(sale_id, tickets.read_ticket(status.ticket).id))
+        return _with_checkout(sale_id, status, records.read(sale_id, tickets.read_ticket(status.ticket).id))
     if status.state == WaiterState.DONE:
         ticket_id = lookup.shopper_ticket_id(sale_id, shopper_id)
-        outcome = checkout.read(sale_id, ticket_id) if ticket_id else None
-        kind = "paid" if outcome and outcome.state == CheckoutState.PAID else "failed"
+        outcome = records.read(sale_id, ticket_id) if ticket_id else None
+        kind = PanelKind.PAID if outcome and outcome.state == CheckoutState.PAID else PanelKind.FAILED
         return Panel(kind, sale_id, status, outcome)
-    kinds = {WaiterState.SOLD_OUT: "sold_out", WaiterState.EXPIRED: "expired", WaiterState.CLOSED: "closed"}
-    return Panel(kinds.get(status.state, "closed"), sale_id, status)
+    return Panel(WAITER_KINDS.get(status.state, PanelKind.CLOSED), sale_id, status)
 
 
 def _with_checkout(sale_id: int, status: WaiterStatus, outcome: Checkout | None) -> Panel:
     if outcome is None:
-        return Panel("checkout", sale_id, status)
-    if outcome.state in (CheckoutState.QUEUED, CheckoutState.PROCESSING):
-        return Panel("processing", sale_id, status, outcome, poll_after=PROCESSING_POLL_S)
+        return Panel(PanelKind.CHECKOUT, sale_id, status)
+    if outcome.state in IN_PROGRESS_STATES:
+        return Panel(PanelKind.PROCESSING, sale_id, status, outcome, poll_after=PROCESSING_POLL_S)
     # Declined, fewer left, interrupted, and every final state: the panel is named after the checkout's state.
-    return Panel(outcome.state.value, sale_id, status, outcome)
+    return Panel(PanelKind(outcome.state.value), sale_id, status, outcome)
 
 
 def units_left(current: Panel) -> int | None:
@@ -80,7 +117,7 @@ def units_left(current: Panel) -> int | None:
 
     0 means the last units are held by shoppers paying: how many may come back is unknown.
     """
-    return current.checkout.units_left if current.kind == "fewer_left" and current.checkout else None
+    return current.checkout.units_left if current.kind == PanelKind.FEWER_LEFT and current.checkout else None
 
 
 def progress(sale_id: int, status: WaiterStatus) -> dict:

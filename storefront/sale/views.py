@@ -8,17 +8,18 @@ Without JavaScript the whole page refreshes itself (a <noscript> meta refresh) o
 from flask import abort, redirect, render_template, request, url_for
 from htmx_flask import make_response
 
-from admission import checkout, lookup, waiting_room
+from admission import lookup, waiting_room
+from admission.checkout import shopper
 from admission.exceptions import CheckoutInProgress, SaleNotOpen, SoldOut, TicketExpired, TicketUsed
 from storefront.errors import error_response
-from storefront.sale import bp, room
+from storefront.sale import room
+from storefront.sale.blueprint import bp
 from storefront.sale.forms import SaleCheckoutForm
+from storefront.sale.room import FORM_KINDS, PanelKind
 from storefront.session import current_shopper, shopper_required
 from yakku.errors import YakkuError
 
-OUTCOME_OF = {TicketExpired: "expired", SoldOut: "sold_out"}
-# The panels that show the checkout form: the first time, after a decline, after fewer were left.
-FORM_KINDS = ("checkout", "declined", "fewer_left", "interrupted")
+OUTCOME_OF = {TicketExpired: PanelKind.EXPIRED, SoldOut: PanelKind.SOLD_OUT}
 
 
 @bp.errorhandler(YakkuError)
@@ -45,7 +46,7 @@ def join(sale_id: int):
 def wait(sale_id: int):
     sale = lookup.live_sale(sale_id)
     current = room.panel(sale_id, _shopper_id())
-    if sale is None and current.kind == "not_joined":
+    if sale is None and current.kind == PanelKind.NOT_JOINED:
         abort(404)
     return _render(current, sale)
 
@@ -61,7 +62,7 @@ def submit(sale_id: int):
     if not form.validate_on_submit():
         return _render(current, sale, form=form, status=422)
     try:
-        checkout.submit(sale_id, _shopper_id(), form.ticket.data, form.quantity.data, form.card())
+        shopper.submit(sale_id, _shopper_id(), form.ticket.data, form.quantity.data, form.card())
     except (TicketExpired, SoldOut) as refused:
         # Redis says so before the admitter's next sweep does: tell the shopper now.
         return _render(room.Panel(OUTCOME_OF[type(refused)], sale_id), sale)
@@ -78,11 +79,18 @@ def _render(current: room.Panel, sale, form: SaleCheckoutForm | None = None, sta
         quantity, left = current.checkout.quantity if current.checkout else 1, room.units_left(current)
         quantity = min(quantity, left) if left else quantity  # offer what is left, not what was asked
         form = _form(current, sale, formdata=None, ticket=current.status.ticket, quantity=quantity)
-    product = room.sale_product(sale.product_id) if sale and current.kind != "waiting" else None
-    context = {"panel": current, "sale": sale, "form": form, "product": product, "room": room}
+    product = room.sale_product(sale.product_id) if sale and current.kind != PanelKind.WAITING else None
+    context = {
+        "panel": current,
+        "sale": sale,
+        "form": form,
+        "product": product,
+        "room": room,
+        "kinds": PanelKind,
+    }
     if request.htmx:
         return render_template("storefront/sale/_status.html", **context), status
-    if sale and current.kind == "waiting":
+    if sale and current.kind == PanelKind.WAITING:
         context["product"] = room.sale_product(sale.product_id)
     return render_template("storefront/sale/wait.html", **context), status
 

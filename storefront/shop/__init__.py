@@ -1,7 +1,6 @@
 """Shop pages: home, catalog, product, wishlist, orders and checkout."""
 
-from flask import Blueprint
+from storefront.shop import catalog, orders, wishlist  # noqa: F401  (register the routes on bp)
+from storefront.shop.blueprint import bp
 
-bp = Blueprint("shop", __name__)
-
-from storefront.shop import catalog, orders, wishlist  # noqa: E402, F401  (register the routes on bp)
+__all__ = ["bp"]

@@ -6,14 +6,14 @@ from flask import current_app, render_template, request
 from markupsafe import Markup
 
 from api.client import catalog
-from storefront.shop import bp
+from storefront.shop.blueprint import bp
 from storefront.shop.forms import AddToWishlistForm
 
 FEATURED_COUNT = 8
 PER_PAGE = 12
 LOW_STOCK = 10
 # Other areas (the flash sale) add a callable(product) -> Markup | None here to fill the product page's slot.
-PRODUCT_SLOTS = "storefront.product_slots"
+PRODUCT_SLOTS = "yakku.product_slots"
 
 
 def add_product_slot(app, render: Callable[[dict], Markup | str | None]) -> None:

@@ -7,15 +7,17 @@ from htmx_flask import make_response
 
 from api.client import orders, wishlist
 from api.client.errors import ServiceError, ServiceNotFound, ServiceRejected
+from api.orders.states import OrderState
+from api.payments.states import PAYMENT_DECLINED, DeclineCode
 from storefront.errors import apply_field_errors
 from storefront.session import as_shopper, shopper_required
-from storefront.shop import bp
+from storefront.shop.blueprint import bp
 from storefront.shop.forms import CardForm
 
 PER_PAGE = 10
-PAYABLE_STATES = frozenset({"created", "payment_failed"})
+PAYABLE_STATES = frozenset({OrderState.CREATED, OrderState.PAYMENT_FAILED})
 # The payments service's codes for a card the network refused: the shopper can try another card.
-DECLINE_CODES = frozenset({"payment_declined", "card_declined"})
+DECLINE_CODES = frozenset({PAYMENT_DECLINED, DeclineCode.CARD_DECLINED})
 DECLINED = "Payment declined — try another card."
 
 
@@ -73,7 +75,7 @@ def _card_refused(form: CardForm, error: ServiceRejected) -> None:
 
 
 def _paid(order: dict):
-    if order["state"] == "paid":
+    if order["state"] == OrderState.PAID:
         _forget_bought(order)
         flash("Thank you — your order is paid.", "success")
     else:  # the provider has not answered yet: the order page shows where it stands

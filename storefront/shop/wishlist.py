@@ -13,7 +13,7 @@ from api.client import catalog, orders, wishlist
 from api.client.errors import ServiceNotFound, ServiceRejected
 from storefront.errors import apply_field_errors, readable
 from storefront.session import as_shopper, shopper_required
-from storefront.shop import bp
+from storefront.shop.blueprint import bp
 from storefront.shop.forms import AddToWishlistForm, BuyForm, QuantityForm, RemoveForm
 
 

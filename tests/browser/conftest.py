@@ -19,7 +19,7 @@ import pytest
 from accounts_helpers import drain_mail, link_in, outbox_messages
 from werkzeug.serving import make_server
 
-from yakku import create_web_app
+from yakku.factory import create_web_app
 
 CHROMIUM = os.environ.get("YAKKU_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from admission import admitter, lookup, sales, stock, waiting_room
 from api.catalog.models import Product
-from workers import QueueName
 from yakku.extensions import db
+from yakku.queues import QueueName
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,7 @@ def admitter_running(api_app):
 def drain(api_app) -> None:
     """Run the queued checkouts in this process, as a worker would."""
     with api_app.app_context():
-        queue = api_app.extensions["rq"][QueueName.CHECKOUT]
+        queue = api_app.extensions["yakku.rq"][QueueName.CHECKOUT]
         SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
 

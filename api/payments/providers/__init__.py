@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
     if not 0 <= decline_rate <= 1:
         raise ValueError(f"SANDBOX_DECLINE_RATE must be between 0 and 1, not {decline_rate}")
     app.extensions[EXTENSION] = SandboxProvider(
-        app.extensions["redis"],
+        app.extensions["yakku.redis"],
         timeout=float(app.config.setdefault("SANDBOX_TIMEOUT", 0.2)),
         decline_rate=decline_rate,
     )

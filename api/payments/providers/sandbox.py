@@ -22,6 +22,7 @@ from api.payments.providers.base import (
     ProviderStatus,
     ProviderTimeout,
 )
+from api.payments.states import DeclineCode
 
 SUCCEEDS = "4242424242424242"
 DECLINED = "4000000000000002"
@@ -29,8 +30,8 @@ INSUFFICIENT_FUNDS = "4000000000009995"
 TIMES_OUT = "4000000000000119"
 
 # The decline each test card answers with.
-DECLINE_CODES = {DECLINED: "card_declined", INSUFFICIENT_FUNDS: "insufficient_funds"}
-RATE_DECLINE_CODE = "card_declined"
+DECLINE_CODES = {DECLINED: DeclineCode.CARD_DECLINED, INSUFFICIENT_FUNDS: DeclineCode.INSUFFICIENT_FUNDS}
+RATE_DECLINE_CODE = DeclineCode.CARD_DECLINED
 
 _REFUND_SCRIPT = (Path(__file__).parent / "refund.lua").read_text()
 

@@ -1,15 +1,19 @@
-"""The sale's checkout API: an admitted shopper submits, then polls the outcome the worker writes."""
+"""The sale's checkout API: an admitted shopper submits, then polls the outcome the worker writes.
 
-from apiflask import Schema
+Its own blueprint under the sale's prefix (/api/sales/<id>/checkout), documented with the sales.
+"""
+
+from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, Float, Integer, Nested, String
 from apiflask.validators import Length, Range
 
-from admission import checkout
-from admission.audit import audit_sale
-from admission.views import bp
-from api.auth import Role, current_account_id, login_required, operator_required
+from admission.checkout import shopper
+from admission.checkout.records import CheckoutState
+from api.auth import Role, current_account_id, login_required
 from api.common import error_responses
 from api.payments.cards import CardFields
+
+bp = APIBlueprint("checkout", __name__, url_prefix="/api/sales", tag="Sales")
 
 GUARDS = error_responses(400, 401, 403, 409, 422)
 
@@ -26,7 +30,7 @@ class TicketQuery(Schema):
 
 class CheckoutOut(Schema):
     ticket_id = String()
-    state = String(metadata={"enum": [state.value for state in checkout.CheckoutState]})
+    state = String(metadata={"enum": [state.value for state in CheckoutState]})
     final = Boolean()
     attempt = Integer()
     quantity = Integer()
@@ -49,7 +53,7 @@ def submit_checkout(sale_id: int, json_data: dict):
     charged), or `fewer_left` (fewer units were left than asked: ask again for at most `units_left`),
     the same ticket may be submitted again while its window lasts."""
     card = json_data["card"]
-    return checkout.submit(
+    return shopper.submit(
         sale_id, current_account_id(), json_data["ticket"], json_data["quantity"], card
     ).to_dict()
 
@@ -61,12 +65,4 @@ def submit_checkout(sale_id: int, json_data: dict):
 @bp.doc(security="BearerAuth", responses=GUARDS)
 def checkout_status(sale_id: int, query_data: dict):
     """Where the checkout of the shopper's own ticket stands."""
-    return checkout.status(sale_id, current_account_id(), query_data["ticket"]).to_dict()
-
-
-@bp.get("/<int:sale_id>/audit")
-@operator_required
-@bp.doc(security="BearerAuth", responses=error_responses(401, 403))
-def audit(sale_id: int):
-    """The sale's audit: its figures and every invariant, each held or broken."""
-    return audit_sale(sale_id).to_dict()
+    return shopper.status(sale_id, current_account_id(), query_data["ticket"]).to_dict()

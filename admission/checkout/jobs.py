@@ -1,0 +1,104 @@
+"""The checkout saga's RQ jobs, and every call that enqueues one.
+
+Two jobs, each a module-level function enqueued by reference and idempotent:
+- drain_sale(sale_id): takes the sale's checkout line in batches (drain.py) until none wait, keeping
+  one more job queued while more wait, so an idle worker drains beside it;
+- sweep(): the reconciler's round (reconcile.py) over every sale, queued by the admitter every
+  RECONCILE_EVERY_S; it also queues a drain for a line whose job was lost.
+Nothing below this module enqueues, so the saga's modules import one way: jobs -> drain, reconcile ->
+steps -> line, records.
+"""
+
+from collections import Counter
+
+from flask import current_app
+
+from admission import sales
+from admission.checkout import line, reconcile
+from admission.checkout.drain import drain_batch
+from admission.checkout.records import CheckoutRequest
+from admission.keys import RECONCILE_SWEEP
+from yakku.extensions import get_redis
+from yakku.queues import QueueName, get_queue
+
+# Batches per job: a job then queues the next and ends, so one sale never holds a worker for ever.
+MAX_BATCHES = 50
+
+
+def queue_checkouts(
+    sale_id: int, requests: list[CheckoutRequest], order_ids: dict[str, int] | None = None
+) -> None:
+    """Put checkouts in the sale's line, and make sure a drain job will take them."""
+    line.put(sale_id, requests, order_ids)
+    kick_drain(sale_id)
+
+
+def kick_drain(sale_id: int) -> bool:
+    """Queue a drain job for the sale unless one already waits to start; True if one was queued."""
+    if not line.mark_drain_queued(sale_id):
+        return False
+    get_queue(QueueName.CHECKOUT).enqueue(
+        drain_sale, sale_id, description=f"drain sale {sale_id}", result_ttl=300, failure_ttl=86400
+    )
+    return True
+
+
+def drain_sale(sale_id: int) -> dict:
+    """The drain job: decide the sale's waiting checkouts, batch after batch, until none wait; the
+    outcomes counted."""
+    line.clear_drain_mark(sale_id)
+    size = current_app.config["CHECKOUT_BATCH"]
+    done: Counter = Counter()
+    try:
+        for _ in range(MAX_BATCHES):
+            requests = line.take(sale_id, size)
+            if not requests:
+                break
+            _call_help(sale_id)
+            done.update(drain_batch(sale_id, requests))
+    finally:
+        _call_help(sale_id)  # more arrived, or the bound was met: the next job takes them
+    return dict(done)
+
+
+def _call_help(sale_id: int) -> None:
+    # While more wait, keep one job queued: an idle worker starts it and drains beside this one.
+    if line.backlog(sale_id):
+        kick_drain(sale_id)
+
+
+def schedule_sweep() -> bool:
+    """Every RECONCILE_EVERY_S, queue one reconciler sweep for the workers (they reach the services)."""
+    every = current_app.config["RECONCILE_EVERY_S"]
+    if not get_redis().set(RECONCILE_SWEEP, "1", nx=True, ex=every):
+        return False
+    get_queue(QueueName.MAINTENANCE).enqueue(
+        sweep, job_id="reconcile-sweep", result_ttl=every, failure_ttl=3600
+    )
+    return True
+
+
+def sweep() -> dict:
+    """The periodic job the admitter queues: reconcile every sale, then settle the closed ones."""
+    done = reconcile_all(lease=current_app.config["RECONCILE_LEASE_S"])
+    for settled in sales.settle_closed_sales().values():
+        done["settled" if settled["settled"] else "not_settled_yet"] += 1
+    return dict(done)
+
+
+def reconcile_all(now: float | None = None, lease: float = reconcile.LEASE_SECONDS) -> Counter:
+    """Reconcile every sale the admitter looks after; what was done, counted."""
+    done: Counter = Counter()
+    for sale_id in sales.sales_to_reconcile():
+        done.update(reconcile_one(sale_id, now, lease))
+    return done
+
+
+def reconcile_one(sale_id: int, now: float | None = None, lease: float = reconcile.LEASE_SECONDS) -> Counter:
+    """Reconcile one sale, first queueing a drain for checkouts that wait with no job queued (it was
+    lost); what was done, counted."""
+    done: Counter = Counter()
+    if line.backlog(sale_id) and kick_drain(sale_id):
+        done["drain_queued"] += 1
+    done.update(reconcile.reconcile_sale(sale_id, now, lease))
+    return done

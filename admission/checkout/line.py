@@ -1,0 +1,64 @@
+"""The sale's checkout line: submitted checkouts wait in Redis until a drain job takes them in batches.
+
+A submit records the checkout QUEUED and lists its request; admission/checkout/jobs.py then queues a
+drain job for the sale only if none waits to start (the drain mark, set with a TTL, says one does). The
+job clears that mark as it starts, so a submit arriving while it runs queues the next one: a burst of
+thousands of submits makes a handful of jobs, and with several workers a running job and the next drain
+side by side (taking from the line is atomic, so never the same request). A request holds the card only
+until a job takes it.
+"""
+
+import json
+from dataclasses import asdict
+
+from admission.checkout import records
+from admission.checkout.records import Checkout, CheckoutRequest, CheckoutState
+from admission.keys import sale_keys
+from admission.scripts import scripts
+from yakku.extensions import get_redis
+
+# A job lost before it started (a flushed queue) stops blocking new ones after this; the reconciler's
+# sweep also queues a job for any sale whose line waits with no job queued.
+DRAIN_MARK_TTL = 120
+
+
+def put(sale_id: int, requests: list[CheckoutRequest], order_ids: dict[str, int] | None = None) -> None:
+    """Record the checkouts QUEUED (with the ticket's order, if it has one already) and list their
+    requests, in one transaction."""
+    keys = sale_keys(sale_id)
+    with get_redis().pipeline(transaction=True) as pipe:
+        for request in requests:
+            order_id = (order_ids or {}).get(request.ticket_id)
+            queued = Checkout(
+                request.ticket_id, CheckoutState.QUEUED, request.attempt, request.quantity, order_id
+            )
+            records.record(sale_id, queued, client=pipe)
+            pipe.hset(keys.checkout_requests, request.ticket_id, json.dumps(asdict(request)))
+            pipe.rpush(keys.checkout_line, request.ticket_id)
+        pipe.execute()
+
+
+def mark_drain_queued(sale_id: int) -> bool:
+    """Set the mark that a drain job waits to start; False if it was set already (one waits)."""
+    return bool(get_redis().set(sale_keys(sale_id).drain_queued, "1", nx=True, ex=DRAIN_MARK_TTL))
+
+
+def clear_drain_mark(sale_id: int) -> None:
+    """A drain job of the sale started: the next submit queues the next job."""
+    get_redis().delete(sale_keys(sale_id).drain_queued)
+
+
+def take(sale_id: int, count: int) -> list[CheckoutRequest]:
+    """Take up to `count` waiting requests, oldest first (atomically: no two jobs take the same one)."""
+    taken = scripts().take(sale_id, [count])
+    return [CheckoutRequest(**json.loads(raw)) for raw in taken]
+
+
+def waiting(sale_id: int, ticket_id: str) -> bool:
+    """Whether a ticket's checkout waits in the line (no job has taken it yet)."""
+    return bool(get_redis().hexists(sale_keys(sale_id).checkout_requests, ticket_id))
+
+
+def backlog(sale_id: int) -> int:
+    """How many checkouts wait in the sale's line."""
+    return int(get_redis().hlen(sale_keys(sale_id).checkout_requests))

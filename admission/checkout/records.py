@@ -1,0 +1,134 @@
+"""A checkout's record: what the shopper is told about one ticket's checkout, and what a drain job needs
+to take it. The record lives in the sale's `checkouts` hash, where every process reads and writes it.
+
+A shopper whose card is declined may submit another card while the ticket's window lasts; the order stays
+one per ticket, the attempt number keys each charge. A shopper told that fewer units are left than they
+asked for (others' are held, and may come back) may submit again for fewer, on the same ticket.
+"""
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+from admission.keys import sale_keys
+from yakku.extensions import get_redis
+
+MAX_ATTEMPTS = 3
+
+
+class CheckoutState(StrEnum):
+    QUEUED = "queued"  # waiting for a worker
+    PROCESSING = "processing"  # a worker holds it: reserving, ordering, charging
+    PAID = "paid"  # final
+    DECLINED = "declined"  # the card was refused; another card may be tried while the ticket lasts
+    # Fewer units left than asked while others' are held (they may come back): nothing was reserved or
+    # charged, and the shopper may ask again for fewer while the ticket lasts.
+    FEWER_LEFT = "fewer_left"
+    # The platform stopped before it could finish (a worker died, and the reconciler found nothing
+    # paid): nothing was charged, and the shopper may submit again while the ticket lasts.
+    INTERRUPTED = "interrupted"
+    SOLD_OUT = "sold_out"  # final: no units were left for this ticket
+    EXPIRED = "expired"  # final: the ticket's window passed before the payment went through
+    FAILED = "failed"  # final: declined too often, or the order could not be made
+
+
+FINAL_CHECKOUT_STATES = frozenset(
+    {CheckoutState.PAID, CheckoutState.SOLD_OUT, CheckoutState.EXPIRED, CheckoutState.FAILED}
+)
+# The states in which a worker has (or will have) the checkout.
+IN_PROGRESS_STATES = frozenset({CheckoutState.QUEUED, CheckoutState.PROCESSING})
+# The states in which the ticket waits for its shopper to submit again.
+RETRY_STATES = frozenset({CheckoutState.DECLINED, CheckoutState.FEWER_LEFT, CheckoutState.INTERRUPTED})
+# Retry states whose units, if any were reserved, stay held for the same quantity.
+SAME_QUANTITY_STATES = frozenset({CheckoutState.DECLINED, CheckoutState.INTERRUPTED})
+# Retry states that reserved nothing: the shopper holds no unit while deciding.
+HOLDING_NOTHING_STATES = frozenset({CheckoutState.FEWER_LEFT, CheckoutState.INTERRUPTED})
+
+
+@dataclass
+class Checkout:
+    """What the shopper is told about one ticket's checkout."""
+
+    ticket_id: str
+    state: CheckoutState
+    attempt: int = 0
+    quantity: int = 0
+    order_id: int | None = None
+    message: str = ""
+    updated_at: float = 0.0
+    units_left: int | None = None  # FEWER_LEFT: the units on the counter when the reserve was refused
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "final": self.state in FINAL_CHECKOUT_STATES}
+
+    def tell(self, state: CheckoutState, message: str) -> "Checkout":
+        """Move to `state` with what the shopper reads; the record, for chaining."""
+        self.state, self.message = state, message
+        return self
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What a drain job needs to take one checkout as far as it goes."""
+
+    ticket_id: str
+    shopper_id: int
+    quantity: int
+    attempt: int
+    card: dict
+
+
+def _decode(raw: str) -> Checkout:
+    data = json.loads(raw)
+    return Checkout(**{**data, "state": CheckoutState(data["state"])})
+
+
+def read(sale_id: int, ticket_id: str) -> Checkout | None:
+    """The checkout recorded for a ticket, if one was submitted."""
+    raw = get_redis().hget(sale_keys(sale_id).checkouts, ticket_id)
+    return _decode(raw) if raw else None
+
+
+def read_many(sale_id: int, ticket_ids: list[str]) -> dict[str, Checkout]:
+    """The checkouts recorded for these tickets, by ticket (absent: none submitted)."""
+    if not ticket_ids:
+        return {}
+    answers = get_redis().hmget(sale_keys(sale_id).checkouts, ticket_ids)
+    return {ticket_id: _decode(raw) for ticket_id, raw in zip(ticket_ids, answers, strict=True) if raw}
+
+
+def in_states(sale_id: int, states: frozenset[CheckoutState]) -> list[Checkout]:
+    """Every checkout of the sale in one of `states` (for the reconciler)."""
+    found = (_decode(raw) for _ticket_id, raw in get_redis().hscan_iter(sale_keys(sale_id).checkouts))
+    return [checkout for checkout in found if checkout.state in states]
+
+
+def fewer_left(record: Checkout, left: int) -> Checkout:
+    """Tell the shopper how many units are left, and that they may ask again."""
+    record.state, record.units_left = CheckoutState.FEWER_LEFT, left
+    if left > 0:
+        record.message = f"Only {left} left — lower the quantity and try again."
+    else:
+        record.message = (
+            "None are left right now, but units held by shoppers paying may come back. Try again in a moment."
+        )
+    return record
+
+
+def record(sale_id: int, checkout: Checkout, client=None) -> Checkout:
+    """Write a checkout's state where every process can read it (`client`: a pipeline to join)."""
+    record_many(sale_id, [checkout], client)
+    return checkout
+
+
+def record_many(sale_id: int, checkouts: list[Checkout], client=None) -> None:
+    """Write many checkouts' states in one command."""
+    if not checkouts:
+        return
+    now = time.time()
+    mapping = {}
+    for checkout in checkouts:
+        checkout.updated_at = now
+        mapping[checkout.ticket_id] = json.dumps({**asdict(checkout), "state": checkout.state.value})
+    (client or get_redis()).hset(sale_keys(sale_id).checkouts, mapping=mapping)

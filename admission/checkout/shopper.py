@@ -1,0 +1,67 @@
+"""A shopper's side of the checkout: submit a ticket's checkout into the sale's line, read its outcome.
+
+The request path touches Redis only: the ticket is checked there, the request waits in the sale's line
+(line.py) for a drain job that takes it in a batch (drain.py), and the shopper polls the outcome the
+worker writes back (records.py).
+"""
+
+import time
+
+from admission import tickets
+from admission.checkout import jobs, records
+from admission.checkout.records import (
+    IN_PROGRESS_STATES,
+    RETRY_STATES,
+    SAME_QUANTITY_STATES,
+    Checkout,
+    CheckoutRequest,
+    CheckoutState,
+)
+from admission.exceptions import CheckoutInProgress, NotYourTicket, TicketUsed, TicketWrongSale
+from admission.states import TicketState
+
+
+def submit(sale_id: int, shopper_id: int, token: str, quantity: int, card: dict) -> Checkout:
+    """Check the ticket and put its checkout in the sale's line; a declined one, or one told fewer units
+    are left, may be submitted again."""
+    ticket = _usable_ticket(token, shopper_id, sale_id)
+    previous = records.read(sale_id, ticket.id)
+    if previous and previous.state in IN_PROGRESS_STATES:
+        raise CheckoutInProgress()
+    if previous and previous.state not in RETRY_STATES:
+        raise TicketUsed()
+    attempt = (previous.attempt if previous else 0) + 1
+    if previous and previous.state == CheckoutState.FEWER_LEFT:
+        attempt = previous.attempt  # nothing was charged: the attempt (and its charge key) is still unused
+    if attempt > records.MAX_ATTEMPTS:
+        raise TicketUsed("This ticket has been declined too often.")
+    if previous and previous.state in SAME_QUANTITY_STATES:
+        quantity = previous.quantity  # units are reserved once, on the first attempt
+    request = CheckoutRequest(ticket.id, shopper_id, quantity, attempt, card)
+    order_ids = {ticket.id: previous.order_id} if previous and previous.order_id else None
+    jobs.queue_checkouts(sale_id, [request], order_ids)
+    return records.read(sale_id, ticket.id)
+
+
+def _usable_ticket(token: str, shopper_id: int, sale_id: int) -> tickets.Ticket:
+    # A reserved ticket whose card was declined may pay again; otherwise it must be fresh.
+    try:
+        return tickets.verify_ticket(token, shopper_id, sale_id)
+    except TicketUsed:
+        ticket = tickets.read_ticket(token)
+        if (
+            tickets.ticket_state(sale_id, ticket.id) != TicketState.RESERVED
+            or time.time() > ticket.expires_at
+        ):
+            raise
+        return ticket
+
+
+def status(sale_id: int, shopper_id: int, token: str) -> Checkout:
+    """The checkout of the shopper's own ticket."""
+    ticket = tickets.read_ticket(token)
+    if ticket.sale_id != sale_id:
+        raise TicketWrongSale()
+    if ticket.shopper_id != shopper_id:
+        raise NotYourTicket()
+    return records.read(sale_id, ticket.id) or Checkout(ticket.id, CheckoutState.QUEUED)

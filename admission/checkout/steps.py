@@ -1,0 +1,103 @@
+"""What the drain and the reconciler share: a ticket's idempotency keys, its orders and payments made in
+batches, declining, giving up, and the failpoints.
+
+Every step of a checkout is idempotent by the ticket, so a worker killed anywhere leaves state that the
+reconciler completes: the reservation is recorded once in Redis, the order once by its idempotency key,
+the charge once by the attempt's key. A single checkout is a batch of one: the orders service makes and
+pays sale orders only in batches.
+"""
+
+import os
+import signal
+
+from flask import current_app
+
+from admission import stock
+from admission.checkout import records
+from admission.checkout.records import Checkout, CheckoutRequest, CheckoutState
+from admission.keys import sale_keys
+from admission.states import TicketState
+from api.client import orders
+from api.payments.states import PAYMENT_DECLINED
+from yakku.extensions import get_redis
+
+DECLINED_CODES = frozenset({PAYMENT_DECLINED})
+PAID = "Your order is paid."
+
+
+def order_key(sale_id: int, ticket_id: str) -> str:
+    """The idempotency key of a ticket's one order."""
+    return f"sale:{sale_id}:ticket:{ticket_id}"
+
+
+def charge_key(sale_id: int, ticket_id: str, attempt: int) -> str:
+    """The idempotency key of one payment attempt for a ticket."""
+    return f"{order_key(sale_id, ticket_id)}:attempt:{attempt}"
+
+
+def sale_product(sale_id: int) -> int:
+    """The product a sale sells, from its settings in Redis (the drain never reads SQL)."""
+    return int(get_redis().hget(sale_keys(sale_id).settings, "product_id"))
+
+
+def make_orders(sale_id: int, wanted: list[tuple[int, str, int]]) -> list[dict]:
+    """The sale orders of (shopper, ticket, units), made in one call (a ticket's key finds its order
+    again); the orders, in the order asked."""
+    if not wanted:
+        return []
+    product_id = sale_product(sale_id)
+    body = {
+        "sale_id": sale_id,
+        "orders": [
+            {
+                "account_id": shopper_id,
+                "items": [{"product_id": product_id, "quantity": units}],
+                "idempotency_key": order_key(sale_id, ticket_id),
+            }
+            for shopper_id, ticket_id, units in wanted
+        ],
+    }
+    return orders().create_sale_orders(json=body)["items"]
+
+
+def pay_orders(sale_id: int, unpaid: list[tuple[CheckoutRequest, Checkout]]) -> list[dict]:
+    """Charge each checkout's order with its card, in one call: per checkout, {order, error}."""
+    if not unpaid:
+        return []
+    payments = [
+        {
+            **request.card,
+            "order_id": checkout.order_id,
+            "idempotency_key": charge_key(sale_id, request.ticket_id, request.attempt),
+        }
+        for request, checkout in unpaid
+    ]
+    return orders().pay_sale_orders(json={"payments": payments})["items"]
+
+
+def declined(
+    sale_id: int, request: CheckoutRequest, checkout: Checkout, message: str, now: float
+) -> Checkout:
+    """The checkout of a declined card: while the ticket lasts and attempts remain, the units wait for
+    another card; otherwise the order is cancelled and the units go back. Not recorded: the caller does."""
+    expires_at = float(get_redis().hget(sale_keys(sale_id).ticket_expiry, request.ticket_id) or 0)
+    if request.attempt < records.MAX_ATTEMPTS and now < expires_at:
+        return checkout.tell(CheckoutState.DECLINED, message or "Payment declined.")
+    give_up(sale_id, request.ticket_id, checkout.order_id, TicketState.DECLINED)
+    return checkout.tell(CheckoutState.FAILED, "Payment declined; the units went back on sale.")
+
+
+def give_up(sale_id: int, ticket_id: str, order_id: int | None, final: TicketState) -> None:
+    """Cancel the ticket's order and return its units to the counter (each once)."""
+    if order_id is not None:
+        orders().internal_cancel(order_id)
+    stock.release(sale_id, ticket_id, final)
+
+
+def crash_point(step: str) -> None:
+    """A failpoint: with CHECKOUT_CRASH_AT naming this step, the worker dies here as SIGKILL would kill it.
+
+    The recovery tests run real worker processes with it set, to prove a death at any step is repaired.
+    """
+    if current_app.config["CHECKOUT_CRASH_AT"] == step:
+        os.kill(os.getpid(), signal.SIGKILL)
