@@ -2,7 +2,9 @@
 
 Units sold = orders paid = payments captured; units left = stock - sold; no unit oversold; at most one
 order per ticket and the per-shopper limit per shopper; a paid order has exactly one captured payment
-and a cancelled one none; once the sale is closed, every ticket has ended in one final state.
+and a cancelled one none; once the sale is closed, every ticket has ended in one final state. And the
+promises to shoppers: nobody was told "sold out" while a unit was unsold, and nobody was admitted while
+an earlier joiner still waited.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -60,8 +62,15 @@ def audit_sale(sale_id: int) -> Audit:
     captured = payments().captures(json={"order_ids": paid_ids + cancelled_ids})["captured_by_order"]
     captured = {int(order_id): count for order_id, count in captured.items()}
     paid_units = summary["units_by_state"].get(OrderState.PAID, 0)
+    turned_away = int(redis.hget(keys.outcomes, "turned_away") or 0)
+    out_of_order = admitted_out_of_order(sale_id)
     figures = {
         "units": units,
+        "unsold": units - sold,
+        "turned_away": turned_away,
+        # Told "sold out" is true only once every unit is paid: any unsold unit makes each of them a lie.
+        "turned_away_while_unsold": turned_away if sold < units else 0,
+        "admitted_out_of_order": out_of_order,
         "sold": sold,
         "held": held,
         "left": left,
@@ -107,7 +116,32 @@ def audit_sale(sale_id: int) -> Audit:
     audit.check(
         "cancelled orders have no capture", not wrong_cancelled, f"orders with: {wrong_cancelled[:10]}"
     )
+    audit.check(
+        "nobody told sold out while a unit was unsold",
+        figures["turned_away_while_unsold"] == 0,
+        f"{turned_away} told sold out, {sold} of {units} sold",
+    )
+    audit.check(
+        "admitted in join order",
+        out_of_order == 0,
+        f"{out_of_order} admitted while an earlier joiner still waited",
+    )
     if settings.get("state") == SaleState.CLOSED:
         unfinished = {state: n for state, n in tickets.items() if state not in FINAL_TICKET_STATES and n}
         audit.check("every ticket ended in a final state", not unfinished, f"unfinished: {unfinished}")
     return audit
+
+
+def admitted_out_of_order(sale_id: int) -> int:
+    """Admissions that passed over an earlier joiner: each admitted shopper's place in line (their join
+    sequence, logged by admit.lua) must follow the one admitted before, and everyone still in line must
+    have joined after the last one admitted."""
+    keys = sale_keys(sale_id)
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.lrange(keys.admission_log, 0, -1).zrange(keys.queue, 0, 0, withscores=True)
+    log, first_waiting = pipe.execute()
+    places = [float(place) for place in log]
+    passed = sum(1 for before, after in zip(places, places[1:], strict=False) if after <= before)
+    if places and first_waiting and first_waiting[0][1] < max(places):
+        passed += len(get_redis().zrangebyscore(keys.queue, "-inf", max(places)))
+    return passed

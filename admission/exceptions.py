@@ -79,6 +79,12 @@ class LimitExceeded(Conflict):
     message = "That is more units than one shopper may buy in this sale."
 
 
+class QuantityOverLimit(YakkuError):
+    status = 422
+    code = "quantity_over_limit"
+    message = "That is more units than one shopper may buy in this sale."
+
+
 class BadQuantity(YakkuError):
     status = 422
     code = "bad_quantity"

@@ -35,6 +35,9 @@ INFLIGHT = "sale:{{{sale_id}}}:inflight"  # zset ticket -> reserved-at, reserved
 RESERVATIONS = "sale:{{{sale_id}}}:reservations"  # hash ticket -> units reserved
 BOUGHT = "sale:{{{sale_id}}}:bought"  # hash shopper -> units reserved or paid in this sale
 ADMISSIONS = "sale:{{{sale_id}}}:admissions"  # zset ticket -> admitted-at, recent ones, for the rate
+ADMISSION_LOG = "sale:{{{sale_id}}}:admission_log"  # list: each admitted shopper's place in line, in order
+# hash: left (admitted shoppers who left without buying), bought, turned_away (told sold out)
+OUTCOMES = "sale:{{{sale_id}}}:outcomes"
 BUCKET = "sale:{{{sale_id}}}:bucket"  # hash tokens, at: the admission token bucket
 CHECKOUTS = "sale:{{{sale_id}}}:checkouts"  # hash ticket -> the checkout's outcome, as the shopper is told
 CHECKOUT_LINE = "sale:{{{sale_id}}}:checkout_line"  # list of ticket ids whose checkout waits, oldest first
@@ -69,6 +72,8 @@ class SaleKeys:
     reservations: str
     bought: str
     admissions: str
+    admission_log: str
+    outcomes: str
     bucket: str
     returns: str
     checkouts: str

@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from admission.states import SaleState
 from yakku.extensions import db
 
+# A shopper whose card is declined has this long to try another before the units go back to the line.
+DECLINE_GRACE_S = 60
+
 
 def utcnow() -> datetime:
     """Now, in UTC, timezone-aware."""
@@ -22,6 +25,7 @@ class Sale(db.Model):
         CheckConstraint("admitted_cap > 0", name="cap_positive"),
         CheckConstraint("checkout_window_s > 0", name="window_positive"),
         CheckConstraint("per_shopper_limit > 0", name="limit_positive"),
+        CheckConstraint("decline_grace_s > 0", name="decline_grace_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -33,6 +37,10 @@ class Sale(db.Model):
     admitted_cap: Mapped[int] = mapped_column(Integer)  # admitted shoppers not finished yet, at most
     checkout_window_s: Mapped[int] = mapped_column(Integer)
     per_shopper_limit: Mapped[int] = mapped_column(Integer, default=1)
+    # How long a declined card's units wait for another card before they go back to the line.
+    decline_grace_s: Mapped[int] = mapped_column(
+        Integer, default=DECLINE_GRACE_S, server_default=str(DECLINE_GRACE_S)
+    )
     state: Mapped[SaleState] = mapped_column(
         Enum(SaleState, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
         default=SaleState.DRAFT,

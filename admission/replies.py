@@ -53,6 +53,11 @@ class TicketChange(StrEnum):
     REFUSED = "refused"  # the ticket's state does not allow it (the reply carries that state)
 
 
+class SubmitOutcome(StrEnum):
+    QUEUED = "queued"
+    CHANGED = "changed"  # another submit (or a worker) wrote the checkout first
+
+
 class SettleCode(StrEnum):
     PLANNED = "planned"  # the leftover units are off the counter, waiting to go back to the catalog
     IN_FLIGHT = "in_flight"  # reservations are still held: their units may come back
@@ -72,4 +77,5 @@ REPLY_CODES: dict[str, type[StrEnum]] = {
     "confirm": TicketChange,
     "release": TicketChange,
     "settle": SettleCode,
+    "submit": SubmitOutcome,
 }

@@ -28,6 +28,7 @@ LIVE_SETTINGS = {
     "admitted_cap": "cap",
     "checkout_window_s": "window",
     "per_shopper_limit": "limit",
+    "decline_grace_s": "decline_grace",
 }
 DRAFT_ONLY = ("product_id", "units")
 
@@ -233,7 +234,12 @@ def sale_figures(sale_id: int, now: float | None = None) -> dict:
         pipe.get(counter)
     pipe.zcard(keys.queue).scard(keys.prequeue).zcard(keys.admitted).zcard(keys.inflight)
     pipe.zcount(keys.admissions, now - window, "+inf").hget(keys.returns, "units")
-    settings, left, held, sold, queued, prequeued, admitted, inflight, recent, returned = pipe.execute()
+    pipe.hmget(keys.outcomes, "turned_away", "left", "bought")
+    settings, left, held, sold, queued, prequeued, admitted, inflight, recent, returned, outcomes = (
+        pipe.execute()
+    )
+    turned_away, left_unbought, bought = (int(value or 0) for value in outcomes)
+    units, sold = int(settings.get("units") or 0), int(sold or 0)
     measured, rate = measured_rate(
         recent, float(settings.get("rate") or 0), settings.get("opened_at"), now, window
     )
@@ -245,8 +251,15 @@ def sale_figures(sale_id: int, now: float | None = None) -> dict:
         "reserving": inflight,
         "units_left": int(left or 0),
         "units_held": int(held or 0),
-        "units_sold": int(sold or 0),
+        "units_sold": sold,
         "units_returned": int(returned or 0),
+        "units_unsold": units - sold,
+        # Waiters the units not reserved cannot reach yet: on standby for units that come back.
+        "standby": max(queued - max(int(left or 0) - admitted, 0), 0) if settings.get("opened_at") else 0,
+        "turned_away": turned_away,
+        "turned_away_while_unsold": turned_away if sold < units else 0,
+        "left_unbought": left_unbought,
+        "bought": bought,
         "measured_rate": round(rate, 3) if measured else None,
         "opened_at": _iso(settings.get("opened_at")),
     }

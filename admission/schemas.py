@@ -4,6 +4,7 @@ from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, Range
 
+from admission.models import DECLINE_GRACE_S
 from admission.states import SaleState, WaiterState
 
 
@@ -16,6 +17,7 @@ class SaleIn(Schema):
     admitted_cap = Integer(required=True, validate=Range(min=1, max=1_000_000))
     checkout_window_s = Integer(load_default=300, validate=Range(min=10, max=86_400))
     per_shopper_limit = Integer(load_default=1, validate=Range(min=1, max=1000))
+    decline_grace_s = Integer(load_default=DECLINE_GRACE_S, validate=Range(min=5, max=3600))
 
 
 class SaleChange(Schema):
@@ -27,6 +29,7 @@ class SaleChange(Schema):
     admitted_cap = Integer(validate=Range(min=1, max=1_000_000))
     checkout_window_s = Integer(validate=Range(min=10, max=86_400))
     per_shopper_limit = Integer(validate=Range(min=1, max=1000))
+    decline_grace_s = Integer(validate=Range(min=5, max=3600))
 
 
 class SaleOut(Schema):
@@ -39,6 +42,7 @@ class SaleOut(Schema):
     admitted_cap = Integer()
     checkout_window_s = Integer()
     per_shopper_limit = Integer()
+    decline_grace_s = Integer()
     state = String(metadata={"enum": [state.value for state in SaleState]})
     created_by = Integer(allow_none=True)
     created_at = DateTime()
@@ -73,3 +77,14 @@ class WaiterStatusOut(Schema):
     opens_in_seconds = Integer(allow_none=True)
     ticket = String(allow_none=True)
     ticket_expires_at = Float(allow_none=True)
+    standby_number = Integer(allow_none=True, metadata={"description": "On standby: your number among them."})
+    units_left = Integer(allow_none=True, metadata={"description": "On standby: units not reserved yet."})
+    in_play = Integer(
+        allow_none=True, metadata={"description": "On standby: tickets whose units may come back."}
+    )
+    chance = Float(
+        allow_none=True,
+        metadata={
+            "description": "On standby: the measured chance a unit reaches you (null: not measured yet)."
+        },
+    )

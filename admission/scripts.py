@@ -99,6 +99,7 @@ class Scripts:
     settle: SaleScript
     lease: SaleScript  # its one key is the lease's, not a sale's: call .script directly
     take: SaleScript
+    submit: SaleScript
 
 
 def source(name: str) -> str:

@@ -39,14 +39,23 @@ class WaiterState(StrEnum):
     """Where a shopper stands in a sale's waiting room."""
 
     WAITING = "waiting"
+    # Still in line, but the units not reserved cannot reach them given the people ahead: they move up
+    # when units come back. Never stored: status.lua tells a waiting shopper so from their place.
+    STANDBY = "standby"
     ADMITTED = "admitted"  # holds a ticket (checking out, or paying)
-    SOLD_OUT = "sold_out"  # the units left cannot reach them
+    SOLD_OUT = "sold_out"  # final: every unit is paid
     EXPIRED = "expired"  # stopped polling, or let the ticket's checkout window pass
     DONE = "done"  # checked out: paid or declined
     CLOSED = "closed"  # the sale closed while they waited
 
 
-FINAL_WAITER_STATES = frozenset(WaiterState) - {WaiterState.WAITING, WaiterState.ADMITTED}
+FINAL_WAITER_STATES = frozenset(WaiterState) - {
+    WaiterState.WAITING,
+    WaiterState.STANDBY,
+    WaiterState.ADMITTED,
+}
+# In line: waiting for a turn, or on standby for units that come back.
+IN_LINE_STATES = frozenset({WaiterState.WAITING, WaiterState.STANDBY})
 
 
 class TicketState(StrEnum):

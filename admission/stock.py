@@ -172,6 +172,15 @@ def confirm_many(sale_id: int, ticket_ids: list[str]) -> dict[str, bool]:
     }
 
 
+def shopper_allowance(sale_id: int, shopper_id: int) -> tuple[int, int]:
+    """(the sale's per-shopper limit, the units the shopper holds or bought in it already)."""
+    keys = sale_keys(sale_id)
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.hget(keys.settings, "limit").hget(keys.bought, shopper_id)
+    limit, bought = pipe.execute()
+    return int(limit or 1), int(bought or 0)
+
+
 def reserved_units(sale_id: int, ticket_id: str) -> int:
     """The units a ticket reserved (0 if it never did)."""
     return int(get_redis().hget(sale_keys(sale_id).reservations, ticket_id) or 0)

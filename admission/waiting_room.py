@@ -13,7 +13,7 @@ from flask import current_app
 from admission.exceptions import NotInQueue, SaleNotOpen
 from admission.replies import JoinOutcome, LifecycleOutcome
 from admission.scripts import in_one_trip, scripts
-from admission.states import SaleState, WaiterState
+from admission.states import IN_LINE_STATES, SaleState, WaiterState
 from admission.tickets import Ticket, sign_ticket
 from api.auth import refuse_if_revoked, revocation_step
 from yakku.extensions import get_redis
@@ -39,6 +39,13 @@ class WaiterStatus:
     opens_in_seconds: int | None = None
     ticket: str | None = None
     ticket_expires_at: float | None = None
+    # On standby: their number among the waiters the units left cannot reach, the units not reserved
+    # yet, the tickets in play whose units may come back, and the estimated chance that enough do (None
+    # while nobody admitted to this sale has finished, so nothing is measured yet).
+    standby_number: int | None = None
+    units_left: int | None = None
+    in_play: int | None = None
+    chance: float | None = None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)  # flat fields: dataclasses.asdict's deep copy cost a tenth of a poll
@@ -93,21 +100,46 @@ def _status_from(sale_id: int, shopper_id: int, answer) -> WaiterStatus:
         return WaiterStatus(
             **base, **_ticket_fields(sale_id, shopper_id, answer.ticket, answer.ticket_deadline)
         )
-    if answer.waiter != WaiterState.WAITING:
+    if answer.waiter not in IN_LINE_STATES:
         return WaiterStatus(**base)
     if answer.prequeued:
         return WaiterStatus(**base, poll_after_seconds=answer.poll_hint, opens_in_seconds=answer.opens_in)
     ahead, rate = max(answer.rank, 0), float(answer.rate)
     eta = math.ceil(ahead / rate) if answer.sale_state == SaleState.OPEN else None
-    return WaiterStatus(
-        **base,
-        position=ahead + 1,
-        people_ahead=ahead,
-        eta_seconds=eta,
-        rate=round(rate, 3),
-        rate_measured=bool(answer.rate_measured),
-        poll_after_seconds=answer.poll_hint,
+    place = {
+        "position": ahead + 1,
+        "people_ahead": ahead,
+        "rate": round(rate, 3),
+        "rate_measured": bool(answer.rate_measured),
+        "poll_after_seconds": answer.poll_hint,
+    }
+    if answer.waiter == WaiterState.STANDBY:
+        return WaiterStatus(**base, **place, **_standby_fields(answer))
+    return WaiterStatus(**base, **place, eta_seconds=eta)
+
+
+def _standby_fields(answer) -> dict:
+    return {
+        "standby_number": answer.standby,
+        "units_left": answer.units_left,
+        "in_play": answer.in_play,
+        "chance": standby_chance(answer.standby, answer.in_play, answer.left_unbought, answer.bought),
+    }
+
+
+def standby_chance(number: int, in_play: int, left: int, bought: int) -> float | None:
+    """The chance that at least `number` of the `in_play` tickets give their units back, if each does
+    with the share of this sale's admitted shoppers who left without buying; None before any finished.
+
+    A unit given back goes to the first on standby, so standby number k moves in once k have come back.
+    (One unit per ticket: a shopper buying several only adds to the chance.)"""
+    if left + bought == 0:
+        return None
+    share = left / (left + bought)
+    reach = sum(
+        math.comb(in_play, k) * share**k * (1 - share) ** (in_play - k) for k in range(number, in_play + 1)
     )
+    return round(min(max(reach, 0.0), 1.0), 3)
 
 
 def measured_rate(

@@ -1,4 +1,4 @@
-"""The admitter: rate and cap measured from admission times, expiry, early sold-out, opening, the lease."""
+"""The admitter: rate and cap measured from admission times, expiry, standby, sold out, opening, the lease."""
 
 import multiprocessing
 import time
@@ -7,6 +7,7 @@ import pytest
 from admission_helpers import T0
 
 from admission import admitter, stock
+from admission.audit import admitted_out_of_order
 from admission.exceptions import SoldOut
 from admission.keys import sale_keys
 from admission.states import SaleState, TicketState, WaiterState
@@ -73,58 +74,92 @@ def _states(sales_ops, sale, shoppers, now):
 
 
 @pytest.mark.parametrize("reserved", [0, 2])
-def test_newcomers_are_told_sold_out_at_the_exact_boundary(sales_ops, reserved):
-    # 5 units, shoppers 1 and 2 admitted: R = 5, H = 0, A = 2, so room for 3 waiters; once shopper 1
-    # reserves 2 units (R = 3, H = 2, A = 1) there is room for 4.
+def test_newcomers_the_units_left_cannot_reach_are_on_standby_not_sold_out(sales_ops, reserved):
+    # 5 units, shoppers 1 and 2 admitted: R = 5, A = 2, so the units left reach 3 waiters; once shopper 1
+    # reserves 2 units (R = 3, A = 1) they reach 2. Everyone past them is on standby, in join order.
     sale = sales_ops.opened(units=5, rate=2, cap=100, limit=2)
     sales_ops.join(sale, 1, 2)
     sales_ops.tick(T0 + 1)
     if reserved:
         stock.reserve(sale, sales_ops.ticket_of(sale, 1), reserved, T0 + 1)
-    room = 3 + (1 if reserved else 0)
+    reach = 2 if reserved else 3
     waiting = list(range(3, 21))
-    told = [status.state for status in sales_ops.join(sale, *waiting, now=T0 + 2)]
-    assert told == [WaiterState.WAITING] * room + [WaiterState.SOLD_OUT] * (len(waiting) - room)
+    told = sales_ops.join(sale, *waiting, now=T0 + 2)
+    assert [s.state for s in told] == [WaiterState.WAITING] * reach + [WaiterState.STANDBY] * (18 - reach)
+    assert [s.standby_number for s in told[reach:]] == list(range(1, 19 - reach))
+    assert {s.units_left for s in told[reach:]} == {5 - reserved}
+    assert all(s.poll_after_seconds for s in told)  # nobody is told anything final: they keep polling
 
 
-def test_waiters_are_swept_sold_out_the_moment_units_are_paid(sales_ops):
+def test_standby_shoppers_are_told_their_chance_once_the_sale_has_measured_one(sales_ops):
+    sale = sales_ops.opened(units=2, rate=10, cap=10, window=60, limit=1)
+    sales_ops.join(sale, 1, 2, 3, 4)
+    sales_ops.tick(T0 + 1)  # 1 and 2 admitted; 3 and 4 on standby
+    assert sales_ops.status(sale, 3, T0 + 1).chance is None  # nobody finished yet: nothing measured
+    sales_ops.buy(sale, sales_ops.ticket_of(sale, 1), 1, T0 + 2)  # one bought...
+    for now in (T0 + 30, T0 + 55):
+        sales_ops.status(sale, 3, now), sales_ops.status(sale, 4, now)  # they keep polling
+    sales_ops.tick(T0 + 62)  # ...one was a no-show: half leave without buying. 3 is admitted for it
+    shopper_4 = sales_ops.status(sale, 4, T0 + 62)
+    assert (shopper_4.state, shopper_4.standby_number, shopper_4.in_play) == (WaiterState.STANDBY, 1, 1)
+    assert shopper_4.chance == 0.5  # the one ticket in play leaves with the measured share, 1 in 2
+
+
+def test_waiters_are_told_sold_out_only_once_every_unit_is_paid(sales_ops):
     sale = sales_ops.opened(units=5, rate=2, cap=100, limit=2)
     sales_ops.join(sale, 1, 2)
     sales_ops.tick(T0 + 1)
-    stock.reserve(sale, sales_ops.ticket_of(sale, 1), 2, T0 + 1)
-    sales_ops.join(sale, 3, 4, 5, 6, now=T0 + 1)  # room R + H - A = 3 + 2 - 1 = 4: all wait
-    assert set(_states(sales_ops, sale, (3, 4, 5, 6), T0 + 1).values()) == {WaiterState.WAITING}
-    stock.confirm(sale, sales_ops.ticket_of(sale, 1))  # paid units never come back: room is 3 + 0 - 1
+    sales_ops.join(sale, 3, 4, 5, 6, now=T0 + 1)
+    first, second = sales_ops.ticket_of(sale, 1), sales_ops.ticket_of(sale, 2)
+    sales_ops.buy(sale, first, 2, T0 + 1)
+    stock.reserve(sale, second, 2, T0 + 1)  # 1 left, 2 held by a shopper still paying: not sold out
     report = sales_ops.tick(T0 + 1)[0]  # same instant: no new tokens, only the sweep
-    assert report.admitted == [] and report.sold_out == 2
-    assert _states(sales_ops, sale, (3, 4, 5, 6), T0 + 1) == {
-        3: WaiterState.WAITING,
-        4: WaiterState.WAITING,
-        5: WaiterState.SOLD_OUT,
-        6: WaiterState.SOLD_OUT,
+    assert report.sold_out == 0
+    assert set(_states(sales_ops, sale, (3, 4, 5, 6), T0 + 1).values()) <= {
+        WaiterState.WAITING,
+        WaiterState.STANDBY,
     }
+    sales_ops.admit_all(sale, 3, now=T0 + 2)
+    sales_ops.buy(sale, sales_ops.ticket_of(sale, 3), 1, T0 + 2)
+    stock.confirm(sale, second)  # the last unit paid
+    report = sales_ops.tick(T0 + 2)[0]
+    assert report.sold_out == 3
+    assert set(_states(sales_ops, sale, (4, 5, 6), T0 + 2).values()) == {WaiterState.SOLD_OUT}
+    assert all(sales_ops.status(sale, s, T0 + 2).poll_after_seconds is None for s in (4, 5, 6))
 
 
-def test_the_sweep_marks_everyone_past_the_room_in_one_go(sales_ops):
-    sale = sales_ops.armed(units=5, rate=2, cap=100)
+def test_units_that_come_back_go_to_the_earliest_in_line_never_to_a_later_joiner(sales_ops):
+    sale = sales_ops.armed(units=5, rate=2, cap=100, window=60)
     sales_ops.join(sale, *range(1, 21))  # the pre-queue is a draw: nobody is told before it
     sales_ops.open(sale, T0)
     drawn = sales_ops.queue(sale)
-    report = sales_ops.tick(T0 + 1)[0]  # admits the first 2 drawn: room 5 - 2 = 3 for 18 waiters
-    assert [shopper for _, shopper, _ in report.admitted] == drawn[:2] and report.sold_out == 15
-    assert sales_ops.queue(sale) == drawn[2:5]
-    assert {sales_ops.status(sale, s, T0 + 1).state for s in drawn[5:]} == {WaiterState.SOLD_OUT}
+    report = sales_ops.tick(T0 + 1)[0]  # admits the first 2 drawn; the units left reach 3 more
+    assert [shopper for _, shopper, _ in report.admitted] == drawn[:2] and report.sold_out == 0
+    assert sales_ops.queue(sale) == drawn[2:]  # everyone keeps their place
+    sales_ops.join(sale, 21, now=T0 + 2)  # a latecomer queues behind them all
+    for second in range(2, 6):
+        sales_ops.tick(T0 + second)  # 3 more admitted, then no unit waits for anyone: they stay
+    assert sales_ops.status(sale, drawn[5], T0 + 6).state == WaiterState.STANDBY
+    for shopper in drawn[5:]:
+        sales_ops.status(sale, shopper, T0 + 55)  # they keep polling, so they keep their places
+    sales_ops.status(sale, 21, T0 + 55)
+    report = sales_ops.tick(T0 + 62)[0]  # the first 2 let their tickets expire: 2 units come back
+    assert [shopper for _, shopper, _ in report.admitted] == drawn[5:7]  # to the first on standby
+    assert sales_ops.status(sale, 21, T0 + 62).state == WaiterState.STANDBY
+    assert admitted_out_of_order(sale) == 0
 
 
 def test_everyone_is_sold_out_when_nothing_can_come_back(sales_ops):
     sale = sales_ops.opened(units=2, rate=10, cap=10, limit=2)
     sales_ops.join(sale, 1, 2, 3)
-    sales_ops.tick(T0 + 1)  # 1 and 2 admitted (2 units, 2 shoppers owed): 3 is told at once
-    assert sales_ops.status(sale, 3, T0 + 1).state == WaiterState.SOLD_OUT
+    sales_ops.tick(T0 + 1)  # 1 and 2 admitted (2 units, 2 shoppers owed): 3 waits on standby
+    assert sales_ops.status(sale, 3, T0 + 1).state == WaiterState.STANDBY
     sales_ops.buy(sale, sales_ops.ticket_of(sale, 1), 2, T0 + 1)
     with pytest.raises(SoldOut):
         stock.reserve(sale, sales_ops.ticket_of(sale, 2), 1, T0 + 2)
+    sales_ops.tick(T0 + 2)
     assert sales_ops.status(sale, 2, T0 + 2).state == WaiterState.SOLD_OUT
+    assert sales_ops.status(sale, 3, T0 + 2).state == WaiterState.SOLD_OUT
     assert sales_ops.join(sale, 4, now=T0 + 3)[0].state == WaiterState.SOLD_OUT
     assert stock.tickets_by_state(sale)[TicketState.SOLD_OUT] == 1
 

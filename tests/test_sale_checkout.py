@@ -81,19 +81,25 @@ def test_a_forged_ticket_is_refused(sale, shoppers):
     assert answer.status_code == 400 and answer.json["error"]["code"] == "ticket_invalid"
 
 
-def test_shoppers_the_units_cannot_reach_are_told_sold_out_at_once_and_the_rest_buy(sale, shoppers):
+def test_shoppers_the_units_cannot_reach_wait_on_standby_and_are_told_sold_out_once_all_are_paid(
+    sale, shoppers
+):
     buyers = [shoppers.verified() for _ in range(5)]
     for buyer in buyers:
         sale.join(buyer)
     sale.admit()
     statuses = [sale.status(buyer) for buyer in buyers]
-    assert [s["state"] for s in statuses] == ["admitted"] * 3 + ["sold_out"] * 2
-    assert all(s["poll_after_seconds"] is None for s in statuses[3:])  # final: stop polling
+    assert [s["state"] for s in statuses] == ["admitted"] * 3 + ["standby"] * 2
+    assert [s["standby_number"] for s in statuses[3:]] == [1, 2]
+    assert all(s["poll_after_seconds"] for s in statuses[3:])  # not final: they keep their places
     for buyer, status in zip(buyers[:3], statuses, strict=False):
         sale.checkout(buyer, status["ticket"])
     sale.drain()
     outcomes = [sale.outcome(b, s["ticket"])["state"] for b, s in zip(buyers, statuses[:3], strict=False)]
     assert outcomes == ["paid"] * 3
+    sale.admit()  # every unit is paid: the line is told at once
+    told = [sale.status(buyer) for buyer in buyers[3:]]
+    assert [(s["state"], s["poll_after_seconds"]) for s in told] == [("sold_out", None)] * 2
 
 
 def test_a_buyer_asking_for_more_than_is_left_is_told_how_many_are_left_not_sold_out(sale, shoppers):
@@ -162,23 +168,26 @@ def test_a_buyer_told_fewer_are_left_who_does_not_ask_again_ends_expired(sale, s
     assert audit["figures"]["tickets"]["expired"] == 1 and audit["figures"]["tickets"]["released"] == 1
 
 
-def test_a_buyer_told_fewer_are_left_is_told_sold_out_once_the_held_units_are_sold(sale, shoppers, app):
+def test_a_buyer_told_fewer_are_left_keeps_the_unit_left_until_every_unit_is_paid(sale, shoppers, app):
     holder, holder_ticket = held_by_a_declined_card(sale, shoppers)
     buyer, last = shoppers.verified(), shoppers.verified()
-    ticket, last_ticket = admitted_ticket(sale, buyer), admitted_ticket(sale, last)
+    ticket = admitted_ticket(sale, buyer)
+    sale.join(last)
+    sale.admit()
+    assert sale.status(last)["state"] == "standby"  # the one unit left is the buyer's turn
     sale.checkout(buyer, ticket, quantity=2)
     sale.drain()
     assert sale.outcome(buyer, ticket)["units_left"] == 1
-    sale.checkout(last, last_ticket, quantity=1)
     sale.checkout(holder, holder_ticket, card=GOOD_CARD)  # the held units are sold after all
     sale.drain()
     with app.app_context():
-        assert reconcile_sale(sale.id) == {"sold_out": 1}
-    told = sale.outcome(buyer, ticket)
-    assert (told["state"], told["final"]) == ("sold_out", True)
-    assert sale.status(buyer)["state"] == "sold_out"
-    again = sale.checkout(buyer, ticket, quantity=1)
-    assert again.status_code == 409 and again.json["error"]["code"] == "sold_out"
+        assert reconcile_sale(sale.id) == {}  # a unit is still left for the buyer: nothing ends
+    assert sale.outcome(buyer, ticket)["state"] == "fewer_left"
+    assert sale.checkout(buyer, ticket, quantity=1).status_code == 202
+    sale.drain()
+    assert sale.outcome(buyer, ticket)["state"] == "paid"
+    sale.admit()  # every unit is paid now
+    assert sale.status(last)["state"] == "sold_out"
 
 
 def test_the_audit_is_green_after_a_sale_with_buyers_declines_and_sell_out(sale, shoppers):

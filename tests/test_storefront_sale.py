@@ -255,7 +255,7 @@ def test_a_bad_card_number_is_answered_next_to_the_field(new_sale, shop_web, web
     assert answer.status_code == 422 and "Enter the 12 to 19 digits" in _text(answer)
 
 
-def test_shoppers_the_units_cannot_reach_are_told_sold_out_and_stop_polling(
+def test_shoppers_the_units_cannot_reach_wait_on_standby_then_are_told_sold_out_and_stop_polling(
     new_sale, shop_web, web, shoppers
 ):
     sale = new_sale(units=1, per_shopper_limit=1)
@@ -265,7 +265,15 @@ def test_shoppers_the_units_cannot_reach_are_told_sold_out_and_stop_polling(
         waiting_room.join(sale.id, first.id)
     shop_web.sign_in()
     web.post(f"/sales/{sale.id}/join")
-    sale.admit()  # the one unit is owed to the first shopper: the rest are told at once
+    sale.admit()  # the one unit is the first shopper's turn: the rest wait on standby
+    body = _fragment(web, sale)
+    assert 'number <span class="standby-number">1</span> on standby' in body and _trigger(body)
+    assert "Nothing is sold out yet" in body and "Sold out" not in body
+    with sale.app.app_context():
+        ticket = lookup.shopper_ticket_id(sale.id, first.id)
+        stock.reserve(sale.id, ticket, 1)
+        stock.confirm(sale.id, ticket)  # the first shopper paid: every unit is paid
+    sale.admit()
     body = _fragment(web, sale)
     assert "Sold out" in body and _trigger(body) is None
     page = _text(web.get(sale.wait_url))

@@ -33,6 +33,17 @@ def queue_checkouts(
     kick_drain(sale_id)
 
 
+def queue_checkout_unless_changed(
+    sale_id: int, request: CheckoutRequest, read: str, order_id: int | None = None
+) -> bool:
+    """Put one shopper's checkout in the line if its record is still the one read (line.put_unless_changed),
+    and make sure a drain job will take it; whether it went in."""
+    if not line.put_unless_changed(sale_id, request, read, order_id):
+        return False
+    kick_drain(sale_id)
+    return True
+
+
 def kick_drain(sale_id: int) -> bool:
     """Queue a drain job for the sale unless one already waits to start; True if one was queued."""
     if not line.mark_drain_queued(sale_id):

@@ -9,11 +9,13 @@ until a job takes it.
 """
 
 import json
+import time
 from dataclasses import asdict
 
 from admission.checkout import records
 from admission.checkout.records import Checkout, CheckoutRequest, CheckoutState
 from admission.keys import sale_keys
+from admission.replies import SubmitOutcome
 from admission.scripts import scripts
 from yakku.extensions import get_redis
 
@@ -36,6 +38,15 @@ def put(sale_id: int, requests: list[CheckoutRequest], order_ids: dict[str, int]
             pipe.hset(keys.checkout_requests, request.ticket_id, json.dumps(asdict(request)))
             pipe.rpush(keys.checkout_line, request.ticket_id)
         pipe.execute()
+
+
+def put_unless_changed(sale_id: int, request: CheckoutRequest, read: str, order_id: int | None) -> bool:
+    """Record one checkout QUEUED and list its request, only if its record is still `read` (as stored,
+    '' for none): of two submits of one ticket at once exactly one goes in. Whether it went in."""
+    queued = Checkout(request.ticket_id, CheckoutState.QUEUED, request.attempt, request.quantity, order_id)
+    queued.updated_at = time.time()
+    args = [request.ticket_id, read, records.encode(queued), json.dumps(asdict(request))]
+    return scripts().submit(sale_id, args) == SubmitOutcome.QUEUED
 
 
 def mark_drain_queued(sale_id: int) -> bool:

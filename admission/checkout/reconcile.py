@@ -17,9 +17,10 @@ from enum import StrEnum
 from admission import stock
 from admission.checkout import line, records
 from admission.checkout.records import HOLDING_NOTHING_STATES, IN_PROGRESS_STATES, Checkout, CheckoutState
-from admission.checkout.steps import PAID, give_up, make_orders
+from admission.checkout.steps import GAVE_UP, PAID, give_up, make_orders
 from admission.exceptions import SoldOut
 from admission.keys import sale_keys
+from admission.models import DECLINE_GRACE_S
 from admission.states import TicketState
 from api.client import orders
 from api.orders.states import OrderState
@@ -40,6 +41,7 @@ class Done(StrEnum):
     CONFIRMED = "confirmed"  # its order was paid: the ticket is paid now
     PAYMENT_STILL_PENDING = "payment_still_pending"  # the provider has not decided; asked again next sweep
     AWAITING_SHOPPER = "awaiting_shopper"  # declined or handed back: the shopper may pay again
+    DECLINE_LAPSED = "decline_lapsed"  # declined, and no other card came within the sale's grace
     HANDED_BACK = "handed_back"  # nothing was paid: the shopper is told to submit again
     RELEASED = "released"  # its window passed unpaid: order cancelled, units back
     EXPIRED = "expired"  # it reserved nothing and its window passed
@@ -101,11 +103,20 @@ def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LE
         return Done.PAYMENT_STILL_PENDING
     expires_at = float(get_redis().hget(sale_keys(sale_id).ticket_expiry, ticket_id) or 0)
     if now < expires_at:
+        if record.state == CheckoutState.DECLINED and now - record.updated_at >= _decline_grace(sale_id):
+            # The shopper walked away from the decline: the units go back to the line, to the next in it.
+            give_up(sale_id, ticket_id, order["id"], TicketState.DECLINED)
+            return _tell(sale_id, record, CheckoutState.FAILED, GAVE_UP, Done.DECLINE_LAPSED)
         if record.state in records.SAME_QUANTITY_STATES:  # declined or interrupted: held for the shopper
             return Done.AWAITING_SHOPPER
         return _tell(sale_id, record, CheckoutState.INTERRUPTED, INTERRUPTED, Done.HANDED_BACK)
     give_up(sale_id, ticket_id, order["id"], TicketState.RELEASED)
     return _tell(sale_id, record, CheckoutState.EXPIRED, "Your turn expired before payment.", Done.RELEASED)
+
+
+def _decline_grace(sale_id: int) -> float:
+    grace = get_redis().hget(sale_keys(sale_id).settings, "decline_grace")
+    return float(grace) if grace else float(DECLINE_GRACE_S)
 
 
 def _worker_has_it(sale_id: int, record: Checkout, now: float, lease: float) -> bool:

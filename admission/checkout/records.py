@@ -86,8 +86,14 @@ def _decode(raw: str) -> Checkout:
 
 def read(sale_id: int, ticket_id: str) -> Checkout | None:
     """The checkout recorded for a ticket, if one was submitted."""
-    raw = get_redis().hget(sale_keys(sale_id).checkouts, ticket_id)
-    return _decode(raw) if raw else None
+    return read_versioned(sale_id, ticket_id)[0]
+
+
+def read_versioned(sale_id: int, ticket_id: str) -> tuple[Checkout | None, str]:
+    """The checkout recorded for a ticket, and its record as stored ('' for none): the version a
+    compare-and-set (submit.lua) checks is unchanged."""
+    raw = get_redis().hget(sale_keys(sale_id).checkouts, ticket_id) or ""
+    return (_decode(raw) if raw else None), raw
 
 
 def read_many(sale_id: int, ticket_ids: list[str]) -> dict[str, Checkout]:
@@ -127,8 +133,12 @@ def record_many(sale_id: int, checkouts: list[Checkout], client=None) -> None:
     if not checkouts:
         return
     now = time.time()
-    mapping = {}
     for checkout in checkouts:
         checkout.updated_at = now
-        mapping[checkout.ticket_id] = json.dumps({**asdict(checkout), "state": checkout.state.value})
+    mapping = {checkout.ticket_id: encode(checkout) for checkout in checkouts}
     (client or get_redis()).hset(sale_keys(sale_id).checkouts, mapping=mapping)
+
+
+def encode(checkout: Checkout) -> str:
+    """A checkout as its record is stored."""
+    return json.dumps({**asdict(checkout), "state": checkout.state.value})

@@ -7,7 +7,7 @@ worker writes back (records.py).
 
 import time
 
-from admission import tickets
+from admission import stock, tickets
 from admission.checkout import jobs, records
 from admission.checkout.records import (
     IN_PROGRESS_STATES,
@@ -17,15 +17,22 @@ from admission.checkout.records import (
     CheckoutRequest,
     CheckoutState,
 )
-from admission.exceptions import CheckoutInProgress, NotYourTicket, TicketUsed, TicketWrongSale
+from admission.exceptions import (
+    CheckoutInProgress,
+    NotYourTicket,
+    QuantityOverLimit,
+    TicketUsed,
+    TicketWrongSale,
+)
 from admission.states import TicketState
 
 
 def submit(sale_id: int, shopper_id: int, token: str, quantity: int, card: dict) -> Checkout:
     """Check the ticket and put its checkout in the sale's line; a declined one, or one told fewer units
-    are left, may be submitted again."""
+    are left, may be submitted again. A quantity over what the shopper may still buy is refused (422)
+    and the ticket lives on; of simultaneous submits of one ticket exactly one goes in (409 the rest)."""
     ticket = _usable_ticket(token, shopper_id, sale_id)
-    previous = records.read(sale_id, ticket.id)
+    previous, read = records.read_versioned(sale_id, ticket.id)
     if previous and previous.state in IN_PROGRESS_STATES:
         raise CheckoutInProgress()
     if previous and previous.state not in RETRY_STATES:
@@ -37,10 +44,24 @@ def submit(sale_id: int, shopper_id: int, token: str, quantity: int, card: dict)
         raise TicketUsed("This ticket has been declined too often.")
     if previous and previous.state in SAME_QUANTITY_STATES:
         quantity = previous.quantity  # units are reserved once, on the first attempt
+    else:
+        _within_limit(sale_id, shopper_id, quantity)
     request = CheckoutRequest(ticket.id, shopper_id, quantity, attempt, card)
-    order_ids = {ticket.id: previous.order_id} if previous and previous.order_id else None
-    jobs.queue_checkouts(sale_id, [request], order_ids)
+    order_id = previous.order_id if previous else None
+    if not jobs.queue_checkout_unless_changed(sale_id, request, read, order_id):
+        raise CheckoutInProgress()  # another submit of this ticket went in first
     return records.read(sale_id, ticket.id)
+
+
+def _within_limit(sale_id: int, shopper_id: int, quantity: int) -> None:
+    limit, bought = stock.shopper_allowance(sale_id, shopper_id)
+    allowed = limit - bought
+    if quantity > allowed:
+        what = f"at most {allowed} more" if bought else f"at most {allowed}"
+        raise QuantityOverLimit(
+            f"One shopper may buy {limit} in this sale: choose {what}.",
+            fields={"quantity": [f"At most {allowed} (the limit is {limit} per shopper)."], "limit": limit},
+        )
 
 
 def _usable_ticket(token: str, shopper_id: int, sale_id: int) -> tickets.Ticket:

@@ -23,6 +23,7 @@ from yakku.extensions import get_redis
 
 DECLINED_CODES = frozenset({PAYMENT_DECLINED})
 PAID = "Your order is paid."
+GAVE_UP = "Payment declined; the units went back on sale."
 
 
 def order_key(sale_id: int, ticket_id: str) -> str:
@@ -84,7 +85,7 @@ def declined(
     if request.attempt < records.MAX_ATTEMPTS and now < expires_at:
         return checkout.tell(CheckoutState.DECLINED, message or "Payment declined.")
     give_up(sale_id, request.ticket_id, checkout.order_id, TicketState.DECLINED)
-    return checkout.tell(CheckoutState.FAILED, "Payment declined; the units went back on sale.")
+    return checkout.tell(CheckoutState.FAILED, GAVE_UP)
 
 
 def give_up(sale_id: int, ticket_id: str, order_id: int | None, final: TicketState) -> None:

@@ -1,5 +1,6 @@
 -- End a ticket that did not pay, exactly once: units it reserved go back to the counter.
--- KEYS: tickets, ticket_owner, admitted, inflight, reservations, bought, stock, held, waiters
+-- The shopper left without buying: counted so (the standby chance's measure).
+-- KEYS: tickets, ticket_owner, admitted, inflight, reservations, bought, stock, held, waiters, outcomes
 -- ARGV: ticket id, final state (declined | released | expired)
 -- Returns {code, units returned, the ticket's state when refused}: released | already (same final
 -- state before) | refused
@@ -18,12 +19,14 @@ if state == 'reserved' then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   redis.call('ZREM', KEYS[4], ARGV[1])
   redis.call('HSET', KEYS[9], owner, outcome)
+  redis.call('HINCRBY', KEYS[10], 'left', 1)
   return {'released', qty}
 end
 if state == 'admitted' then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   redis.call('ZREM', KEYS[3], ARGV[1])
   redis.call('HSET', KEYS[9], owner, outcome)
+  redis.call('HINCRBY', KEYS[10], 'left', 1)
   return {'released', 0}
 end
 return {'refused', 0, state}

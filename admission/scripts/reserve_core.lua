@@ -1,13 +1,15 @@
 -- The one reservation rule, shared by reserve.lua, reserve_batch.lua and recheck.lua (the loader puts it
 -- first).
 -- KEYS: settings, tickets, ticket_owner, ticket_expiry, admitted, inflight, reservations, bought, stock,
---       held, waiters
+--       held, waiters, outcomes
 
--- End an admitted ticket that reserved nothing in `state` (expired | sold_out), and its slot with it.
+-- End an admitted ticket that reserved nothing in `state` (expired | sold_out), and its slot with it. One
+-- that expired left without buying; one sold out had no unit to buy.
 local function end_unreserved(ticket, owner, state)
   redis.call('HSET', KEYS[2], ticket, state)
   redis.call('ZREM', KEYS[5], ticket)
   redis.call('HSET', KEYS[11], owner, state)
+  if state == 'expired' then redis.call('HINCRBY', KEYS[12], 'left', 1) end
 end
 
 -- Nothing left, and nothing held that could come back (a decline, an expiry): truly sold out.
@@ -23,8 +25,9 @@ local function reserve_one(ticket, qty, now)
   local state = redis.call('HGET', KEYS[2], ticket)
   local stock = tonumber(redis.call('GET', KEYS[9]) or '0')
   if not state then return {'unknown_ticket', 0, stock} end
-  if state == 'reserved' then return {'already_reserved', tonumber(redis.call('HGET', KEYS[7], ticket)), stock} end
-  if state == 'paid' then return {'already_paid', tonumber(redis.call('HGET', KEYS[7], ticket)), stock} end
+  local held_units = tonumber(redis.call('HGET', KEYS[7], ticket) or '0')
+  if state == 'reserved' then return {'already_reserved', held_units, stock} end
+  if state == 'paid' then return {'already_paid', held_units, stock} end
   if state == 'expired' then return {'expired', 0, stock} end
   if state == 'sold_out' then return {'sold_out', 0, stock} end
   if state ~= 'admitted' then return {'ticket_used', 0, stock} end -- declined or released

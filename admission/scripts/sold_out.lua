@@ -1,22 +1,17 @@
--- Tell waiters at once when the units left cannot reach them.
--- With R units not reserved, H units held by reservations that may still come back and A admitted
--- shoppers who have not reserved yet, a waiter with k people ahead can only get a unit if R + H > A + k.
--- Everyone at or beyond rank R + H - A is sold out; when R + H - A <= 0, so is the whole pre-queue.
--- KEYS: stock, held, admitted, queue, prequeue, waiters, seen
--- Returns {room (R + H - A), shoppers told}
--- REPLY: room, told
-local room = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(redis.call('GET', KEYS[2]) or '0')
-    - redis.call('ZCARD', KEYS[3])
-local first = room
-if first < 0 then first = 0 end
-local told = redis.call('ZRANGE', KEYS[4], first, -1)
-if #told > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], first, -1) end
-if room <= 0 then
-  for _, shopper in ipairs(redis.call('SMEMBERS', KEYS[5])) do table.insert(told, shopper) end
-  redis.call('DEL', KEYS[5])
-end
+-- Tell everyone still in line that the sale is sold out, once it is true: nothing is left and nothing is
+-- held (every unit is paid). Until then nobody is told so: a waiter the units cannot reach yet is on
+-- standby (status.lua), and keeps their place for the units that come back.
+-- KEYS: stock, held, queue, prequeue, waiters, seen, outcomes
+-- Returns {units unpaid (R + H), shoppers told}
+-- REPLY: unpaid, told
+local unpaid = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(redis.call('GET', KEYS[2]) or '0')
+if unpaid > 0 then return {unpaid, 0} end
+local told = redis.call('ZRANGE', KEYS[3], 0, -1)
+for _, shopper in ipairs(redis.call('SMEMBERS', KEYS[4])) do table.insert(told, shopper) end
+redis.call('DEL', KEYS[3], KEYS[4])
 for _, shopper in ipairs(told) do
-  redis.call('HSET', KEYS[6], shopper, 'sold_out')
-  redis.call('ZREM', KEYS[7], shopper)
+  redis.call('HSET', KEYS[5], shopper, 'sold_out')
+  redis.call('ZREM', KEYS[6], shopper)
 end
-return {room, #told}
+if #told > 0 then redis.call('HINCRBY', KEYS[7], 'turned_away', #told) end
+return {0, #told}

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from admission.models import DECLINE_GRACE_S
 from storefront.formatting import SHOP_TIMEZONE
 
 
@@ -48,6 +49,13 @@ class SaleForm(FlaskForm):
     admitted_cap = _whole("Cap (admitted, not finished)", 1, 1_000_000, 100)
     checkout_window_s = _whole("Checkout window (seconds)", 10, 86_400, 300)
     per_shopper_limit = _whole("Per-shopper limit", 1, 1000, 1)
+    decline_grace_s = IntegerField(
+        "Decline grace (seconds)",
+        default=DECLINE_GRACE_S,
+        description="How long a declined card's units wait for another card before they go back to the line.",
+        validators=[Optional(), NumberRange(5, 3600, "5 to 3,600.")],
+        render_kw={"min": 5, "max": 3600, "inputmode": "numeric"},
+    )
 
     def sale(self) -> dict:
         """The sale as the sales API takes it; the opening time read as shop time."""
@@ -60,6 +68,7 @@ class SaleForm(FlaskForm):
             "admission_rate": float(self.admission_rate.data),
             "checkout_window_s": self.checkout_window_s.data,
             "per_shopper_limit": self.per_shopper_limit.data,
+            "decline_grace_s": self.decline_grace_s.data or DECLINE_GRACE_S,
         }
 
 

@@ -12,7 +12,7 @@ from admission import lookup, tickets, waiting_room
 from admission.checkout import records
 from admission.checkout.records import IN_PROGRESS_STATES, Checkout, CheckoutState
 from admission.exceptions import NotInQueue
-from admission.states import SaleState, WaiterState
+from admission.states import IN_LINE_STATES, SaleState, WaiterState
 from admission.waiting_room import WaiterStatus
 from api.client import catalog
 from yakku.extensions import get_redis
@@ -28,6 +28,7 @@ class PanelKind(StrEnum):
     the two meet (declined, fewer_left, interrupted, paid, sold_out, expired, failed)."""
 
     WAITING = "waiting"
+    STANDBY = "standby"
     CHECKOUT = "checkout"
     DECLINED = CheckoutState.DECLINED.value
     FEWER_LEFT = CheckoutState.FEWER_LEFT.value
@@ -41,6 +42,8 @@ class PanelKind(StrEnum):
     NOT_JOINED = "not_joined"
 
 
+# The panels of a shopper still in line.
+IN_LINE_KINDS = frozenset({PanelKind.WAITING, PanelKind.STANDBY})
 # The panels after which nothing more happens: they render without the polling trigger.
 FINAL_KINDS = frozenset(
     {
@@ -85,9 +88,9 @@ def panel(sale_id: int, shopper_id: int) -> Panel:
         status = waiting_room.status(sale_id, shopper_id)
     except NotInQueue:
         return Panel(PanelKind.NOT_JOINED, sale_id)
-    if status.state == WaiterState.WAITING:
+    if status.state in IN_LINE_STATES:
         return Panel(
-            PanelKind.WAITING,
+            PanelKind(status.state.value),
             sale_id,
             status,
             progress=progress(sale_id, status),
@@ -147,6 +150,17 @@ def eta_text(status: WaiterStatus) -> str:
         return "You are next: your turn comes as soon as a checkout place frees up."
     basis = "at the measured" if status.rate_measured else "at the configured rate of"
     return f"{duration(status.eta_seconds)}, {basis} {rate_text(status.rate)} shoppers a second"
+
+
+def chance_text(status: WaiterStatus) -> str:
+    """An honest chance for a shopper on standby, from what this sale has measured so far."""
+    if status.chance is None:
+        return "Not measured yet: nobody admitted to this sale has finished checking out."
+    if status.chance >= 0.995:
+        return "Very likely, going by how many admitted shoppers have left without buying so far."
+    if status.chance < 0.005:
+        return "Very unlikely, going by how many admitted shoppers have left without buying so far."
+    return f"About {status.chance:.0%}, going by how many admitted shoppers have left without buying so far."
 
 
 def duration(seconds: int | float | None) -> str:

@@ -15,7 +15,7 @@ from storefront.errors import error_response
 from storefront.sale import room
 from storefront.sale.blueprint import bp
 from storefront.sale.forms import SaleCheckoutForm
-from storefront.sale.room import FORM_KINDS, PanelKind
+from storefront.sale.room import FORM_KINDS, IN_LINE_KINDS, PanelKind
 from storefront.session import current_shopper, shopper_required
 from yakku.errors import YakkuError
 
@@ -79,7 +79,7 @@ def _render(current: room.Panel, sale, form: SaleCheckoutForm | None = None, sta
         quantity, left = current.checkout.quantity if current.checkout else 1, room.units_left(current)
         quantity = min(quantity, left) if left else quantity  # offer what is left, not what was asked
         form = _form(current, sale, formdata=None, ticket=current.status.ticket, quantity=quantity)
-    product = room.sale_product(sale.product_id) if sale and current.kind != PanelKind.WAITING else None
+    product = room.sale_product(sale.product_id) if sale and current.kind not in IN_LINE_KINDS else None
     context = {
         "panel": current,
         "sale": sale,
@@ -90,7 +90,7 @@ def _render(current: room.Panel, sale, form: SaleCheckoutForm | None = None, sta
     }
     if request.htmx:
         return render_template("storefront/sale/_status.html", **context), status
-    if sale and current.kind == PanelKind.WAITING:
+    if sale and current.kind in IN_LINE_KINDS:
         context["product"] = room.sale_product(sale.product_id)
     return render_template("storefront/sale/wait.html", **context), status
 
