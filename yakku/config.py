@@ -24,6 +24,8 @@ DEFAULTS = {
     "WEB_AUTH_RATE_LIMIT": "30 per minute",  # per client address, at the storefront
     "SERVICE_TIMEOUT": 5.0,
     "WTF_CSRF_TIME_LIMIT": None,
+    # No body of ours comes near 1 MiB (the largest is the drain's batch of sale orders); beyond, 413.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     "PASSWORD_HASH_PROFILE": "default",  # "load-test" for load tests only: api/accounts/passwords.py
 }
 

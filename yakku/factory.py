@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 import admission
 from yakku import config as yakku_config
+from yakku import inputs
 from yakku.extensions import csrf, db, limiter, migrate, redis_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,7 @@ class NoSessions(SessionInterface):
 def _bind_core(app: Flask, config: dict | None) -> None:
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     yakku_config.configure(app, config)
+    inputs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     redis_store.init_app(app)
