@@ -132,6 +132,24 @@ class Shoppers:
         member.refresh_token = answer.json["refresh_token"]
         return member
 
+    def refresh(self, member: Member, token: str | None = None):
+        """Trade the member's refresh token (or `token`) for a new pair; the answer, pair kept if given."""
+        headers = {"Authorization": f"Bearer {token or member.refresh_token}"}
+        answer = self.client.post("/api/accounts/token/refresh", headers=headers)
+        if answer.status_code == 200:
+            member.access_token = answer.json["access_token"]
+            member.refresh_token = answer.json["refresh_token"]
+        return answer
+
+    def me(self, member: Member):
+        """The accounts service's answer to the member's /me, with its access token."""
+        return self.client.get("/api/accounts/me", headers=member.headers)
+
+    def delete(self, member: Member, password: str | None = None):
+        """Delete the member's account through the API, confirmed by its password."""
+        body = {"password": password or member.password}
+        return self.client.post("/api/accounts/me/delete", json=body, headers=member.headers)
+
     def verified(self, name: str | None = None, email: str | None = None, password: str = DEFAULT_PASSWORD):
         """A signed-in shopper whose e-mail address is confirmed."""
         member = self.unverified(name=name, email=email, password=password)

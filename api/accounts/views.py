@@ -8,6 +8,7 @@ from api.accounts.exceptions import AccountNotFound
 from api.accounts.schemas import (
     AcceptedOut,
     AccountOut,
+    DeleteAccountIn,
     EmailIn,
     LogInIn,
     LogOutIn,
@@ -75,7 +76,7 @@ def log_in(body: dict):
 
 
 @bp.post("/token/refresh")
-@login_required(refresh=True)
+@login_required(refresh=True, revocation_in_view=True)
 @bp.output(TokenPairOut)
 @bp.doc(security="BearerAuth", responses={401: "Invalid, expired or spent refresh token"})
 def refresh():
@@ -104,3 +105,14 @@ def me():
     if account is None:
         raise AccountNotFound()
     return account
+
+
+@bp.post("/me/delete")
+@login_required(Role.SHOPPER)
+@bp.input(DeleteAccountIn, arg_name="body")
+@bp.output({}, status_code=204)
+@bp.doc(security="BearerAuth", responses={401: "Not signed in", 403: "Not a shopper", 422: "Wrong password"})
+def delete_me(body: dict):
+    """Delete my account (confirmed by its password); every session it has ends."""
+    sessions.delete_account(current_account_id(), body["password"])
+    return ""
