@@ -16,6 +16,7 @@ DEFAULTS = {
     "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
     "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=7),
     "JWT_TOKEN_LOCATION": ["headers"],
+    "JWT_ALGORITHM": "HS256",  # here, not only in flask-jwt-extended: the storefront verifies tokens too
     "VERIFICATION_MAX_AGE": int(timedelta(days=2).total_seconds()),
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "yakku-limits",
