@@ -241,6 +241,8 @@ def current_account_id() -> int:
 
 SERVICE_TOKEN_HEADER = "X-Service-Token"
 SHOPPER_HEADER = "X-Shopper-Id"
+# The address of the client a service call serves (the shopper's, as the storefront saw it).
+CLIENT_ADDRESS_HEADER = "X-Client-Address"
 SERVICE_AUDIENCE = "yakku-internal"
 SERVICE_TOKEN_LIFETIME = 60
 
@@ -293,3 +295,24 @@ def forwarded_account_id() -> int | None:
     """The shopper a verified service call acts for, if it forwarded one."""
     value = request.headers.get(SHOPPER_HEADER, "")
     return int(value) if value.isdigit() else None
+
+
+def client_address() -> str:
+    """The address of the client this request serves: forwarded by a verified service, else the peer's.
+
+    Behind the storefront every shopper's request comes from the web host: limits keyed on the peer
+    alone would be shared by every shopper. The forwarded address is believed only beside a valid
+    service token, so a caller reaching the API directly cannot pick someone else's.
+    """
+    forwarded = request.headers.get(CLIENT_ADDRESS_HEADER, "")
+    if forwarded and _from_a_service():
+        return forwarded[:64]
+    return request.remote_addr or ""
+
+
+def _from_a_service() -> bool:
+    try:
+        calling_service()
+    except ServiceTokenRequired:
+        return False
+    return True

@@ -1,10 +1,10 @@
 """The accounts service's endpoints: parse, call a service function, answer."""
 
 from flask import current_app, request
-from flask_limiter.util import get_remote_address
 
 from api.accounts import bp, services, sessions
 from api.accounts.exceptions import AccountNotFound
+from api.accounts.rules import EMAIL_MAX, normalise_email
 from api.accounts.schemas import (
     AcceptedOut,
     AccountOut,
@@ -16,7 +16,7 @@ from api.accounts.schemas import (
     TokenPairOut,
     VerifyIn,
 )
-from api.auth import Role, current_account_id, current_claims, login_required
+from api.auth import Role, client_address, current_account_id, current_claims, login_required
 from yakku.extensions import limiter
 
 RESEND_ANSWER = {"message": "If an unverified account uses this address, a new link is on its way."}
@@ -27,13 +27,22 @@ def _auth_rate_limit() -> str:
 
 
 def _per_address_and_caller() -> str:
-    # Shoppers reach these through the storefront, so the caller's address is the web host's for all
-    # of them: counted per e-mail too, one shopper's failures never lock out the rest. The storefront
-    # limits each client address at its own edge.
+    # Counted per e-mail address and per client: the address spelled as the account lookup reads it
+    # (every Unicode spelling of one address is one counter), the client as the storefront forwards it
+    # (the web host's own address is every shopper's). An attacker exhausts only their own counter,
+    # never the account's owner's; the storefront also limits each client at its own edge.
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
-    email = email.strip().lower()[:254] if isinstance(email, str) else ""
-    return f"{email}|{get_remote_address()}"
+    return f"{_limit_key_of(email)}|{client_address()}"
+
+
+def _limit_key_of(email) -> str:
+    if not isinstance(email, str):
+        return ""
+    try:
+        return normalise_email(email)
+    except ValueError:
+        return email.strip().casefold()[:EMAIL_MAX]  # refused by the schema anyway; still counted
 
 
 @bp.post("/signup")
