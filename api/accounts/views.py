@@ -20,6 +20,7 @@ from api.auth import Role, client_address, current_account_id, current_claims, l
 from yakku.extensions import limiter
 
 RESEND_ANSWER = {"message": "If an unverified account uses this address, a new link is on its way."}
+SIGN_UP_ANSWER = {"message": "Check your e-mail: we sent a message to this address about your account."}
 
 
 def _auth_rate_limit() -> str:
@@ -48,11 +49,13 @@ def _limit_key_of(email) -> str:
 @bp.post("/signup")
 @limiter.limit(_auth_rate_limit, key_func=_per_address_and_caller)
 @bp.input(SignUpIn, arg_name="body")
-@bp.output(AccountOut, status_code=201)
-@bp.doc(responses={409: "E-mail taken", 429: "Too many requests"})
+@bp.output(AcceptedOut, status_code=202)
+@bp.doc(responses={429: "Too many requests"})
 def sign_up(body: dict):
-    """Create a shopper account and send the verification e-mail."""
-    return services.sign_up(body["name"], body["email"], body["password"])
+    """Create a shopper account and send the verification e-mail; the answer never tells whether the
+    address had an account already (its owner is told by e-mail)."""
+    services.sign_up(body["name"], body["email"], body["password"])
+    return SIGN_UP_ANSWER
 
 
 @bp.post("/verify")
