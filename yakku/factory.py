@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 import admission
 from yakku import config as yakku_config
-from yakku import inputs
+from yakku import headers, inputs
 from yakku.extensions import csrf, db, limiter, migrate, redis_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +87,7 @@ def create_api_app(config: dict | None = None, services: tuple[str, ...] | None 
     auth.init_app(app)
     api.init_app(app, services)
     admission.init_app(app)
+    headers.init_app(app, headers.API_POLICY, "API_URL", docs_path=app.docs_path)
     return app
 
 
@@ -104,4 +105,5 @@ def create_web_app(config: dict | None = None) -> Flask:
 
     admission.init_app(app)
     storefront.init_app(app)
+    headers.init_app(app, headers.PAGE_POLICY, "PUBLIC_URL")
     return app
