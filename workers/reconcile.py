@@ -20,6 +20,7 @@ from admission.exceptions import SoldOut
 from admission.keys import sale_keys
 from admission.states import TicketState
 from api.client import orders
+from api.orders.expiry import expire_unpaid_orders
 from workers.checkout import give_up, order_key, sale_product
 from yakku.extensions import get_redis
 
@@ -42,10 +43,14 @@ def reconcile_all(now: float | None = None, lease: float = LEASE_SECONDS) -> Cou
 
 
 def sweep() -> dict:
-    """The periodic job the admitter queues: reconcile every sale, then settle the closed ones."""
+    """The periodic job the admitter queues: reconcile every sale, settle the closed ones, expire unpaid
+    shop orders."""
     done = reconcile_all(lease=float(current_app.config.get("RECONCILE_LEASE_S", LEASE_SECONDS)))
     for settled in sales.settle_closed_sales().values():
         done["settled" if settled["settled"] else "not_settled_yet"] += 1
+    expired = expire_unpaid_orders()  # the shop's orders hold units too
+    if expired:
+        done["unpaid_orders_expired"] += expired
     return dict(done)
 
 

@@ -24,6 +24,8 @@ DEFAULTS = {
     "AUTH_RATE_LIMIT": "20 per minute",  # per e-mail and caller, in the accounts service
     "WEB_AUTH_RATE_LIMIT": "30 per minute",  # per client address, at the storefront
     "SERVICE_TIMEOUT": 5.0,
+    "UNPAID_ORDER_HOLD_MINUTES": 15,  # an unpaid shop order's units go back after this
+    "MAX_OPEN_UNPAID_ORDERS": 3,  # unpaid shop orders one shopper may have open at once
     "WTF_CSRF_TIME_LIMIT": None,
     # No body of ours comes near 1 MiB (the largest is the drain's batch of sale orders); beyond, 413.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
