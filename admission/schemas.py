@@ -1,18 +1,19 @@
 """What the sale's API takes and answers."""
 
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, Range
 
 from admission.models import DECLINE_GRACE_S
 from admission.states import SaleState, WaiterState
+from api.common import UTCDateTime
 
 
 class SaleIn(Schema):
     name = String(load_default="", validate=Length(max=200))
     product_id = Integer(required=True, validate=Range(min=1, max=2**31 - 1))
     units = Integer(required=True, validate=Range(min=1, max=10_000_000))
-    opens_at = DateTime(required=True)
+    opens_at = UTCDateTime(required=True)
     admission_rate = Float(required=True, validate=Range(min=0, min_inclusive=False, max=100_000))
     admitted_cap = Integer(required=True, validate=Range(min=1, max=1_000_000))
     checkout_window_s = Integer(load_default=300, validate=Range(min=10, max=86_400))
@@ -24,7 +25,7 @@ class SaleChange(Schema):
     name = String(validate=Length(max=200))
     product_id = Integer(validate=Range(min=1, max=2**31 - 1))
     units = Integer(validate=Range(min=1, max=10_000_000))
-    opens_at = DateTime()
+    opens_at = UTCDateTime()
     admission_rate = Float(validate=Range(min=0, min_inclusive=False, max=100_000))
     admitted_cap = Integer(validate=Range(min=1, max=1_000_000))
     checkout_window_s = Integer(validate=Range(min=10, max=86_400))
@@ -37,7 +38,7 @@ class SaleOut(Schema):
     name = String()
     product_id = Integer()
     units = Integer()
-    opens_at = DateTime()
+    opens_at = UTCDateTime()
     admission_rate = Float()
     admitted_cap = Integer()
     checkout_window_s = Integer()
@@ -45,8 +46,8 @@ class SaleOut(Schema):
     decline_grace_s = Integer()
     state = String(metadata={"enum": [state.value for state in SaleState]})
     created_by = Integer(allow_none=True)
-    created_at = DateTime()
-    updated_at = DateTime()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
 
 
 class SaleDetailOut(SaleOut):

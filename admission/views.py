@@ -98,7 +98,9 @@ def settle_sale(sale_id: int):
 
 @bp.get("/<int:sale_id>/audit")
 @operator_required
-@bp.doc(security="BearerAuth", responses=error_responses(401, 403))
+@bp.doc(
+    security="BearerAuth", responses={200: "The sale's figures and invariants", **error_responses(401, 403)}
+)
 def audit(sale_id: int):
     """The sale's audit: its figures and every invariant, each held or broken."""
     return audit_sale(sale_id).to_dict()

@@ -11,6 +11,16 @@ from yakku.extensions import db, get_redis
 
 SERVICES = ("accounts", "catalog", "wishlist", "orders", "payments")
 
+# What any operation may answer besides what it documents itself, each in the one error shape.
+COMMON_ERRORS = {
+    400: "Malformed request: a body that does not parse, or JSON nested too deep",
+    413: "Request body too large (MAX_CONTENT_LENGTH)",
+    414: "Request URI too long (answered by gunicorn)",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "A service or backend this operation needs is unavailable",
+}
+
 
 def init_app(app: APIFlask, services: tuple[str, ...] | None = None) -> None:
     """Register the named services (all by default), the health check and the JSON error shape."""
@@ -26,6 +36,21 @@ def init_app(app: APIFlask, services: tuple[str, ...] | None = None) -> None:
     app.extensions["yakku.services"] = names
     _register_errors(app)
     _register_meta_views(app, names)
+    app.spec_processor(document_common_errors)
+
+
+def document_common_errors(spec: dict) -> dict:
+    """Add COMMON_ERRORS to every operation of the OpenAPI document that does not list them already."""
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for status, description in COMMON_ERRORS.items():
+                operation["responses"].setdefault(
+                    str(status), {"description": description, "content": error_body}
+                )
+    return spec
 
 
 def _register_errors(app: APIFlask) -> None:

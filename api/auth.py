@@ -1,6 +1,7 @@
 """Shopper and operator authentication: JWTs with separate access and refresh keys, revocable in Redis."""
 
 import time
+import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from enum import StrEnum
@@ -14,6 +15,12 @@ from yakku.errors import Forbidden, Unauthorized
 from yakku.extensions import get_redis, jwt
 
 REVOKED_KEY = "jwt:revoked:{jti}"
+# Every token of one sign-in (its refresh tokens and the access tokens they were traded for) shares a
+# family id: logging out, or presenting a spent refresh token (a stolen copy replayed), ends the family.
+FAMILY_REVOKED_KEY = "jwt:family:{family}:revoked"
+# An account's session generation: its tokens carry the value they were issued under, and raising it
+# (account deleted, password changed) ends every session the account had, on every device.
+GENERATION_KEY = "jwt:account:{account_id}:generation"
 
 # flask-jwt-extended hands the encode-key callback only the identity, so the token type being
 # signed travels beside it in a context variable.
@@ -88,8 +95,34 @@ def _signed_claims(token: str, secret: str, algorithm: str) -> dict:
     )
 
 
+def revocation_keys(claims: dict) -> list[str]:
+    """The keys that say whether a token still works: its own, its family's, its account's generation."""
+    return [
+        REVOKED_KEY.format(jti=claims["jti"]),
+        FAMILY_REVOKED_KEY.format(family=token_family(claims)),
+        GENERATION_KEY.format(account_id=claims["sub"]),
+    ]
+
+
+def token_family(claims: dict) -> str:
+    """The sign-in a token belongs to (a token from before families is a family of its own)."""
+    return claims.get("fam") or claims["jti"]
+
+
+def revoked_by(claims: dict, answer: list) -> bool:
+    """Whether the MGET of revocation_keys(claims) says the token no longer works."""
+    spent, family_ended, generation = answer
+    return bool(spent or family_ended) or int(generation or 0) > int(claims.get("gen", 0))
+
+
+def session_ended(claims: dict) -> bool:
+    """Whether the token's family or its account's sessions were ended (not whether it was spent)."""
+    _, family_ended, generation = get_redis().mget(revocation_keys(claims))
+    return revoked_by(claims, [None, family_ended, generation])
+
+
 def is_revoked(claims: dict) -> bool:
-    return bool(get_redis().exists(REVOKED_KEY.format(jti=claims["jti"])))
+    return revoked_by(claims, get_redis().mget(revocation_keys(claims)))
 
 
 def _bearer_token() -> str:
@@ -114,15 +147,15 @@ def verify_request_token(token_type: str = "access", revocation_in_view: bool = 
     return claims
 
 
-def revocation_step() -> tuple[str, str]:
+def revocation_step() -> tuple[str, ...]:
     """The command that asks whether the request's token is revoked, for a view's own round trip."""
-    return ("EXISTS", REVOKED_KEY.format(jti=current_claims()["jti"]))
+    return ("MGET", *revocation_keys(current_claims()))
 
 
-def refuse_if_revoked(answer: int) -> None:
+def refuse_if_revoked(answer: list) -> None:
     """Settle the revocation check a view made with revocation_step: raise if the token is revoked."""
     g.revocation_owed = False
-    if answer:
+    if revoked_by(current_claims(), answer):
         raise TokenRevoked()
 
 
@@ -131,8 +164,10 @@ def current_claims() -> dict:
     return g.token_claims
 
 
-def issue_token_pair(identity: str, claims: dict) -> dict:
-    """A fresh access token and refresh token, each signed with its own key."""
+def issue_token_pair(identity: str, claims: dict, family: str | None = None) -> dict:
+    """A fresh access token and refresh token, each signed with its own key; a new family unless given."""
+    generation = get_redis().get(GENERATION_KEY.format(account_id=identity))
+    claims = {**claims, "fam": family or uuid.uuid4().hex, "gen": int(generation or 0)}
     access = create_access_token(identity, additional_claims=claims)
     marker = _signing.set("refresh")
     try:
@@ -146,6 +181,22 @@ def revoke(payload: dict) -> None:
     """Put a token on the revocation list for exactly as long as it would have lived."""
     ttl = max(int(payload["exp"] - time.time()), 1)
     get_redis().set(REVOKED_KEY.format(jti=payload["jti"]), "1", ex=ttl)
+
+
+def revoke_family(payload: dict) -> None:
+    """End the token's whole family: every refresh and access token of that sign-in stops working."""
+    ttl = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
+    get_redis().set(FAMILY_REVOKED_KEY.format(family=token_family(payload)), "1", ex=ttl)
+
+
+def end_all_sessions(account_id: int) -> None:
+    """End every session the account has (every family, every device): its tokens all stop working."""
+    key = GENERATION_KEY.format(account_id=account_id)
+    ttl = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
+    pipe = get_redis().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, ttl)  # older tokens have expired by then, so a lost generation ends nothing
+    pipe.execute()
 
 
 def revoke_once(payload: dict) -> bool:
@@ -189,6 +240,8 @@ def current_account_id() -> int:
 # Service-to-service authentication -------------------------------------------------------------
 
 SERVICE_TOKEN_HEADER = "X-Service-Token"
+# The address of the client a service call serves (the shopper's, as the storefront saw it).
+CLIENT_ADDRESS_HEADER = "X-Client-Address"
 SERVICE_AUDIENCE = "yakku-internal"
 SERVICE_TOKEN_LIFETIME = 60
 
@@ -235,3 +288,24 @@ def service_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return guarded
+
+
+def client_address() -> str:
+    """The address of the client this request serves: forwarded by a verified service, else the peer's.
+
+    Behind the storefront every shopper's request comes from the web host: limits keyed on the peer
+    alone would be shared by every shopper. The forwarded address is believed only beside a valid
+    service token, so a caller reaching the API directly cannot pick someone else's.
+    """
+    forwarded = request.headers.get(CLIENT_ADDRESS_HEADER, "")
+    if forwarded and _from_a_service():
+        return forwarded[:64]
+    return request.remote_addr or ""
+
+
+def _from_a_service() -> bool:
+    try:
+        calling_service()
+    except ServiceTokenRequired:
+        return False
+    return True

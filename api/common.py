@@ -1,9 +1,10 @@
 """Schemas and helpers shared by the services: paging, the error shape for OpenAPI, batch writes."""
 
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 from apiflask import Schema
-from apiflask.fields import Dict, Integer, Nested, String
+from apiflask.fields import DateTime, Dict, Integer, Nested, String
 from apiflask.validators import Range
 from sqlalchemy import Select, bindparam, insert, update
 
@@ -16,6 +17,20 @@ MAX_PER_PAGE = 100
 class PageQuery(Schema):
     page = Integer(load_default=1, validate=Range(min=1, max=100_000))
     per_page = Integer(load_default=20, validate=Range(min=1, max=MAX_PER_PAGE))
+
+
+class UTCDateTime(DateTime):
+    """A timestamp answered as ISO 8601 with its offset, always UTC: 2026-12-01T09:30:00+00:00.
+
+    The databases give stored UTC times back without a zone (SQLite and MySQL DATETIME keep none),
+    which answered "2026-12-01T09:30:00": not the documented date-time format, and read as local
+    time by any client that guesses.
+    """
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs):
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class ErrorDetail(Schema):

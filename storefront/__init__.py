@@ -25,7 +25,15 @@ def init_app(app: Flask) -> None:
     dashboard.init_app(app)
     errors.register(app)
     formatting.register(app)
+    app.before_request(_ended_sessions_sign_in_again)
     app.after_request(_vary_on_htmx)
+
+
+def _ended_sessions_sign_in_again():
+    """A session ended elsewhere (logout, account deleted) sends this copy to the login page, first thing."""
+    if not session.check_session():
+        return errors.send_to_log_in(session.SessionEnded())
+    return None
 
 
 def _vary_on_htmx(response: Response) -> Response:

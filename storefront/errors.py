@@ -62,19 +62,22 @@ def error_response(status: int, message: str, title: str | None = None):
     ), status
 
 
+def send_to_log_in(error: SessionEnded):
+    """Forget the session's tokens and send the browser (or htmx) to the login page, back here after."""
+    session.pop("tokens", None)
+    session.pop("account", None)
+    flash(error.message, "warning")
+    next_path = request.full_path.rstrip("?") if request.method == "GET" and not request.htmx else None
+    target = url_for("account.login", next=next_path)
+    if request.htmx:
+        return make_response("", 200, redirect=target)
+    return redirect(target)
+
+
 def register(app: Flask) -> None:
     """Install the storefront's error handlers on the web app."""
 
-    @app.errorhandler(SessionEnded)
-    def _session_ended(error: SessionEnded):
-        session.pop("tokens", None)
-        session.pop("account", None)
-        flash(error.message, "warning")
-        next_path = request.full_path.rstrip("?") if request.method == "GET" and not request.htmx else None
-        target = url_for("account.login", next=next_path)
-        if request.htmx:
-            return make_response("", 200, redirect=target)
-        return redirect(target)
+    app.errorhandler(SessionEnded)(send_to_log_in)
 
     @app.errorhandler(ServiceUnavailable)
     def _unavailable(error: ServiceUnavailable):

@@ -11,8 +11,9 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 
+from api.auth import decode_token, session_ended
 from api.client import accounts
 from api.client.errors import ServiceAuthError, ServiceError
 from yakku.errors import Unauthorized
@@ -50,12 +51,36 @@ def configure(app: Flask) -> None:
         return {"shopper": current_shopper(), "wishlist_count": session.get("wishlist_count")}
 
 
+def check_session() -> bool:
+    """Forget a session whose tokens no longer work, before any page, action or /ops reads it; False then.
+
+    The cookie is signed but it is not the session: a copy made before logout (or before the account
+    was deleted) must not keep joining sales, paying or opening the dashboard. One MGET per request
+    asks whether the sign-in's token family, or every session of the account, was ended; the role
+    comes from the verified token (re-read from the database at every refresh), never from the cookie.
+    """
+    tokens = session.get("tokens")
+    if not tokens or request.endpoint == "static":
+        return True
+    try:
+        claims = decode_token(tokens["refresh"], "refresh")
+        ended = session_ended(claims)
+    except Unauthorized:  # bad signature (rotated keys) or expired: the session is over either way
+        claims, ended = None, True
+    if ended:
+        session.clear()
+        return False
+    g.session_claims = claims
+    return True
+
+
 def sign_in(pair: dict, account: dict) -> None:
     """Keep a fresh token pair and who it belongs to."""
     session.clear()
     session.permanent = True
     session["tokens"] = {"access": pair["access_token"], "refresh": pair["refresh_token"]}
-    session["account"] = {key: account[key] for key in ("id", "name", "email", "role")}
+    session["account"] = {key: account[key] for key in ("id", "name", "email")}
+    g.session_claims = decode_token(pair["refresh_token"], "refresh")
 
 
 def sign_out() -> None:
@@ -73,8 +98,12 @@ def sign_out() -> None:
 
 
 def current_shopper() -> dict | None:
-    """The signed-in account ({id, name, email, role}), or None."""
-    return session.get("account") if session.get("tokens") else None
+    """The signed-in account ({id, name, email, role}) of a session check_session let through, or None."""
+    claims = g.get("session_claims")
+    account = session.get("account")
+    if claims is None or not account or not session.get("tokens"):
+        return None
+    return {**account, "id": int(claims["sub"]), "role": claims.get("role")}
 
 
 def shopper_required(view: Callable) -> Callable:
@@ -147,4 +176,5 @@ def refresh_tokens() -> str:
                 raise SessionEnded() from error
             redis.set(REFRESHED_KEY.format(digest=digest), json.dumps(pair), ex=REFRESHED_TTL_SECONDS)
     session["tokens"] = {"access": pair["access_token"], "refresh": pair["refresh_token"]}
+    g.session_claims = decode_token(pair["refresh_token"], "refresh")  # a changed role shows from here
     return pair["access_token"]

@@ -97,6 +97,16 @@ def token_in(message: EmailMessage) -> str:
     return parse_qs(urlsplit(link_in(message)).query)["token"][0]
 
 
+def stored_account(app, email: str) -> tuple[int, str]:
+    """The id and stored address of the account with this address (sign-up does not say them, so that
+    its answer never tells a new address from a taken one)."""
+    from api.accounts.services import find_by_email
+
+    with app.app_context():
+        account = find_by_email(email)
+        return account.id, account.email
+
+
 class Shoppers:
     """Makes shoppers through the accounts API."""
 
@@ -112,8 +122,9 @@ class Shoppers:
         answer = self.client.post(
             "/api/accounts/signup", json={"name": name, "email": email, "password": password}
         )
-        assert answer.status_code == 201, answer.json
-        return Member(id=answer.json["id"], name=name, email=answer.json["email"], password=password)
+        assert answer.status_code == 202, answer.json
+        stored_id, stored_email = stored_account(self.app, email)
+        return Member(id=stored_id, name=name, email=stored_email, password=password)
 
     def verify(self, member: Member) -> None:
         """Deliver the queued mail and follow the newest link sent to the member."""
@@ -131,6 +142,24 @@ class Shoppers:
         member.access_token = answer.json["access_token"]
         member.refresh_token = answer.json["refresh_token"]
         return member
+
+    def refresh(self, member: Member, token: str | None = None):
+        """Trade the member's refresh token (or `token`) for a new pair; the answer, pair kept if given."""
+        headers = {"Authorization": f"Bearer {token or member.refresh_token}"}
+        answer = self.client.post("/api/accounts/token/refresh", headers=headers)
+        if answer.status_code == 200:
+            member.access_token = answer.json["access_token"]
+            member.refresh_token = answer.json["refresh_token"]
+        return answer
+
+    def me(self, member: Member):
+        """The accounts service's answer to the member's /me, with its access token."""
+        return self.client.get("/api/accounts/me", headers=member.headers)
+
+    def delete(self, member: Member, password: str | None = None):
+        """Delete the member's account through the API, confirmed by its password."""
+        body = {"password": password or member.password}
+        return self.client.post("/api/accounts/me/delete", json=body, headers=member.headers)
 
     def verified(self, name: str | None = None, email: str | None = None, password: str = DEFAULT_PASSWORD):
         """A signed-in shopper whose e-mail address is confirmed."""

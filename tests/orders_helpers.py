@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from accounts_helpers import DEFAULT_PASSWORD, Member, drain_mail, outbox_messages, token_in
+from accounts_helpers import DEFAULT_PASSWORD, Member, drain_mail, outbox_messages, stored_account, token_in
 
 from api.auth import sign_service_token
 
@@ -46,8 +46,8 @@ class Shop:
         def sign_up(email):
             body = {"name": email.split("@")[0], "email": email, "password": DEFAULT_PASSWORD}
             answer = requests.post(f"{self.url}/api/accounts/signup", json=body, timeout=30)
-            assert answer.status_code == 201, answer.text
-            return Member(answer.json()["id"], body["name"], email, DEFAULT_PASSWORD)
+            assert answer.status_code == 202, answer.text
+            return Member(stored_account(self.app, email)[0], body["name"], email, DEFAULT_PASSWORD)
 
         def verify_and_log_in(member):
             token = token_in(outbox_messages(self.app, to=member.email)[-1])

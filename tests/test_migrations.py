@@ -73,3 +73,12 @@ def test_upgrade_twice_changes_nothing(migrated_app):
     before = table_names()
     upgrade()
     assert table_names() == before and schema_differences() == []
+
+
+def test_upgrade_makes_account_ids_never_reused_on_sqlite(migrated_app):
+    upgrade()
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("MySQL's AUTO_INCREMENT never goes back by itself")
+    with db.engine.connect() as connection:
+        schema = connection.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'accounts'")).scalar()
+    assert "AUTOINCREMENT" in schema

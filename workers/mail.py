@@ -24,7 +24,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
+from yakku.queues import QueueName, get_queue
+
 _TRUE = {"1", "true", "yes", "on"}
+
+
+def enqueue_email(to: str, subject: str, body: str, retry=None):
+    """Queue send_email by reference, described by its subject alone.
+
+    RQ's default description is the call with its arguments, and workers log it at every start,
+    success and failure: a verification link (a credential) and the address landed in the log.
+    """
+    return get_queue(QueueName.MAIL).enqueue(
+        send_email, to, subject, body, retry=retry, description=f"send_email: {subject}"
+    )
 
 
 def send_email(to: str, subject: str, body: str) -> str:

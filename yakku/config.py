@@ -18,13 +18,18 @@ DEFAULTS = {
     "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
     "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=7),
     "JWT_TOKEN_LOCATION": ["headers"],
+    "JWT_ALGORITHM": "HS256",  # here, not only in flask-jwt-extended: the storefront verifies tokens too
     "VERIFICATION_MAX_AGE": int(timedelta(days=2).total_seconds()),
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "yakku-limits",
     "RATELIMIT_STRATEGY": "moving-window",
     "AUTH_RATE_LIMIT": "20 per minute",  # per e-mail and caller, in the accounts service
     "WEB_AUTH_RATE_LIMIT": "30 per minute",  # per client address, at the storefront
+    "UNPAID_ORDER_HOLD_MINUTES": 15,  # an unpaid shop order's units go back after this
+    "MAX_OPEN_UNPAID_ORDERS": 3,  # unpaid shop orders one shopper may have open at once
     "WTF_CSRF_TIME_LIMIT": None,
+    # No body of ours comes near 1 MiB (the largest is the drain's batch of sale orders); beyond, 413.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     "PASSWORD_HASH_PROFILE": "default",  # "load-test" for load tests only: api/accounts/passwords.py
 }
 

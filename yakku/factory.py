@@ -13,7 +13,7 @@ import storefront
 from api import auth, client
 from api.common import ErrorOut
 from yakku import config as yakku_config
-from yakku import queues
+from yakku import headers, inputs, queues
 from yakku.extensions import csrf, db, limiter, migrate, redis_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,7 @@ class NoSessions(SessionInterface):
 def _bind_core(app: Flask, config: dict | None) -> None:
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     yakku_config.configure(app, config)
+    inputs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     redis_store.init_app(app)
@@ -82,6 +83,7 @@ def create_api_app(config: dict | None = None, services: tuple[str, ...] | None 
     auth.init_app(app)
     api.init_app(app, services)
     admission.init_app(app)
+    headers.init_app(app, headers.API_POLICY, "API_URL", docs_path=app.docs_path)
     return app
 
 
@@ -97,4 +99,5 @@ def create_web_app(config: dict | None = None) -> Flask:
 
     admission.init_app(app)
     storefront.init_app(app)
+    headers.init_app(app, headers.PAGE_POLICY, "PUBLIC_URL")
     return app

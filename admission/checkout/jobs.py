@@ -18,6 +18,7 @@ from admission.checkout import line, reconcile
 from admission.checkout.drain import drain_batch
 from admission.checkout.records import CheckoutRequest
 from admission.keys import RECONCILE_SWEEP
+from api.orders.expiry import expire_unpaid_orders
 from yakku.extensions import get_redis
 from yakku.queues import QueueName, get_queue
 
@@ -90,10 +91,14 @@ def schedule_sweep() -> bool:
 
 
 def sweep() -> dict:
-    """The periodic job the admitter queues: reconcile every sale, then settle the closed ones."""
+    """The periodic job the admitter queues: reconcile every sale, settle the closed ones, and expire the
+    shop's unpaid orders (they hold units too, and this is the platform's one periodic job)."""
     done = reconcile_all(lease=current_app.config["RECONCILE_LEASE_S"])
     for settled in sales.settle_closed_sales().values():
         done["settled" if settled["settled"] else "not_settled_yet"] += 1
+    expired = expire_unpaid_orders()
+    if expired:
+        done["unpaid_orders_expired"] += expired
     return dict(done)
 
 

@@ -45,6 +45,17 @@ class AccountGone(Unauthorized):
     message = "The account this token was issued for no longer exists."
 
 
+class WrongPassword(YakkuError):
+    """A signed-in shopper confirmed an act with the wrong password (not 401: the session is fine)."""
+
+    status = 422
+    code = "wrong_password"
+    message = "The password is wrong."
+
+    def __init__(self, message: str | None = None, *, fields: dict | None = None):
+        super().__init__(message, fields=fields or {"password": [self.message]})
+
+
 class InvalidAccountData(YakkuError):
     """Bad input reaching a service function directly (the API's schemas catch it earlier)."""
 

@@ -18,6 +18,9 @@ class Account(db.Model):
     """A shopper or an operator who can sign in."""
 
     __tablename__ = "accounts"
+    # SQLite otherwise hands a deleted account's id to the next sign-up, and with it everything still
+    # keyed by that id (its orders, a token minted before the deletion).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))

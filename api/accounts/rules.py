@@ -1,5 +1,7 @@
 """What a valid account looks like: limits and e-mail normalisation, shared by schemas and services."""
 
+import unicodedata
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
 
@@ -10,14 +12,19 @@ PASSWORD_MAX = 128
 
 
 def normalise_email(email: str) -> str:
-    """The address as we store and look it up: syntax-checked and lower-case; raises ValueError."""
+    """The address as we store, look up and rate-limit it; raises ValueError.
+
+    NFKC first (full-width ＡＤＡ is ADA), checked, then case-folded; the validator maps the domain
+    through IDNA (ｅxample。com is example.com). Every spelling of one address is one string here.
+    """
     if not isinstance(email, str) or len(email) > EMAIL_MAX:
         raise ValueError(f"Enter an e-mail address of at most {EMAIL_MAX} characters.")
+    folded = unicodedata.normalize("NFKC", email.strip())
     try:
-        checked = validate_email(email.strip(), check_deliverability=False, test_environment=_testing())
+        checked = validate_email(folded, check_deliverability=False, test_environment=_testing())
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
-    return checked.normalized.lower()
+    return f"{checked.local_part.casefold()}@{checked.domain.casefold()}"
 
 
 def _testing() -> bool:

@@ -44,6 +44,10 @@ class VerifyIn(Schema):
     token = String(required=True, validate=Length(min=1, max=1000))
 
 
+class DeleteAccountIn(Schema):
+    password = String(required=True, validate=Length(min=1, max=PASSWORD_MAX))
+
+
 class LogOutIn(Schema):
     access_token = String(validate=Length(min=1, max=4000))
 

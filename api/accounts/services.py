@@ -1,5 +1,6 @@
 """The accounts service's rules: sign-up, e-mail verification, operators."""
 
+from flask import current_app
 from rq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -10,11 +11,11 @@ from api.accounts.models import Account, utcnow
 from api.accounts.passwords import hash_password
 from api.accounts.rules import account_problems, normalise_email
 from api.auth import Role
-from workers.mail import send_email
+from workers.mail import enqueue_email
 from yakku.extensions import db
-from yakku.queues import QueueName, get_queue
 
 VERIFICATION_SUBJECT = "Confirm your e-mail address for Yakku"
+ALREADY_REGISTERED_SUBJECT = "You already have a Yakku account"
 
 # A mail server that is down for a moment should delay the link, not lose it.
 MAIL_RETRY = Retry(max=3, interval=[10, 60, 300])
@@ -34,9 +35,19 @@ def get_account(account_id: int) -> Account | None:
     return db.session.get(Account, account_id)
 
 
-def sign_up(name: str, email: str, password: str) -> Account:
-    """Create an unverified shopper and send the verification e-mail."""
-    account = _create(name, email, password, Role.SHOPPER, verified=False)
+def sign_up(name: str, email: str, password: str) -> Account | None:
+    """Create an unverified shopper and send the verification e-mail; None when the address is taken.
+
+    The caller answers both the same way, so sign-up never tells whether an address has an account:
+    the owner of a taken address learns of the attempt by e-mail instead, and the refusal costs the
+    same argon2 time as an account made.
+    """
+    try:
+        account = _create(name, email, password, Role.SHOPPER, verified=False)
+    except EmailTaken:
+        hash_password(password)
+        send_already_registered(normalise_email(email))
+        return None
     send_verification(account)
     return account
 
@@ -80,7 +91,20 @@ def send_verification(account: Account) -> None:
         f"{link}\n\n"
         "If you did not sign up, ignore this message.\n"
     )
-    get_queue(QueueName.MAIL).enqueue(send_email, account.email, VERIFICATION_SUBJECT, body, retry=MAIL_RETRY)
+    enqueue_email(account.email, VERIFICATION_SUBJECT, body, retry=MAIL_RETRY)
+
+
+def send_already_registered(email: str) -> None:
+    """Tell the owner of an address that someone tried to sign up with it again."""
+    login = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/account/login"
+    body = (
+        "Hello,\n\n"
+        "Someone (perhaps you) tried to create a Yakku account with this e-mail address, which already\n"
+        f"has one. To use it, log in at {login}\n"
+        "If you never confirmed the address, the log-in page sends you a new confirmation link.\n\n"
+        "If it was not you, ignore this message: nothing has changed.\n"
+    )
+    enqueue_email(email, ALREADY_REGISTERED_SUBJECT, body, retry=MAIL_RETRY)
 
 
 def resend_verification(email: str) -> None:

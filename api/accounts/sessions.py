@@ -5,17 +5,28 @@ from api.accounts.exceptions import (
     AccountUnverified,
     InvalidAccountData,
     InvalidCredentials,
+    WrongPassword,
 )
 from api.accounts.models import Account
 from api.accounts.passwords import check_password, hash_password, needs_rehash
 from api.accounts.services import find_by_email, get_account
-from api.auth import TokenRevoked, decode_token, issue_token_pair, revoke, revoke_once
+from api.auth import (
+    TokenRevoked,
+    decode_token,
+    end_all_sessions,
+    issue_token_pair,
+    refuse_if_revoked,
+    revocation_step,
+    revoke,
+    revoke_family,
+    revoke_once,
+)
 from yakku.errors import Unauthorized
-from yakku.extensions import db
+from yakku.extensions import db, get_redis
 
 
-def _tokens_for(account: Account) -> dict:
-    return issue_token_pair(str(account.id), {"role": account.role.value, "name": account.name})
+def _tokens_for(account: Account, family: str | None = None) -> dict:
+    return issue_token_pair(str(account.id), {"role": account.role.value, "name": account.name}, family)
 
 
 def log_in(email: str, password: str) -> dict:
@@ -33,20 +44,33 @@ def log_in(email: str, password: str) -> dict:
 
 
 def refresh(refresh_claims: dict) -> dict:
-    """A new token pair for a refresh token, which is spent: a second use is refused."""
-    if not revoke_once(refresh_claims):
+    """A new pair of the same family for a refresh token, which is spent: a second use ends the family.
+
+    Only a thief or a bug presents a spent refresh token (the storefront shares one rotation between
+    its concurrent requests), and we cannot tell which copy is the owner's: every token issued after
+    the spent one stops working too, and the owner signs in again.
+    """
+    answer = get_redis().execute_command(*revocation_step())
+    if answer[0]:
+        revoke_family(refresh_claims)
+    refuse_if_revoked(answer)
+    if not revoke_once(refresh_claims):  # spent by a request that raced this one
+        revoke_family(refresh_claims)
         raise TokenRevoked()
-    # Read the account again: its role or name may have changed since the token was issued.
+    # Read the account again: its role or name may have changed, it may be gone or unverified since.
     account = get_account(int(refresh_claims["sub"]))
     if account is None:
         raise AccountGone()
-    return _tokens_for(account)
+    if not account.verified:
+        raise AccountUnverified()
+    return _tokens_for(account, family=refresh_claims.get("fam"))
 
 
 def log_out(refresh_claims: dict, access_token: str | None = None) -> None:
     """Revoke the refresh token and, if given, the same account's access token."""
     access_claims = _access_claims(access_token, refresh_claims["sub"]) if access_token else None
     revoke(refresh_claims)
+    revoke_family(refresh_claims)  # the access tokens traded for earlier refresh tokens too
     if access_claims:
         revoke(access_claims)
 
@@ -59,3 +83,19 @@ def _access_claims(access_token: str, subject: str) -> dict:
     if not claims or claims["sub"] != subject:
         raise InvalidAccountData(fields={"access_token": ["Not an access token of this account."]})
     return claims
+
+
+def delete_account(account_id: int, password: str) -> None:
+    """Delete the account once its password confirms it, and end every session it has.
+
+    Its orders stay (the law keeps sales records) under an id that names nobody any more: they hold
+    no name or address, and ids are never reused, so no later sign-up ever sees them.
+    """
+    account = get_account(account_id)
+    if account is None:
+        raise AccountGone()
+    if not check_password(account.password_hash, password):
+        raise WrongPassword()
+    db.session.delete(account)
+    db.session.commit()
+    end_all_sessions(account_id)

@@ -1,14 +1,15 @@
 """The accounts service's endpoints: parse, call a service function, answer."""
 
 from flask import current_app, request
-from flask_limiter.util import get_remote_address
 
 from api.accounts import services, sessions
 from api.accounts.blueprint import bp
 from api.accounts.exceptions import AccountNotFound
+from api.accounts.rules import EMAIL_MAX, normalise_email
 from api.accounts.schemas import (
     AcceptedOut,
     AccountOut,
+    DeleteAccountIn,
     EmailIn,
     LogInIn,
     LogOutIn,
@@ -16,10 +17,11 @@ from api.accounts.schemas import (
     TokenPairOut,
     VerifyIn,
 )
-from api.auth import Role, current_account_id, current_claims, login_required
+from api.auth import Role, client_address, current_account_id, current_claims, login_required
 from yakku.extensions import limiter
 
 RESEND_ANSWER = {"message": "If an unverified account uses this address, a new link is on its way."}
+SIGN_UP_ANSWER = {"message": "Check your e-mail: we sent a message to this address about your account."}
 
 
 def _auth_rate_limit() -> str:
@@ -27,23 +29,34 @@ def _auth_rate_limit() -> str:
 
 
 def _per_address_and_caller() -> str:
-    # Shoppers reach these through the storefront, so the caller's address is the web host's for all
-    # of them: counted per e-mail too, one shopper's failures never lock out the rest. The storefront
-    # limits each client address at its own edge.
+    # Counted per e-mail address and per client: the address spelled as the account lookup reads it
+    # (every Unicode spelling of one address is one counter), the client as the storefront forwards it
+    # (the web host's own address is every shopper's). An attacker exhausts only their own counter,
+    # never the account's owner's; the storefront also limits each client at its own edge.
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
-    email = email.strip().lower()[:254] if isinstance(email, str) else ""
-    return f"{email}|{get_remote_address()}"
+    return f"{_limit_key_of(email)}|{client_address()}"
+
+
+def _limit_key_of(email) -> str:
+    if not isinstance(email, str):
+        return ""
+    try:
+        return normalise_email(email)
+    except ValueError:
+        return email.strip().casefold()[:EMAIL_MAX]  # refused by the schema anyway; still counted
 
 
 @bp.post("/signup")
 @limiter.limit(_auth_rate_limit, key_func=_per_address_and_caller)
 @bp.input(SignUpIn, arg_name="body")
-@bp.output(AccountOut, status_code=201)
-@bp.doc(responses={409: "E-mail taken", 429: "Too many requests"})
+@bp.output(AcceptedOut, status_code=202)
+@bp.doc(responses={429: "Too many requests"})
 def sign_up(body: dict):
-    """Create a shopper account and send the verification e-mail."""
-    return services.sign_up(body["name"], body["email"], body["password"])
+    """Create a shopper account and send the verification e-mail; the answer never tells whether the
+    address had an account already (its owner is told by e-mail)."""
+    services.sign_up(body["name"], body["email"], body["password"])
+    return SIGN_UP_ANSWER
 
 
 @bp.post("/verify")
@@ -76,7 +89,7 @@ def log_in(body: dict):
 
 
 @bp.post("/token/refresh")
-@login_required(refresh=True)
+@login_required(refresh=True, revocation_in_view=True)
 @bp.output(TokenPairOut)
 @bp.doc(security="BearerAuth", responses={401: "Invalid, expired or spent refresh token"})
 def refresh():
@@ -105,3 +118,14 @@ def me():
     if account is None:
         raise AccountNotFound()
     return account
+
+
+@bp.post("/me/delete")
+@login_required(Role.SHOPPER)
+@bp.input(DeleteAccountIn, arg_name="body")
+@bp.output({}, status_code=204)
+@bp.doc(security="BearerAuth", responses={401: "Not signed in", 403: "Not a shopper", 422: "Wrong password"})
+def delete_me(body: dict):
+    """Delete my account (confirmed by its password); every session it has ends."""
+    sessions.delete_account(current_account_id(), body["password"])
+    return ""

@@ -3,11 +3,11 @@
 import re
 
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
+from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import URL, Length, Range
 from marshmallow import ValidationError, validates_schema
 
-from api.common import PageQuery
+from api.common import PageQuery, UTCDateTime
 
 MAX_PRICE = 10**9
 MAX_STOCK = 10**9
@@ -56,8 +56,8 @@ class ProductOut(Schema):
     image_url = String(allow_none=True)
     stock = Integer()
     in_stock = Boolean()
-    created_at = DateTime()
-    updated_at = DateTime()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
 
 
 class ProductQuery(PageQuery):
@@ -98,5 +98,5 @@ class ReservationOut(Schema):
     key = String()
     items = List(Nested(ReservationItem))
     state = String()
-    created_at = DateTime()
-    updated_at = DateTime()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()

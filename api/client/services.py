@@ -28,6 +28,9 @@ class AccountsClient(ServiceClient):
     @get("/api/accounts/me")
     def me(self) -> dict: ...
 
+    @post("/api/accounts/me/delete")
+    def delete_me(self, *, json: dict) -> None: ...
+
 
 class CatalogClient(ServiceClient):
     service = "catalog"

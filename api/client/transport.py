@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 import pybreaker
 import requests
+from flask import has_request_context
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from api.auth import SERVICE_TOKEN_HEADER
+from api.auth import CLIENT_ADDRESS_HEADER, SERVICE_TOKEN_HEADER, client_address
 from api.client.errors import BreakerOpen, ServiceError, ServiceUnavailable, from_response
 from api.client.registry import Resolver
 
@@ -68,6 +69,8 @@ class Transport:
     def _exchange(self, verb, path, json, params, headers):
         base = self.resolver.resolve(self.service)
         all_headers = {SERVICE_TOKEN_HEADER: self._service_token(), **(headers or {})}
+        if has_request_context():  # the services limit per client: tell them whose request this serves
+            all_headers[CLIENT_ADDRESS_HEADER] = client_address()
         try:
             response = self.session.request(
                 verb, base + path, json=json, params=params, headers=all_headers, timeout=self.timeout

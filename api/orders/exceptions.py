@@ -14,6 +14,11 @@ class IllegalTransition(Conflict):
     message = "The order cannot make that move from its current state."
 
 
+class TooManyOpenOrders(Conflict):
+    code = "too_many_open_orders"
+    message = "You have unpaid orders already. Pay or cancel one of them before placing another."
+
+
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
     message = "This idempotency key was already used for a different request."

@@ -1,10 +1,11 @@
 """What the orders service reads and answers."""
 
 from apiflask import Schema
-from apiflask.fields import DateTime, Dict, Integer, List, Nested, String
+from apiflask.fields import Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import ValidationError, validates_schema
 
+from api.common import UTCDateTime
 from api.orders.states import OrderState
 from api.payments.cards import CardFields
 
@@ -67,7 +68,7 @@ class OrderTransitionOut(Schema):
     from_state = String(allow_none=True)
     to_state = String()
     reason = String()
-    at = DateTime()
+    at = UTCDateTime()
 
 
 class OrderOut(Schema):
@@ -80,8 +81,8 @@ class OrderOut(Schema):
     sale_id = Integer(allow_none=True)
     lines = List(Nested(OrderLineOut))
     transitions = List(Nested(OrderTransitionOut))
-    created_at = DateTime()
-    updated_at = DateTime()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
 
 
 class OrderPage(Schema):

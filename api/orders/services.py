@@ -3,7 +3,8 @@
 import hashlib
 import json
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.common import page_of
@@ -15,6 +16,7 @@ from api.orders.exceptions import (
     OrderNotFound,
     OrderTooLarge,
     ProductUnavailable,
+    TooManyOpenOrders,
 )
 from api.orders.keys import shop_order_key
 from api.orders.models import Order, OrderLine, OrderTransition
@@ -52,6 +54,7 @@ def create_shop_order(account_id: int, items: list[dict], client_key: str) -> tu
     existing = find_by_key(key)
     if existing is not None:
         return _replay(existing, request_hash), False
+    refuse_beyond_open_orders(account_id)
     lines, currency = priced_lines(wanted)
     stock_key = f"order:{key}"
     reservation = remote.reserve(stock_key, wanted)
@@ -64,6 +67,32 @@ def create_shop_order(account_id: int, items: list[dict], client_key: str) -> tu
 
 # The first move every order records, made by the single path and by the batches alike.
 PLACED = {"from_state": None, "to_state": OrderState.CREATED, "reason": "placed"}
+
+
+# A shop order not yet paid: it holds units (created) or may hold them again (a declined one, retried).
+UNPAID = (OrderState.CREATED, OrderState.PAYMENT_PENDING, OrderState.PAYMENT_FAILED)
+
+
+def refuse_beyond_open_orders(account_id: int) -> None:
+    """Refuse a new shop order to a shopper with MAX_OPEN_UNPAID_ORDERS unpaid ones already.
+
+    One account placing order after order without paying made four products unbuyable. (Two orders
+    placed at the same instant may both pass: a shopper can exceed the cap by their own concurrency,
+    and the expiry still ends every hold.)
+    """
+    limit = int(current_app.config["MAX_OPEN_UNPAID_ORDERS"])
+    open_orders = db.session.scalar(
+        select(func.count(Order.id)).where(
+            Order.account_id == account_id, Order.source == OrderSource.SHOP, Order.state.in_(UNPAID)
+        )
+    )
+    if open_orders >= limit:
+        raise TooManyOpenOrders(
+            f"You have {open_orders} unpaid orders. Pay or cancel one of them before placing another.",
+            fields={"open_orders": open_orders, "limit": limit},
+        )
+
+
 # Totals and amounts are INT columns (and a card payment has limits of its own): one order stays below.
 MAX_TOTAL = 2**31 - 1
 

@@ -1,9 +1,10 @@
 """What the payments service reads and answers."""
 
 from apiflask import Schema
-from apiflask.fields import DateTime, Dict, Integer, List, Nested, String
+from apiflask.fields import Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
+from api.common import UTCDateTime
 from api.payments.cards import CardIn
 from api.payments.states import PaymentState
 
@@ -24,7 +25,7 @@ class PaymentTransitionOut(Schema):
     from_state = String(allow_none=True)
     to_state = String()
     reason = String()
-    at = DateTime()
+    at = UTCDateTime()
 
 
 class PaymentOut(Schema):
@@ -40,8 +41,8 @@ class PaymentOut(Schema):
     card_last4 = String()
     decline_code = String(allow_none=True)
     transitions = List(Nested(PaymentTransitionOut))
-    created_at = DateTime()
-    updated_at = DateTime()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
 
 
 class PaymentList(Schema):

@@ -1,9 +1,10 @@
 """What the wishlist accepts and answers."""
 
 from apiflask import Schema
-from apiflask.fields import DateTime, Integer, List, Nested
+from apiflask.fields import Integer, List, Nested
 from apiflask.validators import Range
 
+from api.common import UTCDateTime
 from api.wishlist.models import MAX_QUANTITY, MIN_QUANTITY
 
 _QUANTITY = Range(min=MIN_QUANTITY, max=MAX_QUANTITY)
@@ -20,7 +21,7 @@ class QuantityChange(Schema):
 class WishlistItemOut(Schema):
     product_id = Integer()
     quantity = Integer()
-    added_at = DateTime()
+    added_at = UTCDateTime()
 
 
 class WishlistOut(Schema):

@@ -51,5 +51,13 @@ class ResendForm(FlaskForm):
     email = _email()
 
 
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password to confirm."), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 class LogOutForm(FlaskForm):
     """No fields: the CSRF token is what makes logging out a deliberate act."""

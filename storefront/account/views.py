@@ -7,7 +7,7 @@ from api.client import accounts
 from api.client.errors import ServiceRejected
 from storefront import session as shopper_session
 from storefront.account.blueprint import bp
-from storefront.account.forms import LogInForm, LogOutForm, ResendForm, SignUpForm
+from storefront.account.forms import DeleteAccountForm, LogInForm, LogOutForm, ResendForm, SignUpForm
 from storefront.errors import apply_field_errors
 from yakku.extensions import limiter
 
@@ -122,3 +122,19 @@ def logout():
     shopper_session.sign_out()
     flash("You are logged out.", "success")
     return redirect(url_for("shop.home"))
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@shopper_session.shopper_required
+def delete():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            shopper_session.as_shopper(accounts).delete_me(json={"password": form.password.data})
+        except ServiceRejected as error:
+            apply_field_errors(form, error)
+        else:
+            session.clear()  # the accounts service ended every other session of the account already
+            flash("Your account is deleted. Thank you for shopping with us.", "success")
+            return redirect(url_for("shop.home"))
+    return render_template("storefront/account/delete.html", form=form), 422 if form.errors else 200

@@ -1,7 +1,7 @@
 """sales: how long a declined card's units wait for another card
 
-Revision ID: b3c1d2e4f5a6
-Revises: a74fa565be88
+Revision ID: 45c82dcb79df
+Revises: b3c1d2e4f5a6
 Create Date: 2026-12-01 23:20:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = 'b3c1d2e4f5a6'
-down_revision = 'a74fa565be88'
+revision = '45c82dcb79df'
+down_revision = 'b3c1d2e4f5a6'
 branch_labels = None
 depends_on = None
 
