@@ -5,7 +5,10 @@ simulated user takes the next n. The environment names the sale and the mix:
 
     SALE_ID            the sale to buy from, armed or open (required); joins before it opens wait in
                        its pre-queue, shuffled at opening, as real early birds would
-    DECLINE_FRACTION   share of buyers paying with a card the sandbox declines (default 0)
+    DECLINE_FRACTION   share of buyers paying with a card the sandbox declines (default 0); a declined
+                       buyer walks away, so the sale's decline grace gives the units back to the line
+    NO_SHOW_FRACTION   share of admitted buyers who never check out (default 0): their ticket's window
+                       gives the units back
     BUYER_PASSWORD     the bulk shoppers' password (default: seed-buyers' default)
     BUYER_PREFIX       their e-mail prefix (default buyer)
     FIGURES_FILE       where to write the figures as JSON at the end (optional)
@@ -36,7 +39,7 @@ from locust.runners import LocalRunner, MasterRunner
 
 GOOD_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
 DECLINED_CARD = {**GOOD_CARD, "card_number": "4000000000000002"}
-WAITING = "waiting"
+IN_LINE = frozenset({"waiting", "standby"})  # told to keep polling: their turn may still come
 TIMEOUT = 30  # seconds any one request may take
 RETRIES = 3  # tries of a login, waiting-room call or submit that timed out (status 0) or failed on the server
 RETRYABLE = frozenset({0, 500, 502, 503, 504})
@@ -46,6 +49,7 @@ outcomes: Counter = Counter()
 times_to_outcome: list[float] = []
 requests_by_state: Counter = Counter()
 declines: Counter = Counter()  # why: a refused card, or a checkout the platform handed back to resubmit
+outcome_at: dict[str, float] = {}  # the last moment (epoch s) any buyer learned each outcome
 
 
 def refusal(label: str, answer) -> str:
@@ -87,11 +91,13 @@ class Buyer(FastHttpUser):
         self.log_in()
         joined = time.monotonic()
         status = self.queue_call("post", "/queue", "join")
-        while status.get("state") == WAITING:
+        while status.get("state") in IN_LINE:
             gevent.sleep(status["poll_after_seconds"])
             status = self.queue_call("get", "/queue/me", "status")
         if status.get("state") != "admitted":
             self.finish(status.get("state") or status.get("error", {}).get("code", "error"), joined)
+        if random.random() < float(os.environ.get("NO_SHOW_FRACTION", "0")):
+            self.finish("no_show", joined)  # admitted, and never checks out
         card = (
             DECLINED_CARD if random.random() < float(os.environ.get("DECLINE_FRACTION", "0")) else GOOD_CARD
         )
@@ -196,6 +202,7 @@ class Buyer(FastHttpUser):
         """Record the buyer's outcome as an OUTCOME event and stop this user."""
         elapsed = time.monotonic() - since
         outcomes[state] += 1
+        outcome_at[state] = time.time()
         times_to_outcome.append(elapsed)
         self.environment.events.request.fire(
             request_type="OUTCOME",
@@ -233,6 +240,12 @@ def figures() -> dict:
         "p95_s_to_outcome": p95,
         "requests_by_state": dict(sorted(requests_by_state.items())),
         "declines": dict(declines),
+        # From the last unit paid to the last waiter told the sale is sold out (negative: none was told).
+        "last_paid_to_last_told_s": (
+            round(outcome_at["sold_out"] - outcome_at["paid"], 2)
+            if "sold_out" in outcome_at and "paid" in outcome_at
+            else None
+        ),
     }
 
 
@@ -248,6 +261,7 @@ def _print_figures(environment, **_) -> None:
         )
     print(f"requests by told state: {found['requests_by_state']}")
     print(f"declines by message: {found['declines']}")
+    print(f"last unit paid -> last waiter told sold out: {found['last_paid_to_last_told_s']} s")
     if os.environ.get("FIGURES_FILE"):
         with open(os.environ["FIGURES_FILE"], "w") as out:
             json.dump(found, out, indent=2)

@@ -20,7 +20,8 @@ platform it measures, so its share is part of the figures).
 
 Run:  python bench/load_sale.py [--buyers 500] [--units 100] [--rate 20] [--cap 50] [--window 120]
                                 [--rq-workers 2] [--spawn-rate 50] [--run-time 300] [--decline 0.05]
-                                [--opens-in SECONDS] [--keep-logs FOLDER]
+                                [--no-show 0.2] [--decline-grace 30] [--opens-in SECONDS]
+                                [--keep-logs FOLDER]
       python bench/load_sale.py --buyers 10000 --units 1000 --rate 40 --cap 200 --spawn-rate 30 \
                                 --opens-in 60 --run-time 600
 """
@@ -81,6 +82,7 @@ def open_sale(shop, headers: dict, product_id: int, args) -> int:
         "admitted_cap": args.cap,
         "checkout_window_s": args.window,
         "per_shopper_limit": 1,
+        "decline_grace_s": args.decline_grace,
     }
     answer = requests.post(f"{shop.api_url}/api/sales", json=body, headers=headers)
     answer.raise_for_status()
@@ -114,6 +116,7 @@ def run_locust(shop, sale_id: int, args, figures_file: Path) -> int:
         **shop.env,
         "SALE_ID": str(sale_id),
         "DECLINE_FRACTION": str(args.decline),
+        "NO_SHOW_FRACTION": str(args.no_show),
         "BUYER_PASSWORD": BUYER_PASSWORD,
         "FIGURES_FILE": str(figures_file),
         # Each new connection resolved 127.0.0.1 through gevent's thread pool: ~20 % of locust's samples
@@ -143,6 +146,8 @@ def main() -> None:
     parser.add_argument("--run-time", type=int, default=300, help="Seconds locust may run at most.")
     parser.add_argument("--opens-in", type=float, default=None, help="Seconds from arming to opening.")
     parser.add_argument("--decline", type=float, default=0.05, help="Share of buyers with a declined card.")
+    parser.add_argument("--no-show", type=float, default=0.0, help="Share of admitted buyers who never pay.")
+    parser.add_argument("--decline-grace", type=int, default=30, help="Seconds a declined card's units wait.")
     parser.add_argument("--keep-logs", type=Path, help="Copy every platform process's log into this folder.")
     args = parser.parse_args()
     if not 1 <= args.buyers <= 10_000:
@@ -173,7 +178,8 @@ def main() -> None:
         print(
             f"sale {sale_id} opens in {args.opens_in:.0f} s: {args.units} units, rate {args.rate}/s, "
             f"cap {args.cap}, window {args.window} s, "
-            f"{args.buyers} buyers ({args.decline:.0%} declined cards), {args.rq_workers} rq workers"
+            f"{args.buyers} buyers ({args.decline:.0%} declined cards, {args.no_show:.0%} no-shows), "
+            f"{args.rq_workers} rq workers"
         )
         figures_file = Path(scratch) / "figures.json"
         began, before = time.monotonic(), cpu_use(processes)
@@ -200,6 +206,11 @@ def main() -> None:
     figures = report["figures"]
     oversold = figures["sold"] + figures["held"] - figures["units"]
     print(f"oversold: {max(0, oversold)}")
+    print(
+        f"units sold {figures['sold']} of {figures['units']}, unsold {figures['unsold']}, turned away "
+        f"{figures['turned_away']} (while a unit was unsold: {figures['turned_away_while_unsold']}), "
+        f"admitted out of order {figures['admitted_out_of_order']}, run {time.monotonic() - started:.0f} s"
+    )
     sys.exit(0 if audit.returncode == 0 and oversold <= 0 else 1)
 
 

@@ -1,0 +1,111 @@
+"""The sale's promises to shoppers: what they are told is true, the line keeps its order when units come
+back, every unit is sold, and a bad submit burns no ticket."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from catalog_helpers import add_product
+from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
+
+from admission import admitter
+from admission.checkout.reconcile import reconcile_sale
+
+WINDOW, GRACE = 20, 5
+
+
+@pytest.fixture
+def sale(live_api, app, client, operator):
+    product_id = add_product(app, name="Celadon Cup", price=30_000, stock=10)
+    sale = Sale(
+        app, client, operator, product_id, units=5, per_shopper_limit=1, checkout_window_s=WINDOW,
+        decline_grace_s=GRACE,
+    )  # fmt: skip
+    sale.act("arm")
+    sale.act("open")
+    return sale
+
+
+def tick(sale, at: float) -> None:
+    with sale.app.app_context():
+        admitter.tick(at)
+
+
+def states(sale, buyers) -> list[str]:
+    return [sale.status(buyer)["state"] for buyer in buyers]
+
+
+def test_eight_shoppers_five_units_a_no_show_and_a_walk_away_sell_every_unit_in_line_order(sale, shoppers):
+    start = time.time()
+    buyers = [shoppers.verified() for _ in range(8)]
+    for buyer in buyers:
+        sale.join(buyer)
+    tick(sale, start)
+    assert states(sale, buyers) == ["admitted"] * 5 + ["standby"] * 3
+    assert [sale.status(b)["standby_number"] for b in buyers[5:]] == [1, 2, 3]
+    tickets = [sale.status(buyer)["ticket"] for buyer in buyers[:5]]
+    # Shopper 1 never checks out; shopper 2's card is declined and they walk away; 3 to 5 pay.
+    sale.checkout(buyers[1], tickets[1], card=DECLINED_CARD)
+    for buyer, ticket in zip(buyers[2:5], tickets[2:5], strict=True):
+        sale.checkout(buyer, ticket)
+    sale.drain()
+    assert sale.outcome(buyers[1], tickets[1])["state"] == "declined"
+    assert states(sale, buyers[5:]) == ["standby"] * 3  # 2 units are unpaid: nobody is told sold out
+
+    with sale.app.app_context():  # the decline's grace passes with no other card: its unit comes back
+        assert reconcile_sale(sale.id, now=time.time() + GRACE + 1, lease=0) == {"decline_lapsed": 1}
+    tick(sale, time.time())
+    assert states(sale, buyers[5:]) == ["admitted", "standby", "standby"]  # to the first on standby
+
+    tick(sale, start + WINDOW + 1)  # the no-show's ticket ends: its unit comes back too
+    assert states(sale, buyers[5:]) == ["admitted", "admitted", "standby"]
+    latecomer = shoppers.verified()
+    sale.join(latecomer)
+    assert sale.status(latecomer)["state"] == "standby"  # behind everyone who joined before them
+
+    for buyer in buyers[5:7]:
+        sale.checkout(buyer, sale.status(buyer)["ticket"])
+    sale.drain()
+    tick(sale, time.time())  # every unit is paid: the rest of the line is told at once
+    assert states(sale, [buyers[7], latecomer]) == ["sold_out", "sold_out"]
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    figures = audit["figures"]
+    assert (figures["sold"], figures["unsold"], figures["turned_away"]) == (5, 0, 2)
+    assert figures["turned_away_while_unsold"] == 0 and figures["admitted_out_of_order"] == 0
+
+
+def test_a_quantity_over_the_limit_is_refused_at_submit_and_the_ticket_lives_on(sale, shoppers):
+    buyer = shoppers.verified()
+    sale.join(buyer)
+    sale.admit()
+    ticket = sale.status(buyer)["ticket"]
+    refused = sale.checkout(buyer, ticket, quantity=2)
+    assert refused.status_code == 422
+    error = refused.json["error"]
+    assert (
+        error["code"] == "quantity_over_limit" and "1" in error["message"] and error["fields"]["limit"] == 1
+    )
+    assert sale.status(buyer)["state"] == "admitted"
+    assert sale.checkout(buyer, ticket, quantity=1).status_code == 202
+    sale.drain()
+    assert sale.outcome(buyer, ticket)["state"] == "paid"
+
+
+def test_of_twenty_simultaneous_submits_of_one_ticket_exactly_one_goes_in(sale, shoppers, config):
+    buyer = shoppers.verified()
+    sale.join(buyer)
+    sale.admit()
+    body = {"ticket": sale.status(buyer)["ticket"], "quantity": 1, "card": GOOD_CARD}
+    url = f"{config['API_URL']}/api/sales/{sale.id}/checkout"
+
+    def submit(_):
+        return requests.post(url, json=body, headers=buyer.headers, timeout=30).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = sorted(pool.map(submit, range(20)))
+    assert answers == [202] + [409] * 19
+    sale.drain()
+    assert sale.outcome(buyer, body["ticket"])["state"] == "paid"
+    assert sale.audit()["figures"]["orders_paid"] == 1
