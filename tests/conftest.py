@@ -2,7 +2,7 @@
 
 With DATABASE_URL / REDIS_URL set (as .ci/run's second leg does) the tests use those; otherwise
 they run on the embedded default: a SQLite file and a private redis-server in a temp folder.
-Under pytest-xdist (`-n N`) each worker has backends of its own (see xdist_helpers).
+The run is spread over pytest-xdist workers, each with backends of its own (see xdist_helpers).
 """
 
 import os
@@ -25,6 +25,10 @@ from yakku.private_redis import PrivateRedis
 
 isolate_this_process()  # before any app reads the environment
 
+# xdist workers by default (`-n 0` or `-p no:xdist` runs in one process). Most of a test's time is
+# spent waiting (on HTTP, subprocesses, the database), so more workers than a 2-core box's cores pay.
+DEFAULT_WORKERS = 4
+
 TEST_SECRETS = {
     "SECRET_KEY": "test-secret-key-padded-to-32-bytes-or-more",
     "JWT_ACCESS_SECRET": "test-access-secret-padded-to-32-bytes-or-more",
@@ -32,6 +36,17 @@ TEST_SECRETS = {
     "SERVICE_SECRET": "test-service-secret-padded-to-32-bytes-or-more",
     "TICKET_SECRET": "test-ticket-secret-padded-to-32-bytes-or-more",
 }
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """Run on DEFAULT_WORKERS xdist workers unless told otherwise (`-n N`); a group stays on one worker."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return  # no xdist, or this is a worker: a worker spawning workers would never end
+    if config.option.numprocesses is None and not config.option.usepdb:  # a debugger needs one process
+        config.option.numprocesses = DEFAULT_WORKERS
+    if config.option.numprocesses and config.option.dist == "no":
+        config.option.dist = "loadgroup"
 
 
 @pytest.fixture(scope="session")
