@@ -2,27 +2,32 @@
 
 With DATABASE_URL / REDIS_URL set (as .ci/run's second leg does) the tests use those; otherwise
 they run on the embedded default: a SQLite file and a private redis-server in a temp folder.
+The run is spread over pytest-xdist workers, each with backends of its own (see xdist_helpers).
 """
 
 import os
-import tempfile
 import threading
 
 import pytest
+import redis
 from accounts_helpers import operator, shoppers, smtp_server  # noqa: F401  (shared fixtures)
 from admission_helpers import sales_ops  # noqa: F401  (shared fixture)
 from orders_helpers import shop  # noqa: F401  (shared fixtures)
 from sqlalchemy import text
 from storefront_helpers import shop_web  # noqa: F401  (shared fixture)
 from werkzeug.serving import make_server
+from xdist_helpers import isolate_this_process, worker_database
 
 from api import client as service_client
 from yakku.extensions import db
 from yakku.factory import create_api_app, create_web_app
 from yakku.private_redis import PrivateRedis
 
-# Nothing a test does may touch the developer's own instance/ folder.
-os.environ.setdefault("YAKKU_INSTANCE_PATH", tempfile.mkdtemp(prefix="yakku-test-instance-"))
+isolate_this_process()  # before any app reads the environment
+
+# xdist workers by default (`-n 0` or `-p no:xdist` runs in one process). Most of a test's time is
+# spent waiting (on HTTP, subprocesses, the database), so more workers than a 2-core box's cores pay.
+DEFAULT_WORKERS = 4
 
 TEST_SECRETS = {
     "SECRET_KEY": "test-secret-key-padded-to-32-bytes-or-more",
@@ -33,18 +38,55 @@ TEST_SECRETS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """Run on DEFAULT_WORKERS xdist workers unless told otherwise (`-n N`); a group stays on one worker."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return  # no xdist, or this is a worker: a worker spawning workers would never end
+    if config.option.numprocesses is None and not config.option.usepdb:  # a debugger needs one process
+        config.option.numprocesses = DEFAULT_WORKERS
+    if config.option.numprocesses and config.option.dist == "no":
+        config.option.dist = "loadgroup"
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     if os.environ.get("REDIS_URL"):
         yield os.environ["REDIS_URL"]
         return
-    with PrivateRedis(tmp_path_factory.mktemp("redis")) as server:
+    server = _private_redis(tmp_path_factory)
+    try:
         yield server.url
+    finally:
+        server.stop()
+
+
+def _private_redis(tmp_path_factory) -> PrivateRedis:
+    """A private Redis that is truly ours: workers picking free ports side by side may pick the same one,
+    and the loser's readiness check would then be answered by the winner's server."""
+    for _ in range(3):
+        server = PrivateRedis(tmp_path_factory.mktemp("redis")).start()
+        if server.process.poll() is None and _server_pid(server.url) == server.process.pid:
+            return server
+        server.stop()
+    raise RuntimeError("no private Redis of this worker's own after 3 tries")
+
+
+def _server_pid(url: str) -> int:
+    client = redis.Redis.from_url(url)
+    try:
+        return client.info("server")["process_id"]
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'yakku.db'}"
+    if not os.environ.get("DATABASE_URL"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'yakku.db'}"
+        return
+    with worker_database(os.environ["DATABASE_URL"]):
+        yield os.environ["DATABASE_URL"]
 
 
 @pytest.fixture(scope="session")

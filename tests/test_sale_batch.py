@@ -2,13 +2,14 @@
 and a burst of submitted checkouts drained by a handful of jobs with the audit green."""
 
 import contextlib
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from catalog_helpers import add_product
 from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, event, func, insert, select, text
 
 from admission.checkout import jobs, line, records
 from admission.checkout.records import CheckoutRequest
@@ -130,12 +131,52 @@ def test_concurrent_overlapping_batches_make_one_order_per_ticket(shop, app):
 @contextlib.contextmanager
 def stored_meanwhile(app, model, row: dict):
     """A row another caller inserted and commits only when the block ends, while a batch runs."""
-    with app.app_context(), db.engine.connect() as other:
+    with app.app_context(), db.engine.connect() as other, _writes_begun(other) as writing:
         transaction = other.begin()
         row_id = other.execute(insert(model.__table__).values(**row)).inserted_primary_key[0]
         yield row_id
-        time.sleep(1)  # the batch read before this row was there; now it waits on the row's lock
+        # The batch read before this row was there; commit only once it waits on the row's lock.
+        _until_blocked(other, writing)
         transaction.commit()
+
+
+@contextlib.contextmanager
+def _writes_begun(ours):
+    """An Event set when any connection but `ours`, in this process (the live services), starts a write."""
+    begun = threading.Event()
+
+    def started(connection, _cursor, statement, *_args):
+        if connection is not ours and statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            begun.set()
+
+    event.listen(Engine, "before_cursor_execute", started)
+    try:
+        yield begun
+    finally:
+        event.remove(Engine, "before_cursor_execute", started)
+
+
+def _until_blocked(ours, writing: threading.Event, timeout: float = 30.0) -> None:
+    """Wait until another caller waits on the lock `ours` holds.
+
+    MariaDB shows a lock wait in information_schema.INNODB_TRX. SQLite has no such view, but it locks
+    the whole database for a writer: another connection's write, once begun, can only be waiting.
+    """
+    assert writing.wait(timeout), "the batch never started to write"
+    if ours.dialect.name == "sqlite":
+        return
+    deadline = time.monotonic() + timeout
+    while not ours.scalar(LOCK_WAITS):
+        assert time.monotonic() < deadline, "the batch never waited on the row's lock"
+        time.sleep(0.01)
+
+
+# Transactions on this database waiting on a lock (the test's database is used by no one else).
+LOCK_WAITS = text(
+    "SELECT COUNT(*) FROM information_schema.INNODB_TRX AS trx"
+    " JOIN information_schema.PROCESSLIST AS process ON process.ID = trx.trx_mysql_thread_id"
+    " WHERE trx.trx_state = 'LOCK WAIT' AND process.DB = DATABASE()"
+)
 
 
 def test_a_ticket_another_call_stores_first_answers_that_order_and_the_rest_are_made(shop, app):

@@ -2,7 +2,9 @@
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
+import pybreaker
 import pytest
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
@@ -95,6 +97,25 @@ class EchoServer:
         return f"http://127.0.0.1:{self.server.server_port}"
 
 
+class BreakerWatch(pybreaker.CircuitBreakerListener):
+    """Notes when a breaker opens, so a test waits out its reset timeout exactly, never a guessed sleep."""
+
+    def __init__(self, breaker: pybreaker.CircuitBreaker):
+        self.breaker, self.opened_at = breaker, None
+        breaker.add_listener(self)
+
+    def state_change(self, cb, old_state, new_state) -> None:
+        if new_state.name == pybreaker.STATE_OPEN:
+            self.opened_at = datetime.now(UTC)  # the breaker's own clock; it stamped its opening just before
+
+    def wait_until_half_open(self) -> None:
+        """Return once the breaker's next call is its trial call (pybreaker moves to half-open on it)."""
+        assert self.opened_at is not None, "the breaker never opened"
+        trial_at = self.opened_at + timedelta(seconds=self.breaker.reset_timeout)
+        time.sleep(max((trial_at - datetime.now(UTC)).total_seconds(), 0))
+        self.breaker.remove_listener(self)
+
+
 @pytest.fixture
 def echo(config):
     server = EchoServer(config["SERVICE_SECRET"]).start()
@@ -145,6 +166,7 @@ def test_a_keyed_post_may_be_retried(echo, echo_client):
 
 def test_breaker_opens_when_the_service_is_down_and_closes_when_it_is_back(echo, echo_client):
     port = echo.server.server_port
+    breaker = BreakerWatch(echo_client.transport.breaker)
     echo.stop()
     for _ in range(3):  # each call is one failure: GETs retry, so 3 calls x 3 attempts trip it early
         with pytest.raises(ServiceUnavailable):
@@ -152,7 +174,7 @@ def test_breaker_opens_when_the_service_is_down_and_closes_when_it_is_back(echo,
     with pytest.raises(BreakerOpen):
         echo_client.read(1)
     echo.start(port)
-    time.sleep(0.6)  # the breaker's reset timeout: it lets one trial call through
+    breaker.wait_until_half_open()  # the breaker's reset timeout: it lets one trial call through
     assert echo_client.read(1)["id"] == 1
     assert echo_client.read(2)["id"] == 2
 
@@ -245,6 +267,7 @@ def test_the_breaker_opens_while_the_payments_service_is_down_and_closes_when_it
         }
     )
     with caller.app_context():
+        breaker = BreakerWatch(payments().transport.breaker)
         assert payments().by_order(1) == {"items": []}  # up: an order with no payments yet
         server.shutdown()
         server.server_close()
@@ -255,7 +278,7 @@ def test_the_breaker_opens_while_the_payments_service_is_down_and_closes_when_it
             payments().by_order(1)
         server = make_server("127.0.0.1", port, payments_alone, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        time.sleep(0.6)
+        breaker.wait_until_half_open()
         assert payments().by_order(1) == {"items": []}  # the trial call went through: closed again
         assert payments().by_order(2) == {"items": []}
     server.shutdown()
