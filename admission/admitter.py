@@ -21,6 +21,7 @@ from admission.keys import ACTIVE_SALES, ADMITTER_LEASE, sale_keys
 from admission.scripts import scripts
 from admission.states import SaleState
 from admission.waiting_room import open_in_redis
+from yakku.reconnect import REDIS_AWAY, wait_for_redis
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,21 @@ def run(
             try:
                 if step(lease) is not None:
                     acted += 1
-            except Exception:  # a failed tick (Redis away) must not end the admitter: retry next tick
+            except REDIS_AWAY as away:
+                # Redis restarting: wait for it, then the next tick takes the lease again (if a fresh
+                # Redis lost it) and reloads the scripts a restarted Redis has forgotten.
+                log.error("admitter tick failed: Redis unreachable (%s)", away)
+                wait_for_redis(current_app.extensions["yakku.redis"], "admitter", stop)
+            except Exception:  # a failed tick must not end the admitter: retry next tick
                 log.exception("admitter tick failed")
             stop.wait(interval)
     finally:
-        lease.give_up()
+        _give_up(lease)
     return acted
+
+
+def _give_up(lease: Lease) -> None:
+    try:
+        lease.give_up()
+    except REDIS_AWAY:
+        log.warning("admitter stopped while Redis is away: its lease expires by itself")

