@@ -1,8 +1,9 @@
 """A flash sale in real browsers: the operator creates and runs it from the dashboard and watches the
-figures move; four shoppers join, see their places move, one buys (after a declined card), the rest are
-told "sold out". The admitter runs in a background thread; the checkout queue is drained by the test,
-so the processing state stays on screen long enough to be seen. And a shopper who asks for more units
-than are left while others' are held is told how many are left, and buys fewer."""
+figures move; four shoppers join, see their places move (the fourth on standby, as three units cannot
+reach them), one buys (after a declined card), the rest are told "sold out" once every unit is paid.
+The admitter runs in a background thread; the checkout queue is drained by the test, so the processing
+state stays on screen long enough to be seen. And a shopper who asks for more units than are left while
+others' are held is told how many are left, and buys fewer."""
 
 import re
 import threading
@@ -98,8 +99,8 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
             expect(ops.locator("[data-state]")).to_have_text(state)
         sale_path = re.search(r"/ops/sales/\d+", ops.url).group(0)
 
-        # Four shoppers join while admission is paused: three places for three units, the fourth
-        # is told at once that the units cannot reach them.
+        # Four shoppers join while admission is paused: three places for three units, the fourth is
+        # on standby (nothing is sold yet, so nobody is told sold out).
         buyer, buyer_phone = page("desktop"), page("phone")
         second, third, fourth = page("desktop"), page("desktop"), page("phone")
         product_path = f"/products/{product_id}"
@@ -110,11 +111,16 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
         expect(buyer.locator(".sale-position")).to_have_text("1")
         expect(second.locator(".sale-position")).to_have_text("2")
         expect(third.locator(".sale-position")).to_have_text("3")
-        expect(fourth.locator("#sale-status h1")).to_have_text("Sold out")
+        expect(fourth.locator("#sale-status h1")).to_have_text("You are number 1 on standby")
+        fourth_desktop = page("desktop")
+        log_in(live_shop, fourth_desktop, dan.email, f"/sales/{_sale_id(sale_path)}/wait")
+        expect(fourth_desktop.locator(".standby-chance")).to_contain_text("Not measured yet")
+        both(live_shop, [fourth_desktop, fourth], "sale-standby")
         log_in(live_shop, buyer_phone, ada.email, f"/sales/{_sale_id(sale_path)}/wait")
         expect(buyer_phone.locator(".sale-position")).to_have_text("1")  # a second device: same place
         ops.reload()
-        expect(ops.locator('[data-figure="waiting"]')).to_have_text("3")
+        expect(ops.locator('[data-figure="waiting"]')).to_have_text("4")
+        expect(ops.locator('[data-figure="standby"]')).to_have_text("1")
 
         # Resumed at one shopper every five seconds: the first is admitted and the others move up.
         ops.get_by_role("button", name="Resume").click()
@@ -152,7 +158,7 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
         both(live_shop, [buyer, buyer_phone], "sale-paid")
 
         # The three units are sold: everyone still waiting is told, and their pages stop asking.
-        for tab in (second, third):  # each learns it at its next poll, after the admitter's next tick
+        for tab in (second, third, fourth):  # each learns it at its next poll, after the admitter's next tick
             expect(tab.locator("#sale-status h1")).to_have_text("Sold out", timeout=ADMISSION_WAIT_MS)
             expect(tab.locator("#sale-status")).not_to_have_attribute("hx-trigger", re.compile("."))
         both(live_shop, [second, fourth], "sale-sold-out")
