@@ -13,6 +13,7 @@ from api.client.base import ServiceClient
 from api.client.registry import Resolver
 from api.client.services import (
     AccountsClient,
+    CartClient,
     CatalogClient,
     OrdersClient,
     PaymentsClient,
@@ -65,6 +66,10 @@ def wishlist(shopper_id: int | None = None, token: str | None = None) -> Wishlis
     return WishlistClient.for_current_app(shopper_id, token)
 
 
+def cart(shopper_id: int | None = None, token: str | None = None) -> CartClient:
+    return CartClient.for_current_app(shopper_id, token)
+
+
 def orders(shopper_id: int | None = None, token: str | None = None) -> OrdersClient:
     return OrdersClient.for_current_app(shopper_id, token)
 
@@ -77,4 +82,14 @@ def sales(shopper_id: int | None = None, token: str | None = None) -> SalesClien
     return SalesClient.for_current_app(shopper_id, token)
 
 
-__all__ = ["ServiceClient", "accounts", "catalog", "init_app", "orders", "payments", "sales", "wishlist"]
+__all__ = [
+    "ServiceClient",
+    "accounts",
+    "cart",
+    "catalog",
+    "init_app",
+    "orders",
+    "payments",
+    "sales",
+    "wishlist",
+]
