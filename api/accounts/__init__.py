@@ -4,7 +4,7 @@ from apiflask import APIBlueprint, APIFlask
 
 bp = APIBlueprint("accounts", __name__, url_prefix="/api/accounts", tag="Accounts")
 
-from api.accounts import views  # noqa: E402, F401  (views register themselves on bp)
+from api.accounts import contacts, views  # noqa: E402, F401  (views register themselves on bp)
 from api.accounts.passwords import hasher_for  # noqa: E402
 from api.accounts.services import create_operator  # noqa: E402
 from api.accounts.verification import VERIFY_PAGE_PATH  # noqa: E402

@@ -28,6 +28,10 @@ class AccountsClient(ServiceClient):
     @get("/api/accounts/me")
     def me(self) -> dict: ...
 
+    @get("/api/accounts/internal/{account_id}")
+    def internal_account(self, account_id: int) -> dict:
+        """Any account's id, name and e-mail (service token only), for the order e-mails."""
+
 
 class CatalogClient(ServiceClient):
     service = "catalog"
