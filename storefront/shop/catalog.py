@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from api.client import catalog
 from storefront.shop import bp
-from storefront.shop.forms import AddToWishlistForm
+from storefront.shop.forms import AddToCartForm, AddToWishlistForm
 
 FEATURED_COUNT = 8
 PER_PAGE = 12
@@ -61,5 +61,6 @@ def product(product_id: int):
         "storefront/shop/product.html",
         product=item,
         form=AddToWishlistForm(formdata=None),
+        cart_form=AddToCartForm(formdata=None),
         slots=[Markup(slot) for slot in slots if slot],
     )
