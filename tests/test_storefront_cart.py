@@ -60,7 +60,7 @@ def test_adding_from_the_wishlist_moves_its_quantity_into_the_cart(shop_web, pro
     shop_web.sign_in()
     web.post(f"/wishlist/items/{products.mug}", data={"quantity": 2})
     wishlist = text_of(web.get("/wishlist"))
-    assert "Add 2 Hand-thrown" in wishlist
+    assert "Add to cart: 2 × Hand-thrown" in wishlist
     answer = web.post(f"/cart/items/{products.mug}", data={"quantity": 2, "next": "/wishlist"})
     assert answer.headers["Location"] == "/wishlist"
     assert "₩64,000" in text_of(web.get("/cart"))
