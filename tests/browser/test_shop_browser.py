@@ -1,0 +1,120 @@
+"""The cart and the checkout in a real browser: add from a product and the wishlist, change, remove,
+check out with a delivery address (every problem at once), a card with insufficient funds, paid, and the
+confirmation e-mail's link followed; then the next checkout remembers the address."""
+
+import re
+from datetime import date
+
+import pytest
+from accounts_helpers import DEFAULT_PASSWORD
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+NO_FUNDS_CARD = "4000 0000 0000 9995"
+GOOD_CARD = "4242 4242 4242 4242"
+
+
+def log_in(live_shop, page, email: str) -> None:
+    page.goto(live_shop.url("/account/login"))
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#messages")).to_contain_text("Welcome")
+
+
+def open_product(live_shop, page, name: str) -> None:
+    page.goto(live_shop.url(f"/products?q={name.split()[0]}"))
+    page.get_by_role("link", name=re.compile(name)).first.click()
+    expect(page.get_by_role("heading", name=re.compile(name))).to_be_visible()
+
+
+def fill_card(page, number: str) -> None:
+    page.get_by_label("Card number").fill(number)
+    page.get_by_label("Month").select_option("12")
+    page.get_by_label("Year").select_option(str(date.today().year + 2))
+    page.get_by_label("CVC").fill("123")
+
+
+def test_a_shopper_fills_a_cart_checks_out_and_follows_the_confirmation(live_shop, any_page, shoppers):
+    page = any_page
+    ada = shoppers.verified(name="Ada Lovelace", email=f"ada-cart-{page.yakku_viewport}@example.test")
+    log_in(live_shop, page, ada.email)
+
+    open_product(live_shop, page, "Jeju Green Tea")
+    page.locator("#cart-form").get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-form")).to_contain_text("Added 2 to your cart")
+    expect(page.locator("#cart-count")).to_contain_text("2")
+    live_shop.screenshot(page, "product-added-to-cart")
+
+    open_product(live_shop, page, "Hand-thrown Celadon Mug")
+    page.get_by_role("button", name="Add to wishlist").click()
+    page.get_by_role("link", name=re.compile("^Wishlist")).click()
+    page.get_by_role("button", name=re.compile("^Add to cart")).click()
+    expect(page.locator(".wishlist-line")).to_contain_text("Added 1 to your cart")
+    expect(page.locator("#cart-count")).to_contain_text("3")
+    live_shop.screenshot(page, "wishlist-added-to-cart")
+
+    page.get_by_role("link", name=re.compile("^Cart")).click()
+    expect(page.locator(".cart-line")).to_have_count(2)
+    expect(page.locator(".summary-total")).to_contain_text("₩68,000")
+    quantity = page.get_by_label("Quantity of Hand-thrown Celadon Mug")
+    quantity.fill("50")
+    quantity.dispatch_event("change")  # more than the 40 in stock: refused next to the field
+    expect(page.locator(".cart-line .field-error")).to_contain_text("Only 40 left.")
+    live_shop.screenshot(page, "cart-too-many")
+    quantity = page.get_by_label("Quantity of Jeju Green Tea, 50 g")
+    quantity.fill("3")
+    quantity.dispatch_event("change")
+    expect(page.locator(".summary-total")).to_contain_text("₩86,000")
+    live_shop.screenshot(page, "cart")
+    page.get_by_role("button", name="Remove Hand-thrown Celadon Mug from your cart").click()
+    expect(page.locator(".cart-line")).to_have_count(1)
+    expect(page.locator(".summary-total")).to_contain_text("₩54,000")
+
+    page.get_by_role("button", name="Check out").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    expect(page.get_by_label("Recipient")).to_have_value("Ada Lovelace")
+    expect(page.get_by_label("Month")).to_have_value("")  # no expiry chosen for the shopper
+    live_shop.screenshot(page, "checkout-delivery")
+    page.get_by_label("Contact phone").fill("12")
+    page.get_by_label("Postal code").fill("123")
+    page.get_by_role("button", name="Pay ₩54,000").click()
+    for field in ("phone", "postal_code", "address", "card_number", "exp_month", "cvc"):
+        expect(page.locator(f"#{field}-error")).to_be_visible()
+    live_shop.screenshot(page, "checkout-every-problem")
+
+    page.get_by_label("Contact phone").fill("010-1234-5678")
+    page.get_by_label("Postal code").fill("04524")
+    page.get_by_label("Address", exact=True).fill("110 Sejong-daero, Jung-gu, Seoul")
+    page.get_by_label("Apartment, floor, unit (optional)").fill("Apt 1203")
+    fill_card(page, NO_FUNDS_CARD)
+    page.get_by_role("button", name="Pay ₩54,000").click()
+    no_funds = "Your card has insufficient funds — use another card."
+    expect(page.locator("#card_number-error")).to_have_text(no_funds)
+    live_shop.screenshot(page, "checkout-insufficient-funds")
+
+    fill_card(page, GOOD_CARD)
+    page.get_by_role("button", name="Pay ₩54,000").click()
+    expect(page.locator("#messages")).to_contain_text("your order is paid")
+    expect(page.locator("#delivery-heading")).to_be_visible()
+    expect(page.locator(".delivery-summary")).to_contain_text("110 Sejong-daero")
+    expect(page.locator("#cart-count")).to_be_empty()
+    live_shop.screenshot(page, "order-paid-delivery")
+    order_path = re.search(r"/orders/\d+", page.url).group(0)
+
+    link = live_shop.mail.link_to(ada.email)  # the confirmation, the newest mail to her
+    assert link.endswith(order_path)
+    page.goto(link)
+    expect(page.get_by_role("heading", name=re.compile(r"Order #\d+"))).to_be_visible()
+
+    page.get_by_role("link", name=re.compile("^Cart")).click()
+    expect(page.locator("#cart")).to_contain_text("Your cart is empty.")
+    live_shop.screenshot(page, "cart-empty")
+    open_product(live_shop, page, "Yuzu")
+    page.get_by_role("button", name="Add to cart").click()
+    page.goto(live_shop.url("/cart"))
+    page.get_by_role("button", name="Check out").click()
+    expect(page.get_by_label("Address", exact=True)).to_have_value("110 Sejong-daero, Jung-gu, Seoul")
+    expect(page.get_by_label("Contact phone")).to_have_value("010-1234-5678")
