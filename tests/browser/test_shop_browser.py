@@ -1,13 +1,22 @@
 """The cart and the checkout in a real browser: add from a product and the wishlist, change, remove,
 check out with a delivery address (every problem at once), a card with insufficient funds, paid, and the
-confirmation e-mail's link followed; then the next checkout remembers the address."""
+confirmation e-mail's link followed; then the next checkout remembers the address. And a flash sale
+shown on the home page and the catalog, joined from there, whose waiting room retitles the tab at the
+shopper's turn."""
 
 import re
+import time
 from datetime import date
 
 import pytest
 from accounts_helpers import DEFAULT_PASSWORD
 from playwright.sync_api import expect
+from shop_sale_helpers import arm_sale
+from sqlalchemy import select
+
+from admission import admitter, sales
+from api.catalog.models import Product
+from yakku.extensions import db
 
 pytestmark = pytest.mark.browser
 
@@ -118,3 +127,38 @@ def test_a_shopper_fills_a_cart_checks_out_and_follows_the_confirmation(live_sho
     page.get_by_role("button", name="Check out").click()
     expect(page.get_by_label("Address", exact=True)).to_have_value("110 Sejong-daero, Jung-gu, Seoul")
     expect(page.get_by_label("Contact phone")).to_have_value("010-1234-5678")
+
+
+def test_sales_show_in_the_shop_and_the_tab_says_when_it_is_your_turn(live_shop, any_page, shoppers):
+    page = any_page
+    api_app = live_shop.api_app
+    with api_app.app_context():
+        tea = db.session.scalars(select(Product).where(Product.name.like("Jeju%"))).one()
+    sale_id = arm_sale(api_app, tea.id)
+    ada = shoppers.verified(name="Ada Lovelace", email=f"ada-sale-{page.yakku_viewport}@example.test")
+    log_in(live_shop, page, ada.email)
+
+    page.goto(live_shop.url("/"))
+    card = page.locator(".hero .sale-card")
+    expect(card).to_contain_text("Jeju Green Tea, 50 g")
+    expect(card.locator(".sale-countdown")).to_have_text(re.compile(r"^[45]:\d\d$"))  # ticking
+    live_shop.screenshot(page, "home-sale")
+    page.goto(live_shop.url("/products"))
+    expect(page.locator(".sales-strip .sale-card")).to_have_count(1)
+    live_shop.screenshot(page, "catalog-sale")
+
+    page.goto(live_shop.url("/"))
+    page.get_by_role("button", name="Join the queue for Jeju Green Tea, 50 g").click()
+    expect(page.get_by_role("heading", name=re.compile("You're in"))).to_be_visible()
+    with api_app.app_context():
+        sales.open_sale(sale_id, time.time())
+    page.reload()
+    expect(page.locator("#sale-status")).to_have_attribute("data-kind", "waiting")
+    expect(page).to_have_title("Waiting room · Yakku")
+    page.get_by_role("button", name="Alert me when it's my turn").click()
+    expect(page.get_by_role("button", name="Turn alerts off")).to_have_attribute("aria-pressed", "true")
+    live_shop.screenshot(page, "sale-waiting-alerts")
+    with api_app.app_context():
+        admitter.tick(time.time())
+    expect(page.locator("#sale-status")).to_have_attribute("data-kind", "checkout", timeout=20_000)
+    expect(page).to_have_title("● Your turn — check out now · Yakku")
