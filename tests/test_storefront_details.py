@@ -11,6 +11,7 @@ def test_sign_up_shows_every_problem_in_one_pass(shop_web, web):
     assert answer.status_code == 422
     for field in ("name", "email", "password"):
         assert f'id="{field}-error"' in body, field
+    assert "An e-mail address must have an @-sign." in body  # one spelling, also in the library's words
 
 
 def test_a_first_login_says_welcome_and_the_next_one_welcome_back(shop_web, web):

@@ -41,8 +41,8 @@ class SignUpForm(FlaskForm):
         # pass rather than the address's only after fixing the others.
         try:
             normalise_email(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+        except ValueError as exc:  # the validator's own words, in the shop's one spelling
+            raise ValidationError(str(exc).replace("email", "e-mail")) from None
 
 
 class LogInForm(FlaskForm):

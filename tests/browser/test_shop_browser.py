@@ -7,6 +7,7 @@ shopper's turn."""
 import re
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from accounts_helpers import DEFAULT_PASSWORD
@@ -36,6 +37,12 @@ def open_product(live_shop, page, name: str) -> None:
     page.goto(live_shop.url(f"/products?q={name.split()[0]}"))
     page.get_by_role("link", name=re.compile(name)).first.click()
     expect(page.get_by_role("heading", name=re.compile(name))).to_be_visible()
+
+
+def tea_id(api_app) -> int:
+    """The demo tea's id (ids are looked up: MySQL does not reuse them after the tables are emptied)."""
+    with api_app.app_context():
+        return db.session.scalars(select(Product.id).where(Product.name.like("Jeju%"))).one()
 
 
 def fill_card(page, number: str) -> None:
@@ -132,9 +139,7 @@ def test_a_shopper_fills_a_cart_checks_out_and_follows_the_confirmation(live_sho
 def test_sales_show_in_the_shop_and_the_tab_says_when_it_is_your_turn(live_shop, any_page, shoppers):
     page = any_page
     api_app = live_shop.api_app
-    with api_app.app_context():
-        tea = db.session.scalars(select(Product).where(Product.name.like("Jeju%"))).one()
-    sale_id = arm_sale(api_app, tea.id)
+    sale_id = arm_sale(api_app, tea_id(api_app))
     ada = shoppers.verified(name="Ada Lovelace", email=f"ada-sale-{page.yakku_viewport}@example.test")
     log_in(live_shop, page, ada.email)
 
@@ -162,3 +167,32 @@ def test_sales_show_in_the_shop_and_the_tab_says_when_it_is_your_turn(live_shop,
         admitter.tick(time.time())
     expect(page.locator("#sale-status")).to_have_attribute("data-kind", "checkout", timeout=20_000)
     expect(page).to_have_title("● Your turn — check out now · Yakku")
+
+
+def test_the_dashboard_names_products_asks_before_closing_and_exports_csv(live_shop, any_page, operator):
+    page = any_page
+    api_app = live_shop.api_app
+    sale_id = arm_sale(api_app, tea_id(api_app))
+    with api_app.app_context():
+        sales.open_sale(sale_id, time.time())
+    log_in(live_shop, page, operator.email)
+    page.goto(live_shop.url("/ops"))
+    expect(page.locator(".ops-table")).to_contain_text("Jeju Green Tea, 50 g")
+    live_shop.screenshot(page, "dashboard-named")
+    page.get_by_role("link", name=re.compile(f"#{sale_id}")).click()
+    expect(page.locator(".ops-summary")).to_contain_text("Jeju Green Tea, 50 g")
+
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator("[data-state]")).to_have_text("Open")  # the operator said no: still open
+    assert asked and "cannot be undone" in asked[0]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator("[data-state]")).to_have_text("Closed")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Figures as CSV").click()
+    assert download.value.suggested_filename == f"sale-{sale_id}-figures.csv"
+    header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
+    assert header == "time_utc,seconds_since_opening,admitted,sold,waiting"
