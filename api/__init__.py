@@ -9,7 +9,7 @@ from sqlalchemy import text
 from yakku.errors import YakkuError, error_body, status_code_name
 from yakku.extensions import db, get_redis
 
-SERVICES = ("accounts", "catalog", "wishlist", "orders", "payments")
+SERVICES = ("accounts", "catalog", "wishlist", "cart", "orders", "payments")
 
 # What any operation may answer besides what it documents itself, each in the one error shape.
 COMMON_ERRORS = {

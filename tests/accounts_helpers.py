@@ -88,8 +88,8 @@ def latest_message(app, to: str) -> EmailMessage:
 
 
 def link_in(message: EmailMessage) -> str:
-    """The first URL in a message's text."""
-    return LINK.search(message.get_content()).group(0)
+    """The first URL in a message's plain text (its only part, or the plain one beside the HTML)."""
+    return LINK.search(message.get_body(preferencelist=("plain",)).get_content()).group(0)
 
 
 def token_in(message: EmailMessage) -> str:

@@ -9,6 +9,13 @@ import pytest
 HX = {"HX-Request": "true"}
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
+DELIVERY = {
+    "recipient": "Ada Lovelace",
+    "phone": "010-1234-5678",
+    "postal_code": "04524",
+    "address": "110 Sejong-daero, Jung-gu, Seoul",
+    "address_detail": "",
+}
 
 
 @pytest.fixture
@@ -25,7 +32,9 @@ def _text(answer) -> str:
 
 
 def _card(number: str, key: str) -> dict:
+    """The checkout form: a delivery address (asked since checkout ships the order) and a card."""
     return {
+        **DELIVERY,
         "card_number": number,
         "exp_month": "12",
         "exp_year": str(date.today().year + 1),

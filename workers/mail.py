@@ -40,9 +40,9 @@ def enqueue_email(to: str, subject: str, body: str, retry=None):
     )
 
 
-def send_email(to: str, subject: str, body: str) -> str:
-    """Send one plain-text message from MAIL_SENDER to `to`; returns its Message-ID."""
-    message = build_message(current_app.config["MAIL_SENDER"], to, subject, body)
+def send_email(to: str, subject: str, body: str, html: str | None = None) -> str:
+    """Send one message (plain text, and HTML beside it if given) from MAIL_SENDER; returns its Message-ID."""
+    message = build_message(current_app.config["MAIL_SENDER"], to, subject, body, html)
     url = current_app.config["MAIL_URL"]
     scheme = urlsplit(url).scheme
     if scheme == "file":
@@ -54,8 +54,8 @@ def send_email(to: str, subject: str, body: str) -> str:
     return message["Message-ID"]
 
 
-def build_message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text message with the headers every mail server expects."""
+def build_message(sender: str, to: str, subject: str, body: str, html: str | None = None) -> EmailMessage:
+    """A plain-text message (multipart/alternative with `html`) with the headers mail servers expect."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -63,6 +63,8 @@ def build_message(sender: str, to: str, subject: str, body: str) -> EmailMessage
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(">") or None)
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
 
 

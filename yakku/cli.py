@@ -20,8 +20,23 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--web-port", default=8000, show_default=True, help="Port of the storefront.")
-@click.option("--api-port", default=8001, show_default=True, help="Port of the internal API.")
+# The same variables the Procfile's gunicorn lines read, so `WEB_PORT=9000 yakku up` moves the shop.
+@click.option(
+    "--web-port",
+    default=8000,
+    show_default=True,
+    envvar="WEB_PORT",
+    show_envvar=True,
+    help="Port of the storefront.",
+)
+@click.option(
+    "--api-port",
+    default=8001,
+    show_default=True,
+    envvar="API_PORT",
+    show_envvar=True,
+    help="Port of the internal API.",
+)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="RQ worker processes.")
 def up(web_port: int, api_port: int, workers: int) -> None:
     """Migrate, seed and run every Procfile process; Ctrl-C stops them all."""

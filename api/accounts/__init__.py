@@ -2,7 +2,7 @@
 
 from apiflask import APIFlask
 
-from api.accounts import views  # noqa: F401  (views register themselves on bp)
+from api.accounts import contacts, views  # noqa: F401  (views register themselves on bp)
 from api.accounts.blueprint import bp
 from api.accounts.passwords import hasher_for
 from api.accounts.services import create_operator

@@ -13,6 +13,7 @@ from api.client.base import ServiceClient
 from api.client.registry import Resolver
 from api.client.services import (
     AccountsClient,
+    CartClient,
     CatalogClient,
     OrdersClient,
     PaymentsClient,
@@ -78,6 +79,10 @@ def wishlist(token: str | None = None) -> WishlistClient:
     return WishlistClient.for_current_app(token)
 
 
+def cart(token: str | None = None) -> CartClient:
+    return CartClient.for_current_app(token)
+
+
 def orders(token: str | None = None) -> OrdersClient:
     return OrdersClient.for_current_app(token)
 
@@ -90,4 +95,14 @@ def sales(token: str | None = None) -> SalesClient:
     return SalesClient.for_current_app(token)
 
 
-__all__ = ["ServiceClient", "accounts", "catalog", "init_app", "orders", "payments", "sales", "wishlist"]
+__all__ = [
+    "ServiceClient",
+    "accounts",
+    "cart",
+    "catalog",
+    "init_app",
+    "orders",
+    "payments",
+    "sales",
+    "wishlist",
+]

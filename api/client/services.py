@@ -31,6 +31,10 @@ class AccountsClient(ServiceClient):
     @post("/api/accounts/me/delete")
     def delete_me(self, *, json: dict) -> None: ...
 
+    @get("/api/accounts/internal/{account_id}")
+    def internal_account(self, account_id: int) -> dict:
+        """Any account's id, name and e-mail (service token only), for the order e-mails."""
+
 
 class CatalogClient(ServiceClient):
     service = "catalog"
@@ -79,6 +83,26 @@ class WishlistClient(ServiceClient):
     def clear(self) -> None: ...
 
 
+class CartClient(ServiceClient):
+    service = "cart"
+
+    @get("/api/cart")
+    def items(self) -> dict: ...
+
+    @post("/api/cart/items/{product_id}")
+    def add(self, product_id: int, *, json: dict) -> dict:
+        """Add {quantity} more units; not retried, since a repeat would add them twice."""
+
+    @put("/api/cart/items/{product_id}")
+    def set_quantity(self, product_id: int, *, json: dict) -> dict: ...
+
+    @delete("/api/cart/items/{product_id}")
+    def remove(self, product_id: int) -> None: ...
+
+    @delete("/api/cart")
+    def clear(self) -> None: ...
+
+
 class OrdersClient(ServiceClient):
     service = "orders"
 
@@ -98,6 +122,14 @@ class OrdersClient(ServiceClient):
 
     @post("/api/orders/{order_id}/cancel")
     def cancel(self, order_id: int) -> dict: ...
+
+    @put("/api/orders/{order_id}/delivery")
+    def set_delivery(self, order_id: int, *, json: dict) -> dict:
+        """Say where an unpaid order goes: {recipient, phone, postal_code, address, address_detail}."""
+
+    @get("/api/orders/delivery/latest")
+    def latest_delivery(self) -> dict:
+        """The details of the shopper's last order that had some; 404 before the first."""
 
     @post("/api/orders/internal/batch", idempotent=True)
     def create_sale_orders(self, *, json: dict) -> dict:

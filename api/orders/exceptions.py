@@ -84,3 +84,8 @@ class OrderTooLarge(YakkuError):
 class PaymentRefused(Conflict):
     code = "payment_refused"
     message = "Payments refused this charge."
+
+
+class NoDeliveryYet(NotFound):
+    code = "no_delivery_yet"
+    message = "You have not given delivery details yet."

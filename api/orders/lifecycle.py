@@ -24,6 +24,7 @@ from api.orders.models import Order
 from api.orders.services import apply_transition, get_order, lock_order, transition
 from api.orders.states import OrderSource, OrderState
 from api.payments.states import PaymentState
+from workers.order_mail import OrderMail, enqueue_order_mail
 from yakku.extensions import db
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,8 @@ def _charge_refused(order_id: int, payment_key: str, error: Exception) -> Order:
         log.info("payment of order %s has no answer yet: %r", order_id, error)
         return get_order(order_id)
     if error.status == 402:
-        _finish(order_id, payment_key, OrderState.PAYMENT_FAILED, f"declined: {_decline_code(error)}")
+        code = _decline_code(error)
+        _finish(order_id, payment_key, OrderState.PAYMENT_FAILED, f"declined: {code}", decline_code=code)
         raise PaymentDeclined(error.message, fields=error.fields)
     if isinstance(error, ServiceRejected) and error.status == 422:
         _finish(order_id, payment_key, OrderState.PAYMENT_FAILED, "card refused by payments")
@@ -151,14 +153,29 @@ def _decline_code(error: ServiceError) -> str:
     return str((error.fields or {}).get("decline_code", error.code))
 
 
-def _finish(order_id: int, payment_key: str, target: OrderState, reason: str) -> Order:
+def _finish(
+    order_id: int, payment_key: str, target: OrderState, reason: str, decline_code: str | None = None
+) -> Order:
     """Record a payment's outcome if the order still waits for that payment, then settle its stock."""
     order = lock_order(order_id)
-    if order.state == OrderState.PAYMENT_PENDING and order.payment_key == payment_key:
+    moved = order.state == OrderState.PAYMENT_PENDING and order.payment_key == payment_key
+    if moved:
         apply_transition(order, target, reason)
     db.session.commit()
     sync_stock(order)
+    if moved:  # only the call that recorded the outcome writes to the shopper: a replay stays quiet
+        _tell_the_shopper(order, decline_code)
     return order
+
+
+def _tell_the_shopper(order: Order, decline_code: str | None) -> None:
+    """A shop order's confirmation or decline e-mail; the sale's drain writes about its own orders."""
+    if order.source != OrderSource.SHOP:
+        return
+    if order.state == OrderState.PAID:
+        enqueue_order_mail(order.id, OrderMail.CONFIRMED)
+    elif order.state == OrderState.PAYMENT_FAILED and decline_code:
+        enqueue_order_mail(order.id, OrderMail.DECLINED, decline_code)
 
 
 def sync_stock(order: Order) -> None:
@@ -221,10 +238,13 @@ def _refund(order: Order, reason: str) -> Order:
     for payment in captured:
         remote.refund(payment["id"])
     order = lock_order(order.id)
-    if order.state == OrderState.PAID:
+    refunded = order.state == OrderState.PAID
+    if refunded:
         apply_transition(order, OrderState.REFUNDED, f"{reason}: refunded")
     db.session.commit()
     sync_stock(order)
+    if refunded and captured:
+        enqueue_order_mail(order.id, OrderMail.REFUNDED)
     return order
 
 

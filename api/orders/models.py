@@ -47,6 +47,7 @@ class Order(db.Model):
     transitions: Mapped[list["OrderTransition"]] = relationship(
         order_by="OrderTransition.id", lazy="selectin", cascade="all, delete-orphan"
     )
+    delivery: Mapped["OrderDelivery | None"] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
     @property
     def items(self) -> list[dict]:
@@ -89,3 +90,19 @@ class OrderTransition(db.Model):
     to_state: Mapped[OrderState] = mapped_column(_enum(OrderState))
     reason: Mapped[str] = mapped_column(String(200), default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OrderDelivery(db.Model):
+    """Where a shop order goes and whom the courier calls; a sale order may have none."""
+
+    __tablename__ = "order_deliveries"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    # The account again, so "the address you used last time" is one indexed query.
+    account_id: Mapped[int] = mapped_column(Integer, index=True)
+    recipient: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    postal_code: Mapped[str] = mapped_column(String(5))
+    address: Mapped[str] = mapped_column(String(200))
+    address_detail: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -6,6 +6,7 @@ from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import ValidationError, validates_schema
 
 from api.common import UTCDateTime
+from api.orders.delivery import POSTAL_CODE, phone_problem
 from api.orders.states import OrderState
 from api.payments.cards import CardFields
 
@@ -51,6 +52,33 @@ class OrderPayIn(CardFields):
     )
 
 
+def _blank_is_missing(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Fill this in.")
+
+
+def _phone(value: str) -> None:
+    problem = phone_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+class DeliveryIn(Schema):
+    recipient = String(required=True, validate=[Length(max=100), _blank_is_missing])
+    phone = String(required=True, validate=[Length(max=20), _phone])
+    postal_code = String(required=True, validate=Regexp(POSTAL_CODE, error="Enter the 5-digit postal code."))
+    address = String(required=True, validate=[Length(max=200), _blank_is_missing])
+    address_detail = String(load_default="", validate=Length(max=100))
+
+
+class DeliveryOut(Schema):
+    recipient = String()
+    phone = String()
+    postal_code = String()
+    address = String()
+    address_detail = String()
+
+
 class OrderTransitionIn(Schema):
     to = String(required=True, validate=OneOf([state.value for state in OrderState]))
     reason = String(load_default="", validate=Length(max=200))
@@ -81,6 +109,7 @@ class OrderOut(Schema):
     sale_id = Integer(allow_none=True)
     lines = List(Nested(OrderLineOut))
     transitions = List(Nested(OrderTransitionOut))
+    delivery = Nested(DeliveryOut, allow_none=True)
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
 

@@ -1,11 +1,12 @@
-"""The shopper's order endpoints: place, list, read, pay, cancel."""
+"""The shopper's order endpoints: place, list, read, say where it goes, pay, cancel."""
 
 from api.auth import Role, current_account_id, login_required
 from api.common import PageQuery, error_responses
-from api.orders import lifecycle, services
+from api.orders import delivery, lifecycle, services
 from api.orders.blueprint import bp
+from api.orders.exceptions import NoDeliveryYet
 from api.orders.keys import card_of, idempotency_key
-from api.orders.schemas import OrderIn, OrderOut, OrderPage, OrderPayIn
+from api.orders.schemas import DeliveryIn, DeliveryOut, OrderIn, OrderOut, OrderPage, OrderPayIn
 from api.orders.states import OrderState
 
 SHOPPER = {"security": "BearerAuth"}
@@ -32,6 +33,28 @@ def place_order(json_data: dict):
 def my_orders(query_data: dict):
     """My orders, newest first."""
     return services.orders_of(current_account_id(), query_data["page"], query_data["per_page"])
+
+
+@bp.get("/delivery/latest")
+@shopper_required
+@bp.output(DeliveryOut, description="The delivery details of my latest order that had some (404: none yet)")
+@bp.doc(**SHOPPER, responses=error_responses(401, 404))
+def my_latest_delivery():
+    """Where my last order went: the next checkout starts from it."""
+    latest = delivery.latest_delivery(current_account_id())
+    if latest is None:
+        raise NoDeliveryYet()
+    return latest
+
+
+@bp.put("/<int:order_id>/delivery")
+@shopper_required
+@bp.input(DeliveryIn)
+@bp.output(DeliveryOut)
+@bp.doc(**SHOPPER, responses=error_responses(401, 404, 409, 422))
+def set_my_delivery(order_id: int, json_data: dict):
+    """Where my unpaid order goes and which phone the courier calls."""
+    return delivery.set_delivery(order_id, current_account_id(), json_data)
 
 
 @bp.get("/<int:order_id>")

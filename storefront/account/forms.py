@@ -1,10 +1,10 @@
 """The account forms. The accounts service has the last word on every field; these only catch the obvious."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
 
-from api.accounts.rules import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
+from api.accounts.rules import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, normalise_email
 
 
 def _email() -> EmailField:
@@ -35,6 +35,14 @@ class SignUpForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
         description=f"At least {PASSWORD_MIN} characters.",
     )
+
+    def validate_email(self, field) -> None:
+        # The service's own address check, here too: a shopper sees every field's problem in one
+        # pass rather than the address's only after fixing the others.
+        try:
+            normalise_email(field.data or "")
+        except ValueError as exc:  # the validator's own words, in the shop's one spelling
+            raise ValidationError(str(exc).replace("email", "e-mail")) from None
 
 
 class LogInForm(FlaskForm):

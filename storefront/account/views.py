@@ -9,7 +9,7 @@ from storefront import session as shopper_session
 from storefront.account.blueprint import bp
 from storefront.account.forms import DeleteAccountForm, LogInForm, LogOutForm, ResendForm, SignUpForm
 from storefront.errors import apply_field_errors
-from yakku.extensions import limiter
+from yakku.extensions import get_redis, limiter
 
 # What the verify page says for each way a link can fail.
 LINK_PROBLEMS = {
@@ -107,7 +107,8 @@ def login():
                 apply_field_errors(form, error)
         else:
             shopper_session.sign_in(pair, account)
-            flash(f"Welcome back, {account['name']}.", "success")
+            greeting = "Welcome back" if _seen_before(account["id"]) else "Welcome"
+            flash(f"{greeting}, {account['name']}.", "success")
             return redirect(shopper_session.safe_next(form.next.data, url_for("shop.home")))
     resend = ResendForm(email=form.email.data, formdata=None) if unverified else None
     status = 422 if form.errors or form.form_errors else 200
@@ -138,3 +139,15 @@ def delete():
             flash("Your account is deleted. Thank you for shopping with us.", "success")
             return redirect(url_for("shop.home"))
     return render_template("storefront/account/delete.html", form=form), 422 if form.errors else 200
+
+
+# Which accounts have logged in to the shop before, so a first login says "Welcome", not "Welcome back".
+WELCOMED_KEY = "storefront:welcomed:{account_id}"
+WELCOMED_FOR = 400 * 24 * 3600  # a shopper away for more than a year is welcomed afresh
+
+
+def _seen_before(account_id: int) -> bool:
+    """Whether this account logged in before; remembers that it has now (for another WELCOMED_FOR)."""
+    key = WELCOMED_KEY.format(account_id=account_id)
+    first, _ = get_redis().pipeline().set(key, 1, nx=True).expire(key, WELCOMED_FOR).execute()
+    return not first

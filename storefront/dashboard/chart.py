@@ -1,7 +1,10 @@
 """The sale's chart as server-rendered SVG: admitted and sold (both cumulative) over time."""
 
+import csv
+import io
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 WIDTH, HEIGHT = 640, 220
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 12, 12, 28
@@ -63,3 +66,27 @@ def build(points: list[dict]) -> Chart:
 def _elapsed(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def since_opening(points: list[dict], state: str, opened_at: str | None) -> list[dict]:
+    """The samples from the sale's opening on: an armed sale's flat hours before it would squash the run."""
+    if opened_at:
+        opened = datetime.fromisoformat(opened_at).timestamp()
+        return [point for point in points if point["t"] >= opened]
+    return [] if state == "armed" else points  # not open yet; or closed, its Redis settings gone
+
+
+CSV_COLUMNS = ("time_utc", "seconds_since_opening", "admitted", "sold", "waiting")
+
+
+def as_csv(points: list[dict]) -> str:
+    """The samples as CSV, one row each, oldest first; admitted and sold are cumulative."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    start = points[0]["t"] if points else 0
+    for point in points:
+        moment = datetime.fromtimestamp(point["t"], UTC).isoformat(timespec="seconds")
+        row = [point.get("admitted", 0), point.get("sold", 0), point.get("waiting", 0)]
+        writer.writerow([moment, round(point["t"] - start, 1), *row])
+    return out.getvalue()

@@ -1,12 +1,13 @@
 """The dashboard's pages: thin views over the sales API (actions) and Redis (live figures)."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from htmx_flask import make_response
 
 from admission import series
+from admission.sales import sale_figures as redis_figures
 from admission.states import TRANSITIONS, SaleAction, SaleState
 from api.client import catalog, sales
-from api.client.errors import ServiceRejected
+from api.client.errors import ServiceNotFound, ServiceRejected
 from storefront.dashboard import chart, figures
 from storefront.dashboard.blueprint import bp
 from storefront.dashboard.forms import ActionForm, LiveSettingsForm, SaleForm
@@ -34,7 +35,21 @@ def legal_actions(state: str) -> list[str]:
 
 @bp.get("")
 def index():
-    return render_template("storefront/dashboard/index.html", sales=as_shopper(sales).list_sales()["items"])
+    items = as_shopper(sales).list_sales()["items"]
+    return render_template("storefront/dashboard/index.html", sales=items, product_names=product_names())
+
+
+def product_names() -> dict[int, str]:
+    """Every product's name by id, to say which product a sale sells (one catalog call)."""
+    return {p["id"]: p["name"] for p in catalog().products(params={"per_page": 100})["items"]}
+
+
+def product_name(product_id: int) -> str:
+    """One product's name, or what it was if the catalog no longer sells it."""
+    try:
+        return catalog().product(product_id)["name"]
+    except ServiceNotFound:
+        return f"Product #{product_id} (no longer sold)"
 
 
 @bp.route("/sales/new", methods=["GET", "POST"])
@@ -58,7 +73,8 @@ def new_sale():
 def sale_page(sale_id: int):
     sale = as_shopper(sales).sale(sale_id)
     settings = LiveSettingsForm(formdata=None, data=sale)
-    return render_template("storefront/dashboard/sale.html", **_figures_context(sale), settings=settings)
+    named = {"settings": settings, "product_name": product_name(sale["product_id"])}
+    return render_template("storefront/dashboard/sale.html", **_figures_context(sale), **named)
 
 
 @bp.get("/sales/<int:sale_id>/figures")
@@ -69,14 +85,24 @@ def sale_figures(sale_id: int):
 
 def _figures_context(sale: dict) -> dict:
     live = figures.live_figures(sale["id"])
+    points = chart.since_opening(series.points(sale["id"]), sale["state"], live["opened_at"])
     return {
         "sale": sale,
         "figures": live,
-        "chart": chart.build(series.points(sale["id"])),
+        "chart": chart.build(points),
         "actions": legal_actions(sale["state"]),
         "action_form": ActionForm(formdata=None),
         "poll_after": None if sale["state"] in (SaleState.DRAFT, SaleState.CLOSED) else FIGURES_POLL_S,
     }
+
+
+@bp.get("/sales/<int:sale_id>/figures.csv")
+def figures_csv(sale_id: int):
+    sale = as_shopper(sales).sale(sale_id)
+    opened_at = redis_figures(sale_id)["opened_at"]
+    points = chart.since_opening(series.points(sale_id), sale["state"], opened_at)
+    download = {"Content-Disposition": f'attachment; filename="sale-{sale_id}-figures.csv"'}
+    return Response(chart.as_csv(points), mimetype="text/csv", headers=download)
 
 
 @bp.post("/sales/<int:sale_id>/<any(arm, open, pause, resume, close, settle):action>")

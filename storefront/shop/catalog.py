@@ -7,7 +7,8 @@ from markupsafe import Markup
 
 from api.client import catalog
 from storefront.shop.blueprint import bp
-from storefront.shop.forms import AddToWishlistForm
+from storefront.shop.forms import AddToCartForm, AddToWishlistForm
+from storefront.shop.sales import sales_on_show
 
 FEATURED_COUNT = 8
 PER_PAGE = 12
@@ -39,7 +40,7 @@ def _helpers():
 @bp.get("/")
 def home():
     featured = catalog().products(params={"page": 1, "per_page": FEATURED_COUNT})
-    return render_template("storefront/shop/home.html", products=featured["items"])
+    return render_template("storefront/shop/home.html", products=featured["items"], sales=sales_on_show())
 
 
 @bp.get("/products")
@@ -50,7 +51,7 @@ def products():
     context = {"result": result, "q": q}
     if request.htmx and request.htmx.target == "results":
         return render_template("storefront/shop/_results.html", **context)
-    return render_template("storefront/shop/catalog.html", **context)
+    return render_template("storefront/shop/catalog.html", sales=sales_on_show(), **context)
 
 
 @bp.get("/products/<int:product_id>")
@@ -61,5 +62,6 @@ def product(product_id: int):
         "storefront/shop/product.html",
         product=item,
         form=AddToWishlistForm(formdata=None),
+        cart_form=AddToCartForm(formdata=None),
         slots=[Markup(slot) for slot in slots if slot],
     )

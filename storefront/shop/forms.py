@@ -4,13 +4,14 @@ import uuid
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+from wtforms import HiddenField, IntegerField, SelectField, StringField, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from api.orders.delivery import POSTAL_CODE, phone_problem
 from api.wishlist.models import MAX_QUANTITY, MIN_QUANTITY
 
 
-def _quantity() -> IntegerField:
+def _quantity(**kwargs) -> IntegerField:
     return IntegerField(
         "Quantity",
         default=MIN_QUANTITY,
@@ -19,6 +20,7 @@ def _quantity() -> IntegerField:
             NumberRange(MIN_QUANTITY, MAX_QUANTITY, f"Choose {MIN_QUANTITY} to {MAX_QUANTITY}."),
         ],
         render_kw={"min": MIN_QUANTITY, "max": MAX_QUANTITY, "inputmode": "numeric"},
+        **kwargs,
     )
 
 
@@ -29,6 +31,11 @@ def _idempotency_key() -> HiddenField:
 
 class AddToWishlistForm(FlaskForm):
     quantity = _quantity()
+
+
+class AddToCartForm(FlaskForm):
+    quantity = _quantity(id="cart-quantity")  # beside the wishlist's quantity on a product page
+    next = HiddenField()  # where a plain post goes back to: the product page, or the wishlist
 
 
 class QuantityForm(FlaskForm):
@@ -52,12 +59,20 @@ class CardForm(FlaskForm):
         ],
         render_kw={"autocomplete": "cc-number", "inputmode": "numeric", "placeholder": "4242 4242 4242 4242"},
     )
+    # No expiry is chosen for the shopper: a preselected first month of this year was already past.
     exp_month = SelectField(
         "Month",
-        choices=[(f"{m}", f"{m:02d}") for m in range(1, 13)],
+        choices=[("", "MM")] + [(f"{m}", f"{m:02d}") for m in range(1, 13)],
+        default="",
+        validators=[DataRequired("Choose the month the card expires.")],
         render_kw={"autocomplete": "cc-exp-month"},
     )
-    exp_year = SelectField("Year", render_kw={"autocomplete": "cc-exp-year"})
+    exp_year = SelectField(
+        "Year",
+        default="",
+        validators=[DataRequired("Choose the year the card expires.")],
+        render_kw={"autocomplete": "cc-exp-year"},
+    )
     cvc = StringField(
         "CVC",
         validators=[
@@ -71,7 +86,12 @@ class CardForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         this_year = date.today().year
-        self.exp_year.choices = [(f"{y}", f"{y}") for y in range(this_year, this_year + 12)]
+        self.exp_year.choices = [("", "YYYY")] + [(f"{y}", f"{y}") for y in range(this_year, this_year + 12)]
+
+    def validate_exp_month(self, field) -> None:
+        today = date.today()
+        if self.exp_year.data == str(today.year) and field.data and int(field.data) < today.month:
+            raise ValidationError("This card has expired: check the month, or use another card.")
 
     def payment(self) -> dict:
         """The card as the payments service takes it."""
@@ -82,3 +102,53 @@ class CardForm(FlaskForm):
             "cvc": self.cvc.data,
             "idempotency_key": self.idempotency_key.data,
         }
+
+
+class DeliveryForm(FlaskForm):
+    """Where the order goes; filled with the details of the shopper's last order."""
+
+    recipient = StringField(
+        "Recipient",
+        validators=[DataRequired("Enter who receives the parcel."), Length(max=100)],
+        render_kw={"autocomplete": "shipping name"},
+    )
+    phone = StringField(
+        "Contact phone",
+        validators=[DataRequired("Enter a phone number the courier can call.")],
+        description="The courier calls it if nobody answers the door.",
+        render_kw={"autocomplete": "shipping tel", "inputmode": "tel", "placeholder": "010-1234-5678"},
+    )
+    postal_code = StringField(
+        "Postal code",
+        validators=[
+            DataRequired("Enter the postal code."),
+            Regexp(POSTAL_CODE, message="Enter the 5-digit postal code."),
+        ],
+        render_kw={"autocomplete": "shipping postal-code", "inputmode": "numeric", "maxlength": 5},
+    )
+    address = StringField(
+        "Address",
+        validators=[DataRequired("Enter the street address."), Length(max=200)],
+        render_kw={"autocomplete": "shipping address-line1", "placeholder": "Street and building number"},
+    )
+    address_detail = StringField(
+        "Apartment, floor, unit (optional)",
+        validators=[Optional(), Length(max=100)],
+        render_kw={"autocomplete": "shipping address-line2"},
+    )
+
+    def validate_phone(self, field) -> None:
+        problem = phone_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+    def details(self) -> dict:
+        """The delivery as the orders service takes it."""
+        return {name: (getattr(self, name).data or "").strip() for name in DELIVERY_FIELDS}
+
+
+DELIVERY_FIELDS = ("recipient", "phone", "postal_code", "address", "address_detail")
+
+
+class CheckoutForm(DeliveryForm, CardForm):
+    """Delivery and card in one form, checked in one pass so every problem shows at once."""

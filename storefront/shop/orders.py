@@ -2,7 +2,7 @@
 
 import contextlib
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from htmx_flask import make_response
 
 from api.client import orders, wishlist
@@ -10,15 +10,24 @@ from api.client.errors import ServiceError, ServiceNotFound, ServiceRejected
 from api.orders.states import OrderState
 from api.payments.states import PAYMENT_DECLINED, DeclineCode
 from storefront.errors import apply_field_errors
-from storefront.session import as_shopper, shopper_required
+from storefront.session import as_shopper, current_shopper, shopper_required
 from storefront.shop.blueprint import bp
-from storefront.shop.forms import CardForm
+from storefront.shop.cart import forget_bought
+from storefront.shop.forms import DELIVERY_FIELDS, CheckoutForm
+from storefront.shop.wishlist import remember_count
 
 PER_PAGE = 10
 PAYABLE_STATES = frozenset({OrderState.CREATED, OrderState.PAYMENT_FAILED})
 # The payments service's codes for a card the network refused: the shopper can try another card.
 DECLINE_CODES = frozenset({PAYMENT_DECLINED, DeclineCode.CARD_DECLINED})
 DECLINED = "Payment declined — try another card."
+# What each decline code (docs/payments.md) tells the shopper; an unknown code reads as DECLINED.
+DECLINE_MESSAGES = {
+    "card_declined": DECLINED,
+    "insufficient_funds": "Your card has insufficient funds — use another card.",
+    "expired_card": "Your card has expired — use another card.",
+    "incorrect_cvc": "The security code does not match this card — check it and try again.",
+}
 
 
 @bp.get("/orders")
@@ -42,15 +51,28 @@ def checkout(order_id: int):
     order = as_shopper(orders).order(order_id)
     if order["state"] not in PAYABLE_STATES:
         return redirect(url_for("shop.order_page", order_id=order_id))
-    return render_template("storefront/shop/checkout.html", order=order, form=CardForm(formdata=None))
+    form = CheckoutForm(formdata=None, data=_known_delivery(order))
+    return render_template("storefront/shop/checkout.html", order=order, form=form)
+
+
+def _known_delivery(order: dict) -> dict:
+    """The order's delivery if it has one, else the shopper's last, else just their name."""
+    delivery = order.get("delivery")
+    if not delivery:
+        try:
+            delivery = as_shopper(orders).latest_delivery()
+        except ServiceNotFound:  # a first order: nothing to remember yet
+            delivery = {"recipient": current_shopper()["name"]}
+    return {name: delivery.get(name, "") for name in DELIVERY_FIELDS}
 
 
 @bp.post("/orders/<int:order_id>/pay")
 @shopper_required
 def pay(order_id: int):
-    form = CardForm()
-    if form.validate_on_submit():
+    form = CheckoutForm()
+    if form.validate_on_submit():  # one pass: every field's problem is shown at once
         try:
+            as_shopper(orders).set_delivery(order_id, json=form.details())
             order = as_shopper(orders).pay(order_id, json=form.payment())
         except ServiceNotFound:
             raise
@@ -62,14 +84,15 @@ def pay(order_id: int):
     if order["state"] not in PAYABLE_STATES:  # paid in another tab meanwhile, or cancelled
         return _go(url_for("shop.order_page", order_id=order_id))
     # A new key for the next attempt: the declined one is spent, a retry must be a new charge.
-    form.idempotency_key.data = CardForm(formdata=None).idempotency_key.data
+    form.idempotency_key.data = CheckoutForm(formdata=None).idempotency_key.data
     template = "storefront/shop/_card_form.html" if request.htmx else "storefront/shop/checkout.html"
     return render_template(template, order=order, form=form), 422
 
 
-def _card_refused(form: CardForm, error: ServiceRejected) -> None:
+def _card_refused(form: CheckoutForm, error: ServiceRejected) -> None:
     if error.code in DECLINE_CODES or error.status == 402:
-        form.card_number.errors = [*form.card_number.errors, DECLINED]
+        code = (error.fields or {}).get("decline_code", error.code)
+        form.card_number.errors = [*form.card_number.errors, DECLINE_MESSAGES.get(code, DECLINED)]
     else:
         apply_field_errors(form, error)
 
@@ -77,6 +100,7 @@ def _card_refused(form: CardForm, error: ServiceRejected) -> None:
 def _paid(order: dict):
     if order["state"] == OrderState.PAID:
         _forget_bought(order)
+        forget_bought(order)
         flash("Thank you — your order is paid.", "success")
     else:  # the provider has not answered yet: the order page shows where it stands
         flash("Your payment is being confirmed. This page shows its state.", "info")
@@ -88,7 +112,7 @@ def _forget_bought(order: dict) -> None:
     for line in order["lines"]:
         with contextlib.suppress(ServiceError):  # not on the wishlist: the order stands either way
             as_shopper(wishlist).remove_item(line["product_id"])
-    session["wishlist_count"] = len(as_shopper(wishlist).items()["items"])
+    remember_count(as_shopper(wishlist).items()["items"])
 
 
 def _go(target: str):

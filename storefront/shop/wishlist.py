@@ -29,8 +29,13 @@ def wishlist_lines() -> list[dict]:
         lines.append(
             {**entry, "product": product, "form": QuantityForm(quantity=entry["quantity"], formdata=None)}
         )
-    session["wishlist_count"] = len(lines)
+    remember_count(entries)
     return lines
+
+
+def remember_count(entries: list[dict]) -> None:
+    """Keep the header badge's number: units on the wishlist, as its summary counts them, not lines."""
+    session["wishlist_count"] = sum(entry["quantity"] for entry in entries)
 
 
 def summary(lines: list[dict]) -> dict:
@@ -65,7 +70,7 @@ def add_to_wishlist(product_id: int):
         except ServiceRejected as error:
             apply_field_errors(form, error)
         else:
-            session["wishlist_count"] = len(as_shopper(wishlist).items()["items"])
+            remember_count(as_shopper(wishlist).items()["items"])
             if request.htmx:
                 return render_template("storefront/shop/_wishlist_added.html", quantity=form.quantity.data)
             flash(f"Added {form.quantity.data} to your wishlist.", "success")

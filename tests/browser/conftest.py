@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from accounts_helpers import drain_mail, link_in, outbox_messages
+from axe_helpers import assert_accessible
 from werkzeug.serving import make_server
 
 from yakku.factory import create_web_app
@@ -80,7 +81,9 @@ class LiveShop:
         return self.base_url + path
 
     def screenshot(self, page, name: str) -> Path:
-        """Save the whole page as docs/screenshots/<name>-<viewport>.png."""
+        """Check the page state with axe (no serious or critical violation), then save the whole page as
+        docs/screenshots/<name>-<viewport>.png: every state a test photographs is also checked."""
+        assert_accessible(page, f"{name}-{page.yakku_viewport}")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}-{page.yakku_viewport}.png"
         page.screenshot(path=str(path), full_page=True)
