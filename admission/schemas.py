@@ -1,17 +1,20 @@
 """What the sale's API takes and answers."""
 
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Nested, String
+from apiflask.fields import AwareDateTime, Boolean, DateTime, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, Range
 
 from admission.states import SaleState, WaiterState
+
+# Every time the sale's API takes carries its offset: a bare "05:14" names no instant.
+OFFSET_REQUIRED = {"description": "ISO 8601 with its offset, e.g. 2026-12-01T05:14:00+09:00"}
 
 
 class SaleIn(Schema):
     name = String(load_default="", validate=Length(max=200))
     product_id = Integer(required=True, validate=Range(min=1, max=2**31 - 1))
     units = Integer(required=True, validate=Range(min=1, max=10_000_000))
-    opens_at = DateTime(required=True)
+    opens_at = AwareDateTime(required=True, metadata=OFFSET_REQUIRED)
     admission_rate = Float(required=True, validate=Range(min=0, min_inclusive=False, max=100_000))
     admitted_cap = Integer(required=True, validate=Range(min=1, max=1_000_000))
     checkout_window_s = Integer(load_default=300, validate=Range(min=10, max=86_400))
@@ -22,7 +25,7 @@ class SaleChange(Schema):
     name = String(validate=Length(max=200))
     product_id = Integer(validate=Range(min=1, max=2**31 - 1))
     units = Integer(validate=Range(min=1, max=10_000_000))
-    opens_at = DateTime()
+    opens_at = AwareDateTime(metadata=OFFSET_REQUIRED)
     admission_rate = Float(validate=Range(min=0, min_inclusive=False, max=100_000))
     admitted_cap = Integer(validate=Range(min=1, max=1_000_000))
     checkout_window_s = Integer(validate=Range(min=10, max=86_400))

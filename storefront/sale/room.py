@@ -19,6 +19,10 @@ from yakku.extensions import get_redis
 
 # How often the processing fragment asks again: a worker usually answers within a second or two.
 PROCESSING_POLL_S = 1
+# Longest a pre-queue waiter goes without asking: an operator may open the sale by hand before its time,
+# and the page's "opens in" must give way to the shopper's place soon after (10,000 early joiners cost
+# 1,000 polls a second at this, under the open line's own budget in docs/performance.md).
+PREQUEUE_POLL_S = 10
 PRODUCT_CACHE_KEY = "storefront:sale_product:{product_id}"
 PRODUCT_CACHE_S = 60
 
@@ -91,7 +95,7 @@ def panel(sale_id: int, shopper_id: int) -> Panel:
             sale_id,
             status,
             progress=progress(sale_id, status),
-            poll_after=status.poll_after_seconds,
+            poll_after=_waiting_poll(status),
         )
     if status.state == WaiterState.ADMITTED and status.ticket:
         return _with_checkout(sale_id, status, records.read(sale_id, tickets.read_ticket(status.ticket).id))
@@ -101,6 +105,13 @@ def panel(sale_id: int, shopper_id: int) -> Panel:
         kind = PanelKind.PAID if outcome and outcome.state == CheckoutState.PAID else PanelKind.FAILED
         return Panel(kind, sale_id, status, outcome)
     return Panel(WAITER_KINDS.get(status.state, PanelKind.CLOSED), sale_id, status)
+
+
+def _waiting_poll(status: WaiterStatus) -> int | None:
+    # Before the draw the server's hint follows the scheduled opening; an early opening by hand is not
+    # scheduled, so the pre-queue asks at least every PREQUEUE_POLL_S.
+    hint = status.poll_after_seconds
+    return min(hint, PREQUEUE_POLL_S) if hint and status.position is None else hint
 
 
 def _with_checkout(sale_id: int, status: WaiterStatus, outcome: Checkout | None) -> Panel:
