@@ -115,12 +115,18 @@ def _waiting_poll(status: WaiterStatus) -> int | None:
 
 
 def _with_checkout(sale_id: int, status: WaiterStatus, outcome: Checkout | None) -> Panel:
-    if outcome is None:
-        return Panel(PanelKind.CHECKOUT, sale_id, status)
-    if outcome.state in IN_PROGRESS_STATES:
+    if outcome is not None and outcome.state in IN_PROGRESS_STATES:
         return Panel(PanelKind.PROCESSING, sale_id, status, outcome, poll_after=PROCESSING_POLL_S)
-    # Declined, fewer left, interrupted, and every final state: the panel is named after the checkout's state.
-    return Panel(PanelKind(outcome.state.value), sale_id, status, outcome)
+    kind = PanelKind.CHECKOUT if outcome is None else PanelKind(outcome.state.value)
+    if kind not in FORM_KINDS:
+        return Panel(kind, sale_id, status, outcome)  # paid, sold out, expired, failed: the checkout's end
+    left = (status.ticket_expires_at or 0) - time.time()
+    if left <= 0:
+        # The ticket has ended, whether or not the admitter has swept it yet: no form, no Pay button.
+        return Panel(PanelKind.EXPIRED, sale_id, status, outcome)
+    # The form asks again once, at the ticket's end, so a panel left open ends itself (a meta refresh
+    # without JavaScript, on the same hint).
+    return Panel(kind, sale_id, status, outcome, poll_after=math.ceil(left))
 
 
 def units_left(current: Panel) -> int | None:
