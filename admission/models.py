@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, Integer, String
+from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -71,3 +71,18 @@ class Sale(db.Model):
     def opens_at_epoch(self) -> float:
         """The opening time in epoch seconds."""
         return self.opens_at.timestamp()
+
+
+class SaleDraw(db.Model):
+    """A sale's published draw (docs/draw.md): the commitment once armed, the seed and entries once open."""
+
+    __tablename__ = "sale_draws"
+
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), primary_key=True)
+    commitment: Mapped[str] = mapped_column(String(64))  # SHA-256 of the seed, hex
+    salt: Mapped[str] = mapped_column(String(64))  # the entry hashes' per-sale salt
+    seed: Mapped[str | None] = mapped_column(String(64))  # hex; written only once the sale has opened
+    # The entry hashes in draw order (place 1 first); JSON, as one sale may draw 100,000 of them.
+    entries: Mapped[list | None] = mapped_column(JSON)
+    committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -50,6 +50,17 @@ class SaleOut(Schema):
 
 class SaleDetailOut(SaleOut):
     figures = Dict()
+    draw = Dict(metadata={"description": "commitment; seed and entry count once the sale has opened"})
+
+
+class DrawOut(Schema):
+    sale_id = Integer()
+    commitment = String(allow_none=True, metadata={"description": "SHA-256 of the seed, published at arming"})
+    salt = String(allow_none=True, metadata={"description": "your entry is SHA-256(salt:your shopper id)"})
+    seed = String(allow_none=True, metadata={"description": "published at opening"})
+    entries = List(String(), allow_none=True, metadata={"description": "entry hashes in draw order"})
+    committed_at = DateTime(allow_none=True)
+    drawn_at = DateTime(allow_none=True)
 
 
 class SaleListOut(Schema):

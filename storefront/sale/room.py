@@ -8,9 +8,10 @@ from enum import StrEnum
 
 from flask import session
 
-from admission import lookup, tickets, waiting_room
+from admission import draw, lookup, tickets, waiting_room
 from admission.checkout import records
 from admission.checkout.records import IN_PROGRESS_STATES, Checkout, CheckoutState
+from admission.draw import ShopperEntry
 from admission.exceptions import NotInQueue
 from admission.states import SaleState, WaiterState
 from admission.waiting_room import WaiterStatus
@@ -77,6 +78,7 @@ class Panel:
     checkout: Checkout | None = None
     progress: dict = field(default_factory=dict)
     poll_after: int | None = None
+    draw: ShopperEntry | None = None  # the shopper's own line of the pre-queue's draw, if in it
 
     @property
     def final(self) -> bool:
@@ -96,6 +98,7 @@ def panel(sale_id: int, shopper_id: int) -> Panel:
             status,
             progress=progress(sale_id, status),
             poll_after=_waiting_poll(status),
+            draw=own_draw(sale_id, shopper_id, status),
         )
     if status.state == WaiterState.ADMITTED and status.ticket:
         return _with_checkout(sale_id, status, records.read(sale_id, tickets.read_ticket(status.ticket).id))
@@ -105,6 +108,24 @@ def panel(sale_id: int, shopper_id: int) -> Panel:
         kind = PanelKind.PAID if outcome and outcome.state == CheckoutState.PAID else PanelKind.FAILED
         return Panel(kind, sale_id, status, outcome)
     return Panel(WAITER_KINDS.get(status.state, PanelKind.CLOSED), sale_id, status)
+
+
+def own_draw(sale_id: int, shopper_id: int, status: WaiterStatus) -> ShopperEntry | None:
+    """The shopper's entry in the draw and, once drawn, their place; None if they joined after it.
+
+    Kept in their session once known (it never changes after the draw), so a poll reads Redis for it at
+    most twice: when the shopper first waits, and when they first have a place.
+    """
+    known = session.get("sale_draws", {})
+    cached = known.get(str(sale_id))
+    if cached and (cached["drawn"] or status.position is None):
+        found = ShopperEntry(**cached)
+    else:
+        found = draw.shopper_entry(sale_id, shopper_id)
+        if found is None:
+            return None
+        session["sale_draws"] = {**known, str(sale_id): found.__dict__}
+    return None if found.drawn and found.place is None else found
 
 
 def _waiting_poll(status: WaiterStatus) -> int | None:

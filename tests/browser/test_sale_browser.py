@@ -174,8 +174,8 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
         live_shop.screenshot(ops, "dashboard-audit")
 
 
-def open_sale_of_tea(api_app, **settings):
-    """(product id, sale): an open sale of three units of the tea, made without the dashboard."""
+def open_sale_of_tea(api_app, opened: bool = True, **settings):
+    """(product id, sale): an open (or only armed) sale of three units of the tea, made without the UI."""
     with api_app.app_context():
         product_id = db.session.scalars(select(Product.id).where(Product.name == PRODUCT)).one()
         data = {
@@ -188,7 +188,8 @@ def open_sale_of_tea(api_app, **settings):
         }
         sale = sales.create_sale(data, operator_id=1)
         sales.arm_sale(sale.id)
-        sales.open_sale(sale.id, time.time())
+        if opened:
+            sales.open_sale(sale.id, time.time())
     return product_id, sale
 
 
@@ -263,3 +264,28 @@ def phone_twin(live_shop, page, member, sale_path: str, position: str):
 
 def _sale_id(sale_path: str) -> str:
     return sale_path.rsplit("/", 1)[1]
+
+
+def test_an_early_joiner_finds_their_draw_entry_and_place(live_shop, pages, shoppers):
+    api_app = live_shop.api_app
+    # At one admission every 100 s, nobody is admitted while we look.
+    product_id, sale = open_sale_of_tea(
+        api_app, opened=False, admission_rate=0.01, admitted_cap=1, checkout_window_s=300, per_shopper_limit=1
+    )
+    with api_app.app_context():
+        for other in (shoppers.verified() for _ in range(3)):
+            waiting_room.join(sale.id, other.id)
+    ada = shoppers.verified(name="Ada")
+    buyer = pages("desktop")
+    log_in(live_shop, buyer, ada.email, f"/products/{product_id}")
+    expect(buyer.locator(".sale-commitment")).to_contain_text("commitment")
+    buyer.get_by_role("button", name="Join the queue").click()
+    expect(buyer.locator(".sale-draw")).to_contain_text("Your draw entry")
+    live_shop.screenshot(buyer, "sale-draw-entry")
+    with api_app.app_context():
+        sales.open_sale(sale.id, time.time())
+    buyer.reload()
+    expect(buyer.locator(".sale-draw")).to_contain_text(re.compile(r"place \d of 4 in the draw"))
+    buyer.get_by_role("link", name="How to check the draw").click()
+    expect(buyer.locator(".sale-draw-mine")).to_have_count(1)
+    live_shop.screenshot(buyer, "sale-draw-page")
