@@ -99,3 +99,8 @@ class ReservationRefused(Conflict):
 class CheckoutInProgress(Conflict):
     code = "checkout_in_progress"
     message = "Your checkout is being processed; wait for its outcome."
+
+
+class DrawBusy(Conflict):
+    code = "draw_busy"
+    message = "Shoppers joined the pre-queue faster than the draw could be placed: try opening again."

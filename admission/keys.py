@@ -15,7 +15,8 @@ ADMITTER_LEASE = "admitter:lease"
 # Set (with a TTL) when a reconciler sweep was queued, so one is queued per period whoever admits.
 RECONCILE_SWEEP = "reconciler:sweep"
 
-SETTINGS = "sale:{{{sale_id}}}:settings"  # hash: state, units, rate, cap, window, limit, opens_at, grace
+SETTINGS = "sale:{{{sale_id}}}:settings"  # hash: state, units, rate, cap, window, limit, opens_at, grace,
+# and the draw's draw_seed (secret until opening), draw_salt, draw_commitment, drawn (entries placed)
 STOCK = "sale:{{{sale_id}}}:stock"  # units not reserved (R)
 HELD = "sale:{{{sale_id}}}:held"  # units held by reservations not yet paid or released (H)
 SOLD = "sale:{{{sale_id}}}:sold"  # units paid
@@ -23,6 +24,8 @@ PREQUEUE = "sale:{{{sale_id}}}:prequeue"  # set of shoppers who joined before op
 QUEUE = "sale:{{{sale_id}}}:queue"  # zset shopper -> join sequence
 SEQUENCE = "sale:{{{sale_id}}}:seq"  # counter giving queue scores
 SHUFFLED = "sale:{{{sale_id}}}:shuffled"  # set once when the pre-queue was shuffled into the queue
+DRAW = "sale:{{{sale_id}}}:draw"  # list of the drawn entry hashes, in the order the draw placed them
+DRAW_PLACES = "sale:{{{sale_id}}}:draw_places"  # hash shopper -> their place in the draw (1-based)
 SEEN = "sale:{{{sale_id}}}:seen"  # zset waiting shopper -> deadline to poll again
 WAITERS = "sale:{{{sale_id}}}:waiters"  # hash shopper -> WaiterState (absent: never joined)
 SHOPPER_TICKET = "sale:{{{sale_id}}}:shopper_ticket"  # hash shopper -> ticket id
@@ -60,6 +63,8 @@ class SaleKeys:
     queue: str
     sequence: str
     shuffled: str
+    draw: str
+    draw_places: str
     seen: str
     waiters: str
     shopper_ticket: str

@@ -19,18 +19,25 @@ class LiveSale:
     opens_at: float
     limit: int
     units_left: int
+    draw_commitment: str = ""  # SHA-256 of the draw's seed, published once armed (admission/draw.py)
 
 
 def live_sale(sale_id: int) -> LiveSale | None:
     """The sale's live settings, or None when Redis does not hold it (a draft, or gone)."""
     keys = sale_keys(sale_id)
     pipe = get_redis().pipeline(transaction=False)
-    pipe.hmget(keys.settings, "product_id", "state", "opens_at", "limit").get(keys.stock)
-    (product_id, state, opens_at, limit), left = pipe.execute()
+    pipe.hmget(keys.settings, "product_id", "state", "opens_at", "limit", "draw_commitment").get(keys.stock)
+    (product_id, state, opens_at, limit, commitment), left = pipe.execute()
     if not state or not product_id:
         return None
     return LiveSale(
-        sale_id, int(product_id), SaleState(state), float(opens_at or 0), int(limit or 1), int(left or 0)
+        sale_id,
+        int(product_id),
+        SaleState(state),
+        float(opens_at or 0),
+        int(limit or 1),
+        int(left or 0),
+        commitment or "",
     )
 
 

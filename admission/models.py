@@ -2,8 +2,9 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, Integer, String
+from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from admission.states import SaleState
 from yakku.extensions import db
@@ -15,6 +16,29 @@ DECLINE_GRACE_S = 60
 def utcnow() -> datetime:
     """Now, in UTC, timezone-aware."""
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored as UTC and read back as UTC.
+
+    SQLite and MySQL DATETIME keep no offset: an aware value went in as its wall-clock digits, so a sale
+    set to open at 05:14+09:00 came back as 05:14 UTC. Converting on the way in makes the digits UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("A naive datetime has no instant: give it an offset.")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Sale(db.Model):
@@ -32,7 +56,7 @@ class Sale(db.Model):
     # The catalog's product: another service's table, so no foreign key.
     product_id: Mapped[int] = mapped_column(Integer, index=True)
     units: Mapped[int] = mapped_column(Integer)
-    opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     admission_rate: Mapped[float] = mapped_column(db.Float)  # shoppers admitted per second
     admitted_cap: Mapped[int] = mapped_column(Integer)  # admitted shoppers not finished yet, at most
     checkout_window_s: Mapped[int] = mapped_column(Integer)
@@ -47,12 +71,26 @@ class Sale(db.Model):
         index=True,
     )
     created_by: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     name: Mapped[str] = mapped_column(String(200), default="")
 
     @property
     def opens_at_epoch(self) -> float:
-        """The opening time in epoch seconds (naive values read back from SQLite/MySQL are UTC)."""
-        opens = self.opens_at if self.opens_at.tzinfo else self.opens_at.replace(tzinfo=UTC)
-        return opens.timestamp()
+        """The opening time in epoch seconds."""
+        return self.opens_at.timestamp()
+
+
+class SaleDraw(db.Model):
+    """A sale's published draw (docs/draw.md): the commitment once armed, the seed and entries once open."""
+
+    __tablename__ = "sale_draws"
+
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), primary_key=True)
+    commitment: Mapped[str] = mapped_column(String(64))  # SHA-256 of the seed, hex
+    salt: Mapped[str] = mapped_column(String(64))  # the entry hashes' per-sale salt
+    seed: Mapped[str | None] = mapped_column(String(64))  # hex; written only once the sale has opened
+    # The entry hashes in draw order (place 1 first); JSON, as one sale may draw 100,000 of them.
+    entries: Mapped[list | None] = mapped_column(JSON)
+    committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

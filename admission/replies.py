@@ -22,6 +22,7 @@ class LifecycleOutcome(StrEnum):
     CLOSED = "closed"
     ALREADY = "already"  # the sale was there already: nothing changed
     REFUSED = "refused"  # the sale is in a state that cannot move that way
+    STALE = "stale"  # open: the draw's snapshot of the pre-queue misses someone who joined since
 
 
 class ReserveCode(StrEnum):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import select, update
 
-from admission import catalog_units
+from admission import catalog_units, draw
 from admission.exceptions import IllegalTransition, SaleNotFound, SaleSettingsLocked
 from admission.keys import ACTIVE_SALES, SETTLING_SALES, sale_keys
 from admission.models import Sale, utcnow
@@ -111,9 +111,13 @@ def _next_state(sale: Sale, action: SaleAction) -> SaleState:
 
 
 def record_state(sale_id: int, state: SaleState) -> None:
-    """Write the state the sale has reached into its row."""
+    """Write the state the sale has reached into its row, and publish its draw's commitment or outcome."""
     db.session.execute(update(Sale).where(Sale.id == sale_id).values(state=state, updated_at=utcnow()))
     db.session.commit()
+    if state == SaleState.ARMED:
+        draw.record_commitment(sale_id)
+    elif state == SaleState.OPEN:
+        draw.record_draw(sale_id)
 
 
 def arm_sale(sale_id: int) -> Sale:
@@ -129,9 +133,10 @@ def arm_sale(sale_id: int) -> Sale:
 
 
 def load_into_redis(sale: Sale) -> None:
-    """Write the sale's settings and its stock counter into Redis (once) and hand it to the admitter."""
+    """Write the sale's settings, its draw's secret seed and its stock counter into Redis (once) and hand it
+    to the admitter."""
     args: list = [sale.units]
-    for field, value in _redis_settings(sale).items():
+    for field, value in {**_redis_settings(sale), **draw.arm_settings()}.items():
         args += [field, value]
     scripts().arm(sale.id, args)
     get_redis().sadd(ACTIVE_SALES, sale.id)

@@ -1,19 +1,22 @@
 """What the sale's API takes and answers."""
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
+from apiflask.fields import AwareDateTime, Boolean, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, Range
 
 from admission.models import DECLINE_GRACE_S
 from admission.states import SaleState, WaiterState
 from api.common import UTCDateTime
 
+# Every time the sale's API takes carries its offset: a bare "05:14" names no instant.
+OFFSET_REQUIRED = {"description": "ISO 8601 with its offset, e.g. 2026-12-01T05:14:00+09:00"}
+
 
 class SaleIn(Schema):
     name = String(load_default="", validate=Length(max=200))
     product_id = Integer(required=True, validate=Range(min=1, max=2**31 - 1))
     units = Integer(required=True, validate=Range(min=1, max=10_000_000))
-    opens_at = UTCDateTime(required=True)
+    opens_at = AwareDateTime(required=True, metadata=OFFSET_REQUIRED)
     admission_rate = Float(required=True, validate=Range(min=0, min_inclusive=False, max=100_000))
     admitted_cap = Integer(required=True, validate=Range(min=1, max=1_000_000))
     checkout_window_s = Integer(load_default=300, validate=Range(min=10, max=86_400))
@@ -25,7 +28,7 @@ class SaleChange(Schema):
     name = String(validate=Length(max=200))
     product_id = Integer(validate=Range(min=1, max=2**31 - 1))
     units = Integer(validate=Range(min=1, max=10_000_000))
-    opens_at = UTCDateTime()
+    opens_at = AwareDateTime(metadata=OFFSET_REQUIRED)
     admission_rate = Float(validate=Range(min=0, min_inclusive=False, max=100_000))
     admitted_cap = Integer(validate=Range(min=1, max=1_000_000))
     checkout_window_s = Integer(validate=Range(min=10, max=86_400))
@@ -52,6 +55,17 @@ class SaleOut(Schema):
 
 class SaleDetailOut(SaleOut):
     figures = Dict()
+    draw = Dict(metadata={"description": "commitment; seed and entry count once the sale has opened"})
+
+
+class DrawOut(Schema):
+    sale_id = Integer()
+    commitment = String(allow_none=True, metadata={"description": "SHA-256 of the seed, published at arming"})
+    salt = String(allow_none=True, metadata={"description": "your entry is SHA-256(salt:your shopper id)"})
+    seed = String(allow_none=True, metadata={"description": "published at opening"})
+    entries = List(String(), allow_none=True, metadata={"description": "entry hashes in draw order"})
+    committed_at = UTCDateTime(allow_none=True)
+    drawn_at = UTCDateTime(allow_none=True)
 
 
 class SaleListOut(Schema):

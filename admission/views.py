@@ -3,9 +3,10 @@
 from apiflask import APIBlueprint
 from flask import Response, jsonify, request
 
-from admission import sales, waiting_room
+from admission import draw, sales, waiting_room
 from admission.audit import audit_sale
 from admission.schemas import (
+    DrawOut,
     SaleChange,
     SaleDetailOut,
     SaleIn,
@@ -28,7 +29,17 @@ LIFECYCLE = error_responses(401, 403, 404, 409)
 
 
 def _detail(sale):
-    return {**sales.to_dict(sale), "figures": sales.sale_figures(sale.id)}
+    return {**sales.to_dict(sale), "figures": sales.sale_figures(sale.id), "draw": _draw_summary(sale.id)}
+
+
+def _draw_summary(sale_id: int) -> dict:
+    published = draw.published(sale_id)
+    entries = published["entries"]
+    return {
+        "commitment": published["commitment"],
+        "seed": published["seed"],
+        "entries": None if entries is None else len(entries),
+    }
 
 
 @bp.get("")
@@ -104,6 +115,16 @@ def settle_sale(sale_id: int):
 def audit(sale_id: int):
     """The sale's audit: its figures and every invariant, each held or broken."""
     return audit_sale(sale_id).to_dict()
+
+
+@bp.get("/<int:sale_id>/draw")
+@bp.output(DrawOut)
+@bp.doc(responses=error_responses(404))
+def sale_draw(sale_id: int):
+    """The sale's draw, for anyone to check (docs/draw.md): the commitment from arming, the seed and the
+    entries in draw order from opening."""
+    sales.get_sale(sale_id)  # brings the row up to date: an opening the admitter made is published here
+    return draw.published(sale_id)
 
 
 @limiter.request_filter

@@ -4,14 +4,14 @@ Only Redis is touched here: these are the hot paths that tens of thousands of sh
 """
 
 import math
-import secrets
 import time
 from dataclasses import dataclass
 
 from flask import current_app
 
+from admission import draw
 from admission.exceptions import NotInQueue, SaleNotOpen
-from admission.replies import JoinOutcome, LifecycleOutcome
+from admission.replies import JoinOutcome
 from admission.scripts import in_one_trip, scripts
 from admission.states import IN_LINE_STATES, SaleState, WaiterState
 from admission.tickets import Ticket, sign_ticket
@@ -162,6 +162,6 @@ def _ticket_fields(sale_id: int, shopper_id: int, ticket_id: str, deadline: str)
 
 
 def open_in_redis(sale_id: int, now: float) -> bool:
-    """Open an armed sale in Redis, shuffling its pre-queue once; False if it was open already."""
-    seed = secrets.randbits(31)  # Lua's generator is seeded per call only if we seed it
-    return scripts().open(sale_id, [seed, now]).outcome == LifecycleOutcome.OPENED
+    """Open an armed sale in Redis, its pre-queue placed once in the order of its published draw; False if
+    it was open already."""
+    return draw.open_with_draw(sale_id, now)

@@ -9,6 +9,8 @@ import pytest
 from rq import SimpleWorker
 
 from admission import admitter, lookup, sales, stock, waiting_room
+from admission.keys import sale_keys
+from storefront.sale import room
 from yakku.queues import QueueName
 
 HX = {"HX-Request": "true"}
@@ -70,6 +72,12 @@ def _text(answer) -> str:
 def _trigger(body: str) -> str | None:
     found = re.search(r'hx-trigger="([^"]*)"', body)
     return found.group(1) if found else None
+
+
+def _ends_at_the_deadline(body: str) -> bool:
+    """A checkout form's panel asks once, when its ticket ends: no polling while the shopper types."""
+    left = int(re.search(r'data-countdown="(\d+)"', body).group(1))
+    return _trigger(body) in (f"load delay:{left}s", f"load delay:{left + 1}s")
 
 
 def _fragment(web, sale) -> str:
@@ -165,7 +173,7 @@ def test_the_estimate_says_which_rate_it_is_based_on(new_sale, shop_web, web, sh
 def test_an_admitted_shopper_gets_the_checkout_with_the_tickets_countdown(new_sale, shop_web, web):
     sale = admitted_shopper(new_sale, shop_web, web)
     body = _fragment(web, sale)
-    assert _trigger(body) is None  # no polling: the shopper is typing
+    assert _ends_at_the_deadline(body)  # no polling: the shopper is typing
     assert "It's your turn" in body and re.search(r'data-countdown="1[01]\d"', body)
     assert 'name="ticket"' in body and 'max="2"' in body
     assert "₩18,000 each" in body
@@ -197,7 +205,7 @@ def test_a_declined_card_offers_the_form_again_and_another_card_pays(new_sale, s
     _pay(web, sale, card=DECLINED_CARD)
     sale.drain()
     declined = _fragment(web, sale)
-    assert "Payment declined — try another card" in declined and _trigger(declined) is None
+    assert "Payment declined — try another card" in declined and _ends_at_the_deadline(declined)
     assert 'name="card_number"' in declined and "held for you" in declined
     _pay(web, sale, card=GOOD_CARD)
     sale.drain()
@@ -215,7 +223,7 @@ def test_a_checkout_the_platform_dropped_is_told_so_and_offered_again(new_sale, 
         assert reconcile_sale(sale.id, now=time.time() + 60) == {"handed_back": 1}
     body = _fragment(web, sale)
     assert "could not finish your checkout, and nothing was charged" in body
-    assert "declined" not in body.split("sandbox-note")[0] and _trigger(body) is None
+    assert "declined" not in body.split("sandbox-note")[0] and _ends_at_the_deadline(body)
     assert 'name="card_number"' in body and "held for you" in body
     _pay(web, sale, card=GOOD_CARD)
     sale.drain()
@@ -239,7 +247,7 @@ def test_a_shopper_told_fewer_are_left_gets_the_form_again_capped_at_what_is_lef
     sale.drain()
     body = _fragment(web, sale)
     assert "Only <strong>1</strong> left — you asked for 2" in body and "Sold out" not in body
-    assert _trigger(body) is None  # nothing to wait for: it is the shopper's move
+    assert _ends_at_the_deadline(body)  # nothing else to wait for: it is the shopper's move
     assert 'name="card_number"' in body and re.search(r'name="quantity"[^>]*value="1"', body)
     assert 'max="1"' in body and "held for you" not in body
     too_many = _pay(web, sale, quantity=2)
@@ -298,3 +306,36 @@ def test_joining_a_closed_sale_is_refused_readably(new_sale, shop_web, web):
     shop_web.sign_in()
     answer = web.post(f"/sales/{sale.id}/join")
     assert answer.status_code == 409 and "not taking shoppers" in _text(answer)
+
+
+def test_early_joiners_see_their_place_soon_after_the_sale_is_opened_by_hand(new_sale, shop_web, web):
+    sale = new_sale(opens_at=datetime.now(UTC) + timedelta(hours=9))
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    before = _fragment(web, sale)
+    assert "The sale opens in" in before and re.search(r'data-countdown="3[23]\d{3}"', before)
+    # Nine hours ahead, the server's hint alone would be 30 s: the page asks sooner, for an early opening.
+    assert int(re.fullmatch(r"load delay:(\d+)s", _trigger(before)).group(1)) <= room.PREQUEUE_POLL_S
+    sale.open()
+    after = _fragment(web, sale)
+    assert "opens in" not in after and "data-countdown" not in after
+    assert re.search(r'class="sale-position">1<', after)
+
+
+def test_a_checkout_panel_past_its_tickets_end_shows_expired_without_a_pay_button(new_sale, shop_web, web):
+    sale = new_sale()
+    sale.open()
+    me = shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    sale.admit()
+    form = _fragment(web, sale)
+    assert "Pay now" in form
+    with sale.app.app_context():  # the ticket's end passes; the admitter has not swept it yet
+        ticket_id = lookup.shopper_ticket_id(sale.id, me.id)
+        sale.app.extensions["yakku.redis"].hset(sale_keys(sale.id).ticket_expiry, ticket_id, time.time() - 1)
+    body = _fragment(web, sale)
+    assert "Your turn expired" in body and "Pay now" not in body and _trigger(body) is None
+    token = re.search(r'name="ticket" type="hidden" value="([^"]+)"', form).group(1)
+    data = {"ticket": token, "quantity": 1, "card_number": GOOD_CARD, "exp_month": "12", "cvc": "123"}
+    late = _text(web.post(f"/sales/{sale.id}/checkout", data={**data, "exp_year": "2040"}, headers=HX))
+    assert "Your turn expired" in late and "Pay now" not in late

@@ -5,6 +5,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import flask_migrate
@@ -168,6 +169,33 @@ def audit(sale_id: int, as_json: bool) -> None:
             click.echo(f"  [{'ok' if check.ok else 'BROKEN'}] {check.name}: {check.detail}")
         click.echo("audit: green" if report.ok else "audit: RED")
     sys.exit(0 if report.ok else 1)
+
+
+@main.command("verify-draw")
+@click.argument("sale_id", type=int)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Check a draw saved from GET /api/sales/SALE_ID/draw instead of this deployment's record.",
+)
+def verify_draw(sale_id: int, path: str | None) -> None:
+    """Recompute a sale's draw from what was published and say whether it matches; exit 1 if not."""
+    import json
+
+    from admission import draw, sales
+
+    if path:
+        checks = draw.verify(json.loads(Path(path).read_text()))
+    else:
+        with api_app(start_redis=False) as app, app.app_context():
+            sales.get_sale(sale_id)  # an opening the admitter made is published when the sale is read
+            checks = draw.verify_sale(sale_id)
+    for check in checks:
+        click.echo(f"  [{'ok' if check.ok else 'BROKEN'}] {check.name}: {check.detail}")
+    ok = all(check.ok for check in checks)
+    click.echo(f"draw of sale {sale_id}: " + ("matches" if ok else "DOES NOT MATCH"))
+    sys.exit(0 if ok else 1)
 
 
 @main.command()

@@ -229,3 +229,7 @@ class SalesClient(ServiceClient):
 
     @get("/api/sales/{sale_id}/audit")
     def audit(self, sale_id: int) -> dict: ...
+
+    @get("/api/sales/{sale_id}/draw")
+    def draw(self, sale_id: int) -> dict:
+        """The sale's published draw (open to anyone)."""

@@ -17,6 +17,11 @@
       var left = Math.max(0, Math.round((Number(el.dataset.deadline) - Date.now()) / 1000));
       var shown = text(left);
       el.textContent = shown || el.dataset.done || "0:00";
+      if (!shown && el.dataset.ends) {
+        // The ticket has ended: its form pays for nothing now. The panel's own trigger fetches what follows.
+        var form = document.getElementById(el.dataset.ends);
+        if (form) form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+      }
       if (!shown && el.dataset.reload !== undefined && !el.dataset.reloaded && Date.now() - started > 1500) {
         el.dataset.reloaded = "1";  // the sale has opened: let the server say what the shopper can do now
         window.setTimeout(function () { window.location.reload(); }, 1000);

@@ -1,13 +1,29 @@
 """The operator's forms: a new sale, and the live rate and cap. The sales API checks them again."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from admission.models import DECLINE_GRACE_S
-from storefront.formatting import SHOP_TIMEZONE
+from storefront.formatting import shop_zone
+
+
+def _in_ten_minutes() -> datetime:
+    return (datetime.now(shop_zone()) + timedelta(minutes=10)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def shop_instant(local: datetime) -> datetime:
+    """A wall-clock time read in the shop's zone, as an aware instant; refused if the zone skips it.
+
+    A time the clocks pass twice (when daylight saving ends) is taken at its first passing.
+    """
+    zone = shop_zone()
+    moment = local.replace(tzinfo=zone)
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
+        raise ValidationError(f"{local:%H:%M} does not exist in {zone.key} that day (the clocks skip it).")
+    return moment
 
 
 def _whole(label: str, low: int, high: int, default: int, description: str = "") -> IntegerField:
@@ -40,10 +56,10 @@ class SaleForm(FlaskForm):
     product_id = SelectField("Product", coerce=int, validators=[InputRequired("Choose a product.")])
     units = _whole("Units", 1, 10_000_000, 100, "Taken from the product's stock when the sale is armed.")
     opens_at = DateTimeLocalField(
-        "Opens at (KST)",
+        "Opens at",
         format="%Y-%m-%dT%H:%M",
         validators=[InputRequired("Enter the opening time.")],
-        default=lambda: (datetime.now(SHOP_TIMEZONE) + timedelta(minutes=10)).replace(tzinfo=None, second=0),
+        default=_in_ten_minutes,
     )
     admission_rate = _rate(10)
     admitted_cap = _whole("Cap (admitted, not finished)", 1, 1_000_000, 100)
@@ -57,9 +73,17 @@ class SaleForm(FlaskForm):
         render_kw={"min": 5, "max": 3600, "inputmode": "numeric"},
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opens_at.label.text = f"Opens at ({shop_zone().key})"
+
+    def validate_opens_at(self, field: DateTimeLocalField) -> None:
+        if field.data:
+            shop_instant(field.data)
+
     def sale(self) -> dict:
-        """The sale as the sales API takes it; the opening time read as shop time."""
-        opens = self.opens_at.data.replace(tzinfo=SHOP_TIMEZONE)
+        """The sale as the sales API takes it: the opening time read in the shop's zone, with its offset."""
+        opens = shop_instant(self.opens_at.data)
         data = {name: getattr(self, name).data for name in ("product_id", "units", "admitted_cap")}
         return {
             **data,

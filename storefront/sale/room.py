@@ -8,9 +8,10 @@ from enum import StrEnum
 
 from flask import session
 
-from admission import lookup, tickets, waiting_room
+from admission import draw, lookup, tickets, waiting_room
 from admission.checkout import records
 from admission.checkout.records import IN_PROGRESS_STATES, Checkout, CheckoutState
+from admission.draw import ShopperEntry
 from admission.exceptions import NotInQueue
 from admission.states import IN_LINE_STATES, SaleState, WaiterState
 from admission.waiting_room import WaiterStatus
@@ -19,6 +20,10 @@ from yakku.extensions import get_redis
 
 # How often the processing fragment asks again: a worker usually answers within a second or two.
 PROCESSING_POLL_S = 1
+# Longest a pre-queue waiter goes without asking: an operator may open the sale by hand before its time,
+# and the page's "opens in" must give way to the shopper's place soon after (10,000 early joiners cost
+# 1,000 polls a second at this, under the open line's own budget in docs/performance.md).
+PREQUEUE_POLL_S = 10
 PRODUCT_CACHE_KEY = "storefront:sale_product:{product_id}"
 PRODUCT_CACHE_S = 60
 
@@ -76,6 +81,7 @@ class Panel:
     checkout: Checkout | None = None
     progress: dict = field(default_factory=dict)
     poll_after: int | None = None
+    draw: ShopperEntry | None = None  # the shopper's own line of the pre-queue's draw, if in it
 
     @property
     def final(self) -> bool:
@@ -94,7 +100,8 @@ def panel(sale_id: int, shopper_id: int) -> Panel:
             sale_id,
             status,
             progress=progress(sale_id, status),
-            poll_after=status.poll_after_seconds,
+            poll_after=_waiting_poll(status),
+            draw=own_draw(sale_id, shopper_id, status),
         )
     if status.state == WaiterState.ADMITTED and status.ticket:
         return _with_checkout(sale_id, status, records.read(sale_id, tickets.read_ticket(status.ticket).id))
@@ -106,13 +113,44 @@ def panel(sale_id: int, shopper_id: int) -> Panel:
     return Panel(WAITER_KINDS.get(status.state, PanelKind.CLOSED), sale_id, status)
 
 
+def own_draw(sale_id: int, shopper_id: int, status: WaiterStatus) -> ShopperEntry | None:
+    """The shopper's entry in the draw and, once drawn, their place; None if they joined after it.
+
+    Kept in their session once known (it never changes after the draw), so a poll reads Redis for it at
+    most twice: when the shopper first waits, and when they first have a place.
+    """
+    known = session.get("sale_draws", {})
+    cached = known.get(str(sale_id))
+    if cached and (cached["drawn"] or status.position is None):
+        found = ShopperEntry(**cached)
+    else:
+        found = draw.shopper_entry(sale_id, shopper_id)
+        if found is None:
+            return None
+        session["sale_draws"] = {**known, str(sale_id): found.__dict__}
+    return None if found.drawn and found.place is None else found
+
+
+def _waiting_poll(status: WaiterStatus) -> int | None:
+    # Before the draw the server's hint follows the scheduled opening; an early opening by hand is not
+    # scheduled, so the pre-queue asks at least every PREQUEUE_POLL_S.
+    hint = status.poll_after_seconds
+    return min(hint, PREQUEUE_POLL_S) if hint and status.position is None else hint
+
+
 def _with_checkout(sale_id: int, status: WaiterStatus, outcome: Checkout | None) -> Panel:
-    if outcome is None:
-        return Panel(PanelKind.CHECKOUT, sale_id, status)
-    if outcome.state in IN_PROGRESS_STATES:
+    if outcome is not None and outcome.state in IN_PROGRESS_STATES:
         return Panel(PanelKind.PROCESSING, sale_id, status, outcome, poll_after=PROCESSING_POLL_S)
-    # Declined, fewer left, interrupted, and every final state: the panel is named after the checkout's state.
-    return Panel(PanelKind(outcome.state.value), sale_id, status, outcome)
+    kind = PanelKind.CHECKOUT if outcome is None else PanelKind(outcome.state.value)
+    if kind not in FORM_KINDS:
+        return Panel(kind, sale_id, status, outcome)  # paid, sold out, expired, failed: the checkout's end
+    left = (status.ticket_expires_at or 0) - time.time()
+    if left <= 0:
+        # The ticket has ended, whether or not the admitter has swept it yet: no form, no Pay button.
+        return Panel(PanelKind.EXPIRED, sale_id, status, outcome)
+    # The form asks again once, at the ticket's end, so a panel left open ends itself (a meta refresh
+    # without JavaScript, on the same hint).
+    return Panel(kind, sale_id, status, outcome, poll_after=math.ceil(left))
 
 
 def units_left(current: Panel) -> int | None:

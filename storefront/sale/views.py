@@ -8,9 +8,10 @@ Without JavaScript the whole page refreshes itself (a <noscript> meta refresh) o
 from flask import abort, redirect, render_template, request, url_for
 from htmx_flask import make_response
 
-from admission import lookup, waiting_room
+from admission import draw, lookup, waiting_room
 from admission.checkout import shopper
 from admission.exceptions import CheckoutInProgress, SaleNotOpen, SoldOut, TicketExpired, TicketUsed
+from api.client import sales
 from storefront.errors import error_response
 from storefront.sale import room
 from storefront.sale.blueprint import bp
@@ -49,6 +50,15 @@ def wait(sale_id: int):
     if sale is None and current.kind == PanelKind.NOT_JOINED:
         abort(404)
     return _render(current, sale)
+
+
+@bp.get("/<int:sale_id>/draw")
+def draw_page(sale_id: int):
+    """The sale's draw as published, the shopper's own entry marked, and how anyone can check it."""
+    published = sales().draw(sale_id)
+    shopper = current_shopper()
+    mine = draw.entry_of(published["salt"], shopper["id"]) if shopper and published["salt"] else None
+    return render_template("storefront/sale/draw.html", draw=published, mine=mine, sale_id=sale_id)
 
 
 @bp.post("/<int:sale_id>/checkout")

@@ -180,24 +180,28 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
         live_shop.screenshot(ops, "dashboard-audit")
 
 
-def test_a_shopper_asking_for_more_than_is_left_while_units_are_held_buys_fewer(live_shop, pages, shoppers):
-    api_app = live_shop.api_app
+def open_sale_of_tea(api_app, opened: bool = True, **settings):
+    """(product id, sale): an open (or only armed) sale of three units of the tea, made without the UI."""
     with api_app.app_context():
         product_id = db.session.scalars(select(Product.id).where(Product.name == PRODUCT)).one()
-        sale = sales.create_sale(
-            {
-                "product_id": product_id,
-                "units": 3,
-                "opens_at": datetime.now(UTC) + timedelta(hours=1),
-                "admission_rate": 1000,
-                "admitted_cap": 1000,
-                "checkout_window_s": 300,
-                "per_shopper_limit": 3,
-            },
-            operator_id=1,
-        )
+        data = {
+            "product_id": product_id,
+            "units": 3,
+            "opens_at": datetime.now(UTC) + timedelta(hours=1),
+            "admission_rate": 1000,
+            "admitted_cap": 1000,
+            **settings,
+        }
+        sale = sales.create_sale(data, operator_id=1)
         sales.arm_sale(sale.id)
-        sales.open_sale(sale.id, time.time())
+        if opened:
+            sales.open_sale(sale.id, time.time())
+    return product_id, sale
+
+
+def test_a_shopper_asking_for_more_than_is_left_while_units_are_held_buys_fewer(live_shop, pages, shoppers):
+    api_app = live_shop.api_app
+    product_id, sale = open_sale_of_tea(api_app, checkout_window_s=300, per_shopper_limit=3)
     holder, ada = shoppers.verified(name="Holder"), shoppers.verified(name="Ada")
     buyer, buyer_phone = pages("desktop"), pages("phone")
     log_in(live_shop, buyer, ada.email, f"/products/{product_id}")
@@ -218,7 +222,9 @@ def test_a_shopper_asking_for_more_than_is_left_while_units_are_held_buys_fewer(
 
     alert = buyer.locator("#sale-status .alert")
     expect(alert).to_contain_text("Only 1 left — you asked for 3. Lower the quantity and try again.")
-    expect(buyer.locator("#sale-status")).not_to_have_attribute("hx-trigger", re.compile("."))
+    # No polling while the shopper decides: one request, when the ticket ends (some 300 s on).
+    at_the_end = re.compile(r"^load delay:(2\d\d|300)s$")
+    expect(buyer.locator("#sale-status")).to_have_attribute("hx-trigger", at_the_end)
     expect(buyer.get_by_label("Quantity")).to_have_value("1")
     expect(buyer.get_by_label("Quantity")).to_have_attribute("max", "1")
     log_in(live_shop, buyer_phone, ada.email, f"/sales/{sale.id}/wait")
@@ -234,6 +240,26 @@ def test_a_shopper_asking_for_more_than_is_left_while_units_are_held_buys_fewer(
     expect(buyer.locator("#sale-status")).to_contain_text("1 × Jeju Green Tea")
 
 
+def test_a_checkout_panel_left_open_ends_itself_when_the_turn_does(live_shop, pages, shoppers):
+    api_app = live_shop.api_app
+    # The API's least window is 10 s: shorter here, so the test is quick.
+    product_id, sale = open_sale_of_tea(api_app, checkout_window_s=4, per_shopper_limit=1)
+    ada = shoppers.verified(name="Ada")
+    buyer = pages("desktop")
+    log_in(live_shop, buyer, ada.email, f"/products/{product_id}")
+    buyer.get_by_role("button", name="Join the queue").click()
+    expect(buyer.locator(".sale-position")).to_have_text("1")
+    with api_app.app_context():
+        admitter.tick(time.time())  # admitted; no admitter runs after this, so nothing sweeps the ticket
+    buyer.reload()
+    expect(buyer.locator("#sale-status h1")).to_have_text("It's your turn — check out now")
+    fill_card(buyer, GOOD_CARD)  # ... and the shopper walks away from the open panel
+    expect(buyer.locator("#sale-status h1")).to_have_text("Your turn expired", timeout=ADMISSION_WAIT_MS)
+    expect(buyer.get_by_role("button", name="Pay now")).to_have_count(0)
+    expect(buyer.locator("#sale-status")).not_to_have_attribute("hx-trigger", re.compile("."))
+    live_shop.screenshot(buyer, "sale-turn-expired")
+
+
 def phone_twin(live_shop, page, member, sale_path: str, position: str):
     """The same shopper on a phone: a second device shows the same place."""
     twin = page("phone")
@@ -244,3 +270,28 @@ def phone_twin(live_shop, page, member, sale_path: str, position: str):
 
 def _sale_id(sale_path: str) -> str:
     return sale_path.rsplit("/", 1)[1]
+
+
+def test_an_early_joiner_finds_their_draw_entry_and_place(live_shop, pages, shoppers):
+    api_app = live_shop.api_app
+    # At one admission every 100 s, nobody is admitted while we look.
+    product_id, sale = open_sale_of_tea(
+        api_app, opened=False, admission_rate=0.01, admitted_cap=1, checkout_window_s=300, per_shopper_limit=1
+    )
+    with api_app.app_context():
+        for other in (shoppers.verified() for _ in range(3)):
+            waiting_room.join(sale.id, other.id)
+    ada = shoppers.verified(name="Ada")
+    buyer = pages("desktop")
+    log_in(live_shop, buyer, ada.email, f"/products/{product_id}")
+    expect(buyer.locator(".sale-commitment")).to_contain_text("commitment")
+    buyer.get_by_role("button", name="Join the queue").click()
+    expect(buyer.locator(".sale-draw")).to_contain_text("Your draw entry")
+    live_shop.screenshot(buyer, "sale-draw-entry")
+    with api_app.app_context():
+        sales.open_sale(sale.id, time.time())
+    buyer.reload()
+    expect(buyer.locator(".sale-draw")).to_contain_text(re.compile(r"place \d of 4 in the draw"))
+    buyer.get_by_role("link", name="How to check the draw").click()
+    expect(buyer.locator(".sale-draw-mine")).to_have_count(1)
+    live_shop.screenshot(buyer, "sale-draw-page")
