@@ -116,6 +116,8 @@ def run(
     try:
         while not stop.is_set() and (until is None or time.monotonic() < until):
             try:
+                if stop.is_set():
+                    break  # asked to stop since the loop's check: take no lease on the way out
                 if step(lease) is not None:
                     acted += 1
             except REDIS_AWAY as away:

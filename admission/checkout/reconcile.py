@@ -101,12 +101,12 @@ def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LE
         return _tell(sale_id, record, CheckoutState.PAID, PAID, Done.CONFIRMED)
     if order["state"] == OrderState.PAYMENT_PENDING:
         return Done.PAYMENT_STILL_PENDING
-    if record.state == CheckoutState.DECLINED and now - record.updated_at >= _decline_grace(sale_id):
-        # The shopper walked away from the decline: the units go back to the line, to the next in it.
-        give_up(sale_id, ticket_id, order["id"], TicketState.DECLINED)
-        return _tell(sale_id, record, CheckoutState.FAILED, GAVE_UP, Done.DECLINE_LAPSED)
     expires_at = float(get_redis().hget(sale_keys(sale_id).ticket_expiry, ticket_id) or 0)
     if now < expires_at:
+        if record.state == CheckoutState.DECLINED and now - record.updated_at >= _decline_grace(sale_id):
+            # The shopper walked away from the decline: the units go back to the line, to the next in it.
+            give_up(sale_id, ticket_id, order["id"], TicketState.DECLINED)
+            return _tell(sale_id, record, CheckoutState.FAILED, GAVE_UP, Done.DECLINE_LAPSED)
         if record.state in records.SAME_QUANTITY_STATES:  # declined or interrupted: held for the shopper
             return Done.AWAITING_SHOPPER
         return _tell(sale_id, record, CheckoutState.INTERRUPTED, INTERRUPTED, Done.HANDED_BACK)

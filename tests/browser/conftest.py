@@ -125,7 +125,10 @@ def live_shop(config, request):
 
 
 def _page(browser, viewport: str):
-    context = browser.new_context(**VIEWPORTS[viewport], locale="en-US", timezone_id="Asia/Seoul")
+    # bypass_csp: the pages' CSP forbids inline script, as it should; the tests inject axe-core as one.
+    context = browser.new_context(
+        **VIEWPORTS[viewport], locale="en-US", timezone_id="Asia/Seoul", bypass_csp=True
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.yakku_viewport = viewport
