@@ -159,7 +159,8 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
 
         # The three units are sold: everyone still waiting is told, and their pages stop asking.
         for tab in (second, third, fourth):  # each learns it at its next poll, after the admitter's next tick
-            expect(tab.locator("#sale-status h1")).to_have_text("Sold out", timeout=ADMISSION_WAIT_MS)
+            # Its next poll may be a standby hint away, after the admitter's tick: on a busy box, longer.
+            expect(tab.locator("#sale-status h1")).to_have_text("Sold out", timeout=2 * ADMISSION_WAIT_MS)
             expect(tab.locator("#sale-status")).not_to_have_attribute("hx-trigger", re.compile("."))
         both(live_shop, [second, fourth], "sale-sold-out")
 
