@@ -168,7 +168,9 @@ def _until_blocked(ours, writing: threading.Event, timeout: float = 30.0) -> Non
     deadline = time.monotonic() + timeout
     while not ours.scalar(LOCK_WAITS):
         assert time.monotonic() < deadline, "the batch never waited on the row's lock"
-        time.sleep(0.01)
+        # InnoDB refreshes the INNODB_TRX snapshot only after 0.1 s without a read of it
+        # (CACHE_MIN_IDLE_TIME_US): polled faster, it shows the same stale rows for ever.
+        time.sleep(0.15)
 
 
 # Transactions on this database waiting on a lock (the test's database is used by no one else).
