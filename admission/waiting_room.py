@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from admission import draw
+from admission import draw, series
 from admission.exceptions import NotInQueue, SaleNotOpen
 from admission.replies import JoinOutcome
 from admission.scripts import in_one_trip, scripts
@@ -164,4 +164,7 @@ def _ticket_fields(sale_id: int, shopper_id: int, ticket_id: str, deadline: str)
 def open_in_redis(sale_id: int, now: float) -> bool:
     """Open an armed sale in Redis, its pre-queue placed once in the order of its published draw; False if
     it was open already."""
-    return draw.open_with_draw(sale_id, now)
+    opened = draw.open_with_draw(sale_id, now)
+    if opened:  # the chart runs from the opening: its first point is the opening itself
+        series.sample(sale_id, now, force=True)
+    return opened
