@@ -52,7 +52,10 @@ def _create(web, product_id: int, **fields) -> int:
 
 
 def _act(web, sale_id: int, action: str) -> str:
-    answer = web.post(f"/ops/sales/{sale_id}/{action}")
+    """Press a lifecycle button without script, saying yes where the dashboard asks (closing)."""
+    answer = web.post(
+        f"/ops/sales/{sale_id}/{action}", data={"confirmed": "yes"} if action == "close" else {}
+    )
     assert answer.status_code == 302
     return _text(web.get(f"/ops/sales/{sale_id}"))
 
@@ -117,6 +120,17 @@ def test_buttons_move_the_sale_and_only_legal_ones_show(app, shop_web, web, ops)
     page = _act(web, sale_id, "close")
     assert _state(app, sale_id) == "closed" and buttons.findall(page) == ["settle"]
     assert "Settled: 3 leftover units went back" in _act(web, sale_id, "settle")
+
+
+def test_a_close_sent_without_htmx_s_confirm_is_asked_on_a_page_first(app, shop_web, web, ops):
+    sale_id = _create(web, shop_web.ids["Jeju"])
+    _act(web, sale_id, "arm")
+    asked = web.post(f"/ops/sales/{sale_id}/close")
+    body = _text(asked)
+    assert asked.status_code == 200 and f"Close sale #{sale_id} now?" in body and "cannot be undone" in body
+    assert _state(app, sale_id) == "armed" and 'name="confirmed" type="hidden" value="yes"' in body
+    confirmed = web.post(f"/ops/sales/{sale_id}/close", headers=HX)  # htmx sends only once confirmed
+    assert confirmed.status_code == 200 and _state(app, sale_id) == "closed"
 
 
 def test_an_illegal_move_is_refused_readably(app, shop_web, web, ops):

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import DateTimeLocalField, DecimalField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from admission.models import DECLINE_GRACE_S
@@ -105,4 +105,6 @@ class LiveSettingsForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    """No fields: only the CSRF token of a lifecycle button."""
+    """The CSRF token of a lifecycle button, and whether the operator confirmed it (closing asks)."""
+
+    confirmed = HiddenField()

@@ -17,6 +17,7 @@ from storefront.session import as_shopper
 FIGURES_POLL_S = 2
 # Settling is no move of the sale's state: it gives a closed sale's leftover units back (again, if need be).
 SETTLE = "settle"
+CONFIRMED = "yes"
 ACTIONS = (*(action.value for action in SaleAction), SETTLE)
 DONE = {
     SaleAction.ARM: "Armed: the units are loaded; the sale opens on time.",
@@ -107,7 +108,10 @@ def figures_csv(sale_id: int):
 
 @bp.post("/sales/<int:sale_id>/<any(arm, open, pause, resume, close, settle):action>")
 def act(sale_id: int, action: str):
-    if ActionForm().validate_on_submit():
+    form = ActionForm()
+    if form.validate_on_submit():
+        if action == SaleAction.CLOSE and not _confirmed(form):
+            return _ask_before_closing(sale_id, form)
         client = as_shopper(sales)
         try:
             answer = getattr(client, action)(sale_id)
@@ -116,6 +120,21 @@ def act(sale_id: int, action: str):
         else:
             flash(_settled(answer) if action == SETTLE else DONE[action], "success")
     return _go(url_for("dashboard.sale_page", sale_id=sale_id))
+
+
+def _confirmed(form: ActionForm) -> bool:
+    """Whether the operator said yes: to htmx's confirm (it sends only then), or on the asking page."""
+    return bool(request.htmx) or form.confirmed.data == CONFIRMED
+
+
+def _ask_before_closing(sale_id: int, form: ActionForm):
+    """A page that asks, for a close that came without htmx's confirm (no script yet, or none at all):
+    closing cannot be undone, so it is never done unasked."""
+    sale = as_shopper(sales).sale(sale_id)
+    waiting = figures.live_figures(sale_id)["waiting"]
+    form.confirmed.data = CONFIRMED
+    context = {"sale": sale, "waiting": waiting, "action_form": form}
+    return render_template("storefront/dashboard/confirm_close.html", **context)
 
 
 def _settled(answer: dict) -> str:

@@ -182,13 +182,9 @@ def test_the_dashboard_names_products_asks_before_closing_and_exports_csv(live_s
     page.get_by_role("link", name=re.compile(f"#{sale_id}")).click()
     expect(page.locator(".ops-summary")).to_contain_text("Jeju Green Tea, 50 g")
 
-    asked = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    page.get_by_role("button", name="Close").click()
+    assert "cannot be undone" in answer_close(page, yes=False)
     expect(page.locator("[data-state]")).to_have_text("Open")  # the operator said no: still open
-    assert asked and "cannot be undone" in asked[0]
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Close").click()
+    answer_close(page, yes=True)
     expect(page.locator("[data-state]")).to_have_text("Closed")
 
     with page.expect_download() as download:
@@ -196,3 +192,25 @@ def test_the_dashboard_names_products_asks_before_closing_and_exports_csv(live_s
     assert download.value.suggested_filename == f"sale-{sale_id}-figures.csv"
     header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
     assert header == "time_utc,seconds_since_opening,admitted,sold,waiting"
+
+
+def answer_close(page, yes: bool) -> str:
+    """Press Close and answer what the dashboard asks; the question.
+
+    htmx asks in a dialog; a click that lands while the live panel has just replaced itself (htmx
+    wires the new form up a moment later) submits without script, and the dashboard asks on a page.
+    """
+    asked = []
+    page.once(
+        "dialog", lambda dialog: (asked.append(dialog.message), dialog.accept() if yes else dialog.dismiss())
+    )
+    page.get_by_role("button", name="Close").click()
+    question = page.locator("#confirm-heading")
+    try:
+        expect(question).to_be_visible(timeout=1_000)
+    except AssertionError:
+        assert asked, "closing was not asked"
+        return asked[0]
+    said = question.locator("xpath=..").inner_text()
+    page.get_by_role("button" if yes else "link", name="Close the sale" if yes else "Keep it open").click()
+    return said
