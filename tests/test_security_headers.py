@@ -47,3 +47,12 @@ def test_no_template_has_inline_script_or_handlers():
         for match in inline.finditer(path.read_text())
     ]
     assert offenders == []
+
+
+def test_the_api_docs_load_nothing_from_another_origin(client):
+    page = client.get("/api/docs")
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.get_data(as_text=True))
+    assert assets and all(asset.startswith("/api/") for asset in assets), assets
+    assert all(client.get(asset).status_code == 200 for asset in assets)
+    policy = page.headers["Content-Security-Policy"]
+    assert "https:" not in policy and "script-src 'self' 'unsafe-inline'" in policy

@@ -69,8 +69,16 @@ def create_api_app(config: dict | None = None, services: tuple[str, ...] | None 
         spec_path="/api/openapi.json",
         docs_path="/api/docs",
         instance_path=yakku_config.instance_path(),
+        # The docs page's Swagger UI is vendored (static/vendor/swagger-ui): nothing from a CDN.
+        static_folder=str(ROOT / "static"),
+        static_url_path="/api/static",
     )
     app.session_interface = NoSessions()
+    swagger_ui = "/api/static/vendor/swagger-ui"
+    app.config["SWAGGER_UI_CSS"] = f"{swagger_ui}/swagger-ui.css"
+    app.config["SWAGGER_UI_BUNDLE_JS"] = f"{swagger_ui}/swagger-ui-bundle.js"
+    app.config["SWAGGER_UI_STANDALONE_PRESET_JS"] = f"{swagger_ui}/swagger-ui-standalone-preset.js"
+    app.config["DOCS_FAVICON"] = f"{swagger_ui}/favicon-32x32.png"
     app.config["VALIDATION_ERROR_STATUS_CODE"] = 422
     app.config["SECURITY_SCHEMES"] = {
         "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},

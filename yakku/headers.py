@@ -1,7 +1,7 @@
 """Security headers on every answer of both apps: what a browser may load, frame, sniff and refer.
 
 A small after_request rather than flask-talisman: the two apps need different policies (the
-storefront's pages, the APIs' JSON, the API docs page with its CDN bundle), HSTS follows the
+storefront's pages, the APIs' JSON, the API docs page with its Swagger UI), HSTS follows the
 deployment's public URL, and talisman would also take over the session-cookie flags and the
 HTTPS redirect, which storefront/session.py and the proxy in front already own.
 """
@@ -17,11 +17,10 @@ PAGE_POLICY = (
 )
 # JSON loads nothing at all.
 API_POLICY = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-# The API docs page is APIFlask's Swagger UI: its bundle from the CDN, started by an inline script.
+# The API docs page is APIFlask's Swagger UI: its vendored bundle, started by APIFlask's inline script.
 DOCS_POLICY = (
-    "default-src 'none'; script-src https://cdn.jsdelivr.net 'unsafe-inline'; "
-    "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://cdn.jsdelivr.net; "
-    "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
 COMMON = {

@@ -1,0 +1,27 @@
+"""The API docs page renders its vendored Swagger UI under its own CSP, with nothing from a CDN."""
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def test_the_api_docs_render_under_their_policy_from_this_origin(browser, live_api, config):
+    api_url = config["API_URL"]
+    context = browser.new_context()  # the page's own CSP applies: no bypass, unlike the shop's pages
+    page = context.new_page()
+    refused, elsewhere = [], []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    page.on(
+        "request", lambda request: None if request.url.startswith(api_url) else elsewhere.append(request.url)
+    )
+    page.goto(f"{api_url}/api/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Yakku internal services")
+    expect(page.locator(".opblock").first).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "api-docs-desktop.png"))
+    context.close()
+    assert (refused, elsewhere) == ([], [])
