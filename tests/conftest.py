@@ -100,6 +100,10 @@ def base_config(redis_url, database_url, tmp_path_factory):
         "AUTH_RATE_LIMIT": "1000 per minute",
         "WEB_AUTH_RATE_LIMIT": "1000 per minute",
         "WTF_CSRF_ENABLED": False,
+        # argon2 at its default cost is ~0.1-0.9 s of CPU per sign-up and login on a 2-core box, and
+        # the suite signs up thousands of shoppers: it hashes at the load-test cost, and the tests of
+        # the default cost ask for it (`default_deployment`).
+        "PASSWORD_HASH_PROFILE": "load-test",
         **TEST_SECRETS,
     }
 

@@ -47,7 +47,7 @@ def test_bad_credentials_get_one_answer(client, shoppers, email, password):
 
 
 def test_an_unknown_email_costs_one_argon2_verification_at_the_profile_s_cost(
-    client, shoppers, app, monkeypatch
+    default_deployment, client, shoppers, app, monkeypatch
 ):
     shoppers.verified(email="ada@example.test")
     hasher = hasher_for(app.config["PASSWORD_HASH_PROFILE"])
@@ -186,12 +186,20 @@ def load_test_deployment(config):
     config["PASSWORD_HASH_PROFILE"] = "load-test"
 
 
+@pytest.fixture
+def default_deployment(config):
+    """Ask for it before `app`: the apps of the test hash at the default cost, as every real one does."""
+    config["PASSWORD_HASH_PROFILE"] = "default"
+
+
 @pytest.mark.parametrize(
     "old_hasher",
     [PasswordHasher(time_cost=1, memory_cost=8192), hasher_for("load-test")],
     ids=["older-parameters", "load-test-profile"],
 )
-def test_login_rehashes_a_password_made_with_old_parameters(app, client, shoppers, old_hasher):
+def test_login_rehashes_a_password_made_with_old_parameters(
+    default_deployment, app, client, shoppers, old_hasher
+):
     ada = shoppers.verified()
     old_hash = old_hasher.hash(ada.password)
     with app.app_context():
@@ -218,6 +226,7 @@ def test_a_load_test_deployment_hashes_cheaply_and_keeps_its_hashes_at_login(
 
 
 def test_an_unknown_hash_profile_stops_the_app_at_start(config, monkeypatch):
+    config.pop("PASSWORD_HASH_PROFILE")  # the suite's own choice would win over the environment
     monkeypatch.setenv("YAKKU_PASSWORD_HASH_PROFILE", "cheapest")
     with pytest.raises(ValueError, match="PASSWORD_HASH_PROFILE must be one of default, load-test"):
         create_api_app(config)

@@ -126,7 +126,8 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
         ops.get_by_role("button", name="Resume").click()
         for tab in (buyer, second, third):  # a refresh asks now rather than at the next poll
             tab.reload()
-        expect(second.locator(".sale-position")).to_have_text("2")
+        # (No look at the places before the first admission: on a busy box the reloads take longer
+        # than the admitter's five seconds.)
         turn = buyer.locator("#sale-status h1")
         expect(turn).to_have_text("It's your turn — check out now", timeout=ADMISSION_WAIT_MS)
         expect(second.locator(".sale-position")).to_have_text("1")
