@@ -1,7 +1,8 @@
-"""The order e-mail job: called with an order id alone (as the sale's drain is to call it), it writes
-both parts with a link to the order, to the order's shopper."""
+"""The order e-mail job: called with an order id alone, it writes both parts with a link to the order, to
+the order's shopper; a sale order paid by the drain's batch gets its "paid" mail once."""
 
-from accounts_helpers import drain_mail, latest_message
+from accounts_helpers import drain_mail, latest_message, outbox_messages
+from sale_helpers import DECLINED_CARD, GOOD_CARD
 
 from workers.order_mail import OrderMail, enqueue_order_mail
 
@@ -23,3 +24,37 @@ def test_a_paid_sale_orders_mail_needs_only_the_order_id(shop, live_api):
         f"http://shop.test/orders/{order['id']}" in text
         and f'href="http://shop.test/orders/{order["id"]}"' in html
     )
+
+
+def test_a_won_sale_order_is_mailed_once_even_when_its_pay_batch_is_retried(shop, live_api):
+    ada, bo = shop.shopper(), shop.shopper()
+    lamp = shop.product(price=7_000)
+    items = [{"product_id": lamp["id"], "quantity": 1}]
+    tickets = [
+        {"account_id": member.id, "items": items, "idempotency_key": key}
+        for member, key in ((ada, "ticket:t1"), (bo, "ticket:t2"))
+    ]
+    made = shop.internal("POST", "/api/orders/internal/batch", {"sale_id": 51, "orders": tickets})
+    won, declined = (order["id"] for order in made.json()["items"])
+    payments = [
+        {**GOOD_CARD, "order_id": won, "idempotency_key": "a1"},
+        {**DECLINED_CARD, "order_id": declined, "idempotency_key": "a1"},
+    ]
+    for _ in range(2):  # the drain's call, then the same batch again (a retry after a lost answer)
+        paid = shop.internal("POST", "/api/orders/internal/batch/pay", {"payments": payments})
+        assert [item["order"] and item["order"]["state"] for item in paid.json()["items"]] == ["paid", None]
+    with live_api.app_context():
+        queued = [j for j in live_api.extensions["yakku.rq"]["mail"].get_jobs() if "order" in j.func_name]
+        # one job, by reference, naming the order alone: no address or link in Redis or the log
+        assert [(j.func_name, j.args, j.description) for j in queued] == [
+            (
+                "workers.order_mail.send_order_mail",
+                (won, "sale_paid", None),
+                f"order mail: sale_paid for order {won}",
+            )
+        ]
+        enqueue_order_mail(won, OrderMail.SALE_PAID)  # queued again by a settling reconciler, say
+    drain_mail(live_api)
+    subjects = [m["Subject"] for m in outbox_messages(live_api, ada.email)]
+    assert subjects.count(f"Your Yakku sale order #{won} is paid") == 1
+    assert not [m for m in outbox_messages(live_api, bo.email) if "sale order" in m["Subject"]]

@@ -5,10 +5,10 @@ read when it runs, so no address, link or secret sits in Redis, in the job's des
 worker's log (RQ logs every job's description).
 
 Shop orders: api/orders/lifecycle.py queues CONFIRMED and DECLINED when it records a payment's outcome,
-and REFUNDED when it refunds. Sale orders: the drain is to call
-`enqueue_order_mail(order_id, OrderMail.SALE_PAID)` for each checkout it confirms paid (today
-workers/drain.py, where `confirm_many` answers and the checkout becomes CheckoutState.PAID); it is not
-hooked in yet, since the drain is being moved into one package with the rest of the sale's checkout.
+and REFUNDED when it refunds. Sale orders: api/orders/batch.py queues SALE_PAID for every order a batch
+pay records paid, all in one round trip (lifecycle does for one settled later). Only the call that
+records the outcome queues the mail, and a mail that happens once per order (ONCE) is also sent once:
+its job is named after the order and marks it sent, so a job queued twice writes one message.
 """
 
 from enum import StrEnum
@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from rq import Retry
 
 from workers.mail import send_email
+from yakku.extensions import get_redis
 from yakku.money import money
 from yakku.queues import QueueName, get_queue
 
@@ -56,23 +57,55 @@ SUBJECTS = {
 }
 
 
+# The mails an order gets at most once (it is confirmed, paid or refunded once; declined per attempt).
+ONCE = frozenset({OrderMail.CONFIRMED, OrderMail.SALE_PAID, OrderMail.REFUNDED})
+# Set once such a mail is sent, for longer than any retry of its batch or its job could come.
+SENT_KEY = "order-mail:{kind}:{order_id}:sent"
+SENT_FOR = 30 * 24 * 3600
+
+
 def enqueue_order_mail(order_id: int, kind: OrderMail, decline_code: str | None = None) -> None:
     """Queue one order e-mail; its description names the kind and the order, nothing more."""
-    get_queue(QueueName.MAIL).enqueue(
+    enqueue_order_mails([order_id], kind, decline_code)
+
+
+def enqueue_order_mails(order_ids: list[int], kind: OrderMail, decline_code: str | None = None) -> None:
+    """Queue one e-mail of a kind for each order, every job in one round trip to Redis."""
+    if not order_ids:
+        return
+    queue = get_queue(QueueName.MAIL)
+    queue.enqueue_many([_job(queue, order_id, kind, decline_code) for order_id in order_ids])
+
+
+def _job(queue, order_id: int, kind: OrderMail, decline_code: str | None):
+    return queue.prepare_data(
         send_order_mail,
-        order_id,
-        kind.value,
-        decline_code,
+        (order_id, kind.value, decline_code),
+        job_id=f"order-mail-{kind.value}-{order_id}" if kind in ONCE else None,
         retry=MAIL_RETRY,
         description=f"order mail: {kind.value} for order {order_id}",
     )
 
 
-def send_order_mail(order_id: int, kind: str, decline_code: str | None = None) -> str:
-    """The job: read the order and its shopper through the services, render both parts, send."""
+def send_order_mail(order_id: int, kind: str, decline_code: str | None = None) -> str | None:
+    """The job: read the order and its shopper through the services, render both parts, send.
+
+    A once-only mail already sent is not sent again (None): the mark is set after the server took the
+    message, so a failed send is retried, and only a worker killed in between can send it twice.
+    """
+    kind = OrderMail(kind)
+    sent = SENT_KEY.format(kind=kind.value, order_id=order_id)
+    if kind in ONCE and get_redis().exists(sent):
+        return None
+    message_id = _send(order_id, kind, decline_code)
+    if kind in ONCE:
+        get_redis().set(sent, message_id, ex=SENT_FOR)
+    return message_id
+
+
+def _send(order_id: int, kind: OrderMail, decline_code: str | None) -> str:
     from api.client import accounts, orders  # the worker's app has the service clients; import late
 
-    kind = OrderMail(kind)
     order = orders().internal_order(order_id)
     shopper = accounts().internal_account(order["account_id"])
     context = {

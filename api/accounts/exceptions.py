@@ -35,6 +35,27 @@ class LinkUsed(Conflict):
     message = "This confirmation link has already been used or replaced by a newer one."
 
 
+class ResetLinkInvalid(LinkInvalid):
+    message = "This password-reset link is not valid."
+
+
+class ResetLinkExpired(LinkExpired):
+    message = "This password-reset link has expired; ask for a new one."
+
+
+class ResetLinkUsed(LinkUsed):
+    message = "This password-reset link has already been used."
+
+
+class SameEmail(YakkuError):
+    status = 422
+    code = "validation_error"
+    message = "This is already your e-mail address."
+
+    def __init__(self, message: str | None = None, *, fields: dict | None = None):
+        super().__init__(message, fields=fields or {"email": [self.message]})
+
+
 class AccountNotFound(NotFound):
     code = "account_not_found"
     message = "This account no longer exists."
@@ -52,8 +73,8 @@ class WrongPassword(YakkuError):
     code = "wrong_password"
     message = "The password is wrong."
 
-    def __init__(self, message: str | None = None, *, fields: dict | None = None):
-        super().__init__(message, fields=fields or {"password": [self.message]})
+    def __init__(self, message: str | None = None, *, fields: dict | None = None, field: str = "password"):
+        super().__init__(message, fields=fields or {field: [self.message]})
 
 
 class InvalidAccountData(YakkuError):

@@ -1,8 +1,8 @@
-"""The accounts table."""
+"""The accounts table, and the password-reset links sent for its accounts."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, Integer, String
+from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.auth import Role
@@ -40,3 +40,17 @@ class Account(db.Model):
     def verified(self) -> bool:
         """Whether the owner has proved the e-mail address is theirs."""
         return self.verified_at is not None
+
+
+class PasswordReset(db.Model):
+    """One password-reset link sent: the SHA-256 of its token (never the token), until when it works,
+    and when it was used (each link works once)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -24,16 +24,28 @@ def _email() -> String:
     return String(required=True, validate=[Length(max=EMAIL_MAX), _valid_email])
 
 
+def _name() -> String:
+    return String(required=True, validate=[Length(min=1, max=NAME_MAX), _has_visible_characters])
+
+
+def _new_password() -> String:
+    return String(required=True, validate=Length(min=PASSWORD_MIN, max=PASSWORD_MAX))
+
+
+def _password() -> String:
+    # No minimum: a short password is simply wrong, while the maximum bounds the hashing work.
+    return String(required=True, validate=Length(min=1, max=PASSWORD_MAX))
+
+
 class SignUpIn(Schema):
-    name = String(required=True, validate=[Length(min=1, max=NAME_MAX), _has_visible_characters])
+    name = _name()
     email = _email()
-    password = String(required=True, validate=Length(min=PASSWORD_MIN, max=PASSWORD_MAX))
+    password = _new_password()
 
 
 class LogInIn(Schema):
     email = _email()
-    # No minimum here: a short password is simply wrong, while the maximum bounds the hashing work.
-    password = String(required=True, validate=Length(min=1, max=PASSWORD_MAX))
+    password = _password()
 
 
 class EmailIn(Schema):
@@ -44,8 +56,27 @@ class VerifyIn(Schema):
     token = String(required=True, validate=Length(min=1, max=1000))
 
 
+class ResetIn(Schema):
+    token = String(required=True, validate=Length(min=1, max=1000))
+    password = _new_password()
+
+
 class DeleteAccountIn(Schema):
-    password = String(required=True, validate=Length(min=1, max=PASSWORD_MAX))
+    password = _password()
+
+
+class RenameIn(Schema):
+    name = _name()
+
+
+class EmailChangeIn(Schema):
+    email = _email()
+    password = _password()
+
+
+class PasswordChangeIn(Schema):
+    current_password = _password()
+    new_password = _new_password()
 
 
 class LogOutIn(Schema):

@@ -112,6 +112,12 @@ def resend_verification(email: str) -> None:
     account = find_by_email(email)
     if account is None or account.verified:
         return
+    next_round(account)
+    send_verification(account)
+
+
+def next_round(account: Account) -> None:
+    """Start a new verification round: every link sent before it stops working."""
     db.session.execute(
         update(Account)
         .where(Account.id == account.id)
@@ -119,7 +125,6 @@ def resend_verification(email: str) -> None:
     )
     db.session.commit()
     db.session.refresh(account)
-    send_verification(account)
 
 
 def verify_email(token: str) -> Account:

@@ -9,6 +9,7 @@ from api.accounts.exceptions import (
 )
 from api.accounts.models import Account
 from api.accounts.passwords import check_password, hash_password, needs_rehash
+from api.accounts.rules import PASSWORD_MAX, PASSWORD_MIN
 from api.accounts.services import find_by_email, get_account
 from api.auth import (
     TokenRevoked,
@@ -99,3 +100,20 @@ def delete_account(account_id: int, password: str) -> None:
     db.session.delete(account)
     db.session.commit()
     end_all_sessions(account_id)
+
+
+def change_password(account_id: int, current: str, new: str) -> dict:
+    """Set a new password once the current one confirms it; every session ends, and the answer is a fresh
+    pair for the session that asked (so only the shopper's other devices sign in again)."""
+    account = get_account(account_id)
+    if account is None:
+        raise AccountGone()
+    if not check_password(account.password_hash, current):
+        raise WrongPassword(field="current_password")
+    if not PASSWORD_MIN <= len(new) <= PASSWORD_MAX:
+        message = f"Choose a password of {PASSWORD_MIN} to {PASSWORD_MAX} characters."
+        raise InvalidAccountData(fields={"new_password": [message]})
+    account.password_hash = hash_password(new)
+    db.session.commit()
+    end_all_sessions(account_id)
+    return _tokens_for(account)

@@ -2,7 +2,7 @@
 
 from flask import current_app, request
 
-from api.accounts import services, sessions
+from api.accounts import profile, resets, services, sessions
 from api.accounts.blueprint import bp
 from api.accounts.exceptions import AccountNotFound
 from api.accounts.rules import EMAIL_MAX, normalise_email
@@ -13,6 +13,7 @@ from api.accounts.schemas import (
     EmailIn,
     LogInIn,
     LogOutIn,
+    ResetIn,
     SignUpIn,
     TokenPairOut,
     VerifyIn,
@@ -22,10 +23,16 @@ from yakku.extensions import limiter
 
 RESEND_ANSWER = {"message": "If an unverified account uses this address, a new link is on its way."}
 SIGN_UP_ANSWER = {"message": "Check your e-mail: we sent a message to this address about your account."}
+RESET_ANSWER = {"message": "If an account uses this address, a link to choose a new password is on its way."}
 
 
 def _auth_rate_limit() -> str:
     return current_app.config["AUTH_RATE_LIMIT"]
+
+
+def auth_limit():
+    """The sign-in forms' limit, counted per e-mail address and client (see _per_address_and_caller)."""
+    return limiter.limit(_auth_rate_limit, key_func=_per_address_and_caller)
 
 
 def _per_address_and_caller() -> str:
@@ -48,7 +55,7 @@ def _limit_key_of(email) -> str:
 
 
 @bp.post("/signup")
-@limiter.limit(_auth_rate_limit, key_func=_per_address_and_caller)
+@auth_limit()
 @bp.input(SignUpIn, arg_name="body")
 @bp.output(AcceptedOut, status_code=202)
 @bp.doc(responses={429: "Too many requests"})
@@ -69,7 +76,7 @@ def verify(body: dict):
 
 
 @bp.post("/verification/resend")
-@limiter.limit(_auth_rate_limit, key_func=_per_address_and_caller)
+@auth_limit()
 @bp.input(EmailIn, arg_name="body")
 @bp.output(AcceptedOut, status_code=202)
 def resend_verification(body: dict):
@@ -79,7 +86,7 @@ def resend_verification(body: dict):
 
 
 @bp.post("/login")
-@limiter.limit(_auth_rate_limit, key_func=_per_address_and_caller)
+@auth_limit()
 @bp.input(LogInIn, arg_name="body")
 @bp.output(TokenPairOut)
 @bp.doc(responses={401: "Wrong credentials", 403: "Unverified"})
@@ -129,3 +136,45 @@ def delete_me(body: dict):
     """Delete my account (confirmed by its password); every session it has ends."""
     sessions.delete_account(current_account_id(), body["password"])
     return ""
+
+
+@bp.post("/password/forgot")
+@auth_limit()
+@bp.input(EmailIn, arg_name="body")
+@bp.output(AcceptedOut, status_code=202)
+@bp.doc(responses={429: "Too many requests"})
+def forgot_password(body: dict):
+    """Send a link to choose a new password; the answer never tells whether the address has an account."""
+    resets.request_reset(body["email"])
+    return RESET_ANSWER
+
+
+@bp.post("/password/reset/check")
+@auth_limit()
+@bp.input(VerifyIn, arg_name="body")
+@bp.output({}, status_code=204)
+@bp.doc(responses={400: "Invalid link", 409: "Used link", 410: "Expired", 429: "Too many requests"})
+def check_reset_link(body: dict):
+    """Whether a reset link still works, so its page can say so before a new password is typed."""
+    resets.check_reset(body["token"])
+    return ""
+
+
+@bp.post("/password/reset")
+@auth_limit()
+@bp.input(ResetIn, arg_name="body")
+@bp.output({}, status_code=204)
+@bp.doc(responses={400: "Invalid link", 409: "Used link", 410: "Expired", 429: "Too many requests"})
+def reset_password(body: dict):
+    """Set a new password with a reset link's token (once); every session of the account ends."""
+    resets.reset_password(body["token"], body["password"])
+    return ""
+
+
+@bp.post("/email/confirm")
+@bp.input(VerifyIn, arg_name="body")
+@bp.output(AccountOut)
+@bp.doc(responses={400: "Invalid link", 409: "Used link or address taken", 410: "Expired"})
+def confirm_email_change(body: dict):
+    """Move an account to the new address its change link was sent to."""
+    return profile.confirm_email_change(body["token"])

@@ -31,6 +31,30 @@ class AccountsClient(ServiceClient):
     @post("/api/accounts/me/delete")
     def delete_me(self, *, json: dict) -> None: ...
 
+    @patch("/api/accounts/me", idempotent=True)
+    def rename_me(self, *, json: dict) -> dict: ...
+
+    @post("/api/accounts/me/email")
+    def change_my_email(self, *, json: dict) -> dict:
+        """Send a link to {email} (confirmed by {password}) that moves the account there."""
+
+    @post("/api/accounts/me/password")
+    def change_my_password(self, *, json: dict) -> dict:
+        """{current_password, new_password}: a fresh token pair; every other session ends."""
+
+    @post("/api/accounts/email/confirm", idempotent=True)
+    def confirm_email_change(self, *, json: dict) -> dict: ...
+
+    @post("/api/accounts/password/forgot")
+    def forgot_password(self, *, json: dict) -> dict: ...
+
+    @post("/api/accounts/password/reset/check", idempotent=True)
+    def check_reset_link(self, *, json: dict) -> None: ...
+
+    @post("/api/accounts/password/reset")
+    def reset_password(self, *, json: dict) -> None:
+        """{token, password}; not retried, since a repeat would find the link used."""
+
     @get("/api/accounts/internal/{account_id}")
     def internal_account(self, account_id: int) -> dict:
         """Any account's id, name and e-mail (service token only), for the order e-mails."""
@@ -129,7 +153,17 @@ class OrdersClient(ServiceClient):
 
     @get("/api/orders/delivery/latest")
     def latest_delivery(self) -> dict:
-        """The details of the shopper's last order that had some; 404 before the first."""
+        """The shopper's default address, else their last order's details; 404 when neither exists."""
+
+    @get("/api/orders/delivery/addresses")
+    def addresses(self) -> dict:
+        """{default, used}: the default address (or null) and the recent orders' addresses."""
+
+    @put("/api/orders/delivery/default")
+    def set_default_address(self, *, json: dict) -> dict: ...
+
+    @delete("/api/orders/delivery/default")
+    def forget_default_address(self) -> None: ...
 
     @post("/api/orders/internal/batch", idempotent=True)
     def create_sale_orders(self, *, json: dict) -> dict:

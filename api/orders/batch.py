@@ -42,6 +42,7 @@ from api.orders.services import (
 )
 from api.orders.states import OrderSource, OrderState, allowed
 from api.payments.states import PaymentState
+from workers.order_mail import OrderMail, enqueue_order_mails
 from yakku.errors import YakkuError
 from yakku.extensions import db
 
@@ -243,16 +244,19 @@ def _charge(order: dict, key: str, card: dict) -> dict:
 
 
 def _finish(attempts: list[dict], keys: list[str], answers: list[Answer], outcomes: dict) -> list[Answer]:
-    """Record every charge's outcome, in one transaction, on the orders still waiting for that payment."""
+    """Record every charge's outcome, in one transaction, on the orders still waiting for that payment;
+    then write to the shoppers of the orders this call recorded paid (a retried batch records none)."""
     orders = _lock([attempts[index]["order_id"] for index in outcomes])
     transitions: list[dict] = []
-    to_refund = []
+    to_refund, paid = [], []
     for index, result in outcomes.items():
         order, key = orders[attempts[index]["order_id"]], keys[index]
         target, error = _outcome(result)
         waiting = order["state"] == OrderState.PAYMENT_PENDING and order["payment_key"] == key
         if target is not None and waiting:
             _move(order, target, _reason(result), transitions)
+            if target == OrderState.PAID:
+                paid.append(order["id"])
         payment = result.get("payment")
         if (
             payment
@@ -263,6 +267,7 @@ def _finish(attempts: list[dict], keys: list[str], answers: list[Answer], outcom
         answers[index] = (order if error is None else None, error)
     _save(orders, transitions)
     db.session.commit()
+    enqueue_order_mails(paid, OrderMail.SALE_PAID)
     for payment_id in to_refund:
         remote.refund(payment_id)
     return answers

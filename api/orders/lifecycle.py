@@ -169,12 +169,12 @@ def _finish(
 
 
 def _tell_the_shopper(order: Order, decline_code: str | None) -> None:
-    """A shop order's confirmation or decline e-mail; the sale's drain writes about its own orders."""
-    if order.source != OrderSource.SHOP:
-        return
+    """A shop order's confirmation or decline e-mail, or a sale order's "paid" when it settles paid late
+    (the sale tells its own shopper of a decline)."""
+    shop = order.source == OrderSource.SHOP
     if order.state == OrderState.PAID:
-        enqueue_order_mail(order.id, OrderMail.CONFIRMED)
-    elif order.state == OrderState.PAYMENT_FAILED and decline_code:
+        enqueue_order_mail(order.id, OrderMail.CONFIRMED if shop else OrderMail.SALE_PAID)
+    elif shop and order.state == OrderState.PAYMENT_FAILED and decline_code:
         enqueue_order_mail(order.id, OrderMail.DECLINED, decline_code)
 
 

@@ -92,7 +92,17 @@ class OrderTransition(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class OrderDelivery(db.Model):
+class Address:
+    """Where a parcel goes and whom the courier calls: the columns every address table has."""
+
+    recipient: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    postal_code: Mapped[str] = mapped_column(String(5))
+    address: Mapped[str] = mapped_column(String(200))
+    address_detail: Mapped[str] = mapped_column(String(100), default="")
+
+
+class OrderDelivery(Address, db.Model):
     """Where a shop order goes and whom the courier calls; a sale order may have none."""
 
     __tablename__ = "order_deliveries"
@@ -100,9 +110,14 @@ class OrderDelivery(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
     # The account again, so "the address you used last time" is one indexed query.
     account_id: Mapped[int] = mapped_column(Integer, index=True)
-    recipient: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str] = mapped_column(String(20))
-    postal_code: Mapped[str] = mapped_column(String(5))
-    address: Mapped[str] = mapped_column(String(200))
-    address_detail: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class DefaultDelivery(Address, db.Model):
+    """The address a shopper chose for their next orders (the account page sets it); the checkout
+    starts from it rather than from the last order's."""
+
+    __tablename__ = "default_deliveries"
+
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

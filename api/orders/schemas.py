@@ -79,6 +79,11 @@ class DeliveryOut(Schema):
     address_detail = String()
 
 
+class AddressesOut(Schema):
+    default = Nested(DeliveryOut, allow_none=True, metadata={"description": "Where my next orders go."})
+    used = List(Nested(DeliveryOut), metadata={"description": "My recent orders' addresses, newest first."})
+
+
 class OrderTransitionIn(Schema):
     to = String(required=True, validate=OneOf([state.value for state in OrderState]))
     reason = String(load_default="", validate=Length(max=200))

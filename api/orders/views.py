@@ -6,7 +6,7 @@ from api.orders import delivery, lifecycle, services
 from api.orders.blueprint import bp
 from api.orders.exceptions import NoDeliveryYet
 from api.orders.keys import card_of, idempotency_key
-from api.orders.schemas import DeliveryIn, DeliveryOut, OrderIn, OrderOut, OrderPage, OrderPayIn
+from api.orders.schemas import AddressesOut, DeliveryIn, DeliveryOut, OrderIn, OrderOut, OrderPage, OrderPayIn
 from api.orders.states import OrderState
 
 SHOPPER = {"security": "BearerAuth"}
@@ -40,11 +40,40 @@ def my_orders(query_data: dict):
 @bp.output(DeliveryOut, description="The delivery details of my latest order that had some (404: none yet)")
 @bp.doc(**SHOPPER, responses=error_responses(401, 404))
 def my_latest_delivery():
-    """Where my last order went: the next checkout starts from it."""
+    """Where my next order goes unless I say otherwise: my default address, else my last order's."""
     latest = delivery.latest_delivery(current_account_id())
     if latest is None:
         raise NoDeliveryYet()
     return latest
+
+
+@bp.get("/delivery/addresses")
+@shopper_required
+@bp.output(AddressesOut)
+@bp.doc(**SHOPPER, responses=error_responses(401))
+def my_addresses():
+    """My default address and the addresses my recent orders went to."""
+    return delivery.addresses_of(current_account_id())
+
+
+@bp.put("/delivery/default")
+@shopper_required
+@bp.input(DeliveryIn)
+@bp.output(DeliveryOut)
+@bp.doc(**SHOPPER, responses=error_responses(401, 422))
+def set_my_default_address(json_data: dict):
+    """Keep this address for my next orders: every checkout starts from it."""
+    return delivery.set_default(current_account_id(), json_data)
+
+
+@bp.delete("/delivery/default")
+@shopper_required
+@bp.output({}, status_code=204)
+@bp.doc(**SHOPPER, responses=error_responses(401))
+def forget_my_default_address():
+    """Keep no default address: the checkout starts from my last order's again."""
+    delivery.forget_default(current_account_id())
+    return ""
 
 
 @bp.put("/<int:order_id>/delivery")

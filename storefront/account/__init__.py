@@ -1,6 +1,6 @@
-"""Account pages: sign up, check your e-mail, verify, log in, log out."""
+"""Account pages: sign up, verify, log in and out, a forgotten password, and the account page."""
 
-from storefront.account import views  # noqa: F401  (registers the routes on bp)
+from storefront.account import profile, recovery, views  # noqa: F401  (they register the routes on bp)
 from storefront.account.blueprint import bp
 
 __all__ = ["bp"]

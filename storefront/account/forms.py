@@ -15,15 +15,17 @@ def _email() -> EmailField:
     )
 
 
-class SignUpForm(FlaskForm):
-    name = StringField(
+def _name() -> StringField:
+    return StringField(
         "Name",
         validators=[DataRequired("Enter your name."), Length(max=NAME_MAX)],
         render_kw={"autocomplete": "name"},
     )
-    email = _email()
-    password = PasswordField(
-        "Password",
+
+
+def _new_password(label: str = "Password") -> PasswordField:
+    return PasswordField(
+        label,
         validators=[
             DataRequired("Choose a password."),
             Length(
@@ -36,22 +38,36 @@ class SignUpForm(FlaskForm):
         description=f"At least {PASSWORD_MIN} characters.",
     )
 
+
+def _password(label: str = "Password", message: str = "Enter your password.") -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired(message), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+def _check_address(field) -> None:
+    # The service's own address check, here too: a shopper sees every field's problem in one
+    # pass rather than the address's only after fixing the others.
+    try:
+        normalise_email(field.data or "")
+    except ValueError as exc:  # the validator's own words, in the shop's one spelling
+        raise ValidationError(str(exc).replace("email", "e-mail")) from None
+
+
+class SignUpForm(FlaskForm):
+    name = _name()
+    email = _email()
+    password = _new_password()
+
     def validate_email(self, field) -> None:
-        # The service's own address check, here too: a shopper sees every field's problem in one
-        # pass rather than the address's only after fixing the others.
-        try:
-            normalise_email(field.data or "")
-        except ValueError as exc:  # the validator's own words, in the shop's one spelling
-            raise ValidationError(str(exc).replace("email", "e-mail")) from None
+        _check_address(field)
 
 
 class LogInForm(FlaskForm):
     email = _email()
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=PASSWORD_MAX)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = _password()
     next = HiddenField()
 
 
@@ -60,11 +76,38 @@ class ResendForm(FlaskForm):
 
 
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField(
-        "Your password",
-        validators=[DataRequired("Enter your password to confirm."), Length(max=PASSWORD_MAX)],
-        render_kw={"autocomplete": "current-password"},
+    password = _password("Your password", "Enter your password to confirm.")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email()
+
+
+class ResetPasswordForm(FlaskForm):
+    token = HiddenField()
+    password = _new_password("New password")
+
+
+class NameForm(FlaskForm):
+    name = _name()
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField(
+        "New e-mail address",
+        validators=[DataRequired("Enter the new e-mail address."), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+        description="We send a link there; your account moves once you open it.",
     )
+    password = _password("Your password", "Enter your password to confirm.")
+
+    def validate_email(self, field) -> None:
+        _check_address(field)
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = _password("Current password", "Enter your current password.")
+    new_password = _new_password("New password")
 
 
 class LogOutForm(FlaskForm):

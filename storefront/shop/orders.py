@@ -9,11 +9,12 @@ from api.client import orders, wishlist
 from api.client.errors import ServiceError, ServiceNotFound, ServiceRejected
 from api.orders.states import OrderState
 from api.payments.states import PAYMENT_DECLINED, DeclineCode
+from storefront.delivery import DELIVERY_FIELDS
 from storefront.errors import apply_field_errors
 from storefront.session import as_shopper, current_shopper, shopper_required
 from storefront.shop.blueprint import bp
 from storefront.shop.cart import forget_bought
-from storefront.shop.forms import DELIVERY_FIELDS, CheckoutForm
+from storefront.shop.forms import CheckoutForm
 from storefront.shop.wishlist import remember_count
 
 PER_PAGE = 10
