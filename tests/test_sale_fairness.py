@@ -36,6 +36,24 @@ def states(sale, buyers) -> list[str]:
     return [sale.status(buyer)["state"] for buyer in buyers]
 
 
+def test_a_declined_card_s_units_come_back_once_the_grace_passes_not_the_worker_s_lease(sale, shoppers):
+    first, second = shoppers.verified(), shoppers.verified()
+    for buyer in (first, second):
+        sale.join(buyer)
+    tick(sale, time.time())
+    ticket = sale.status(first)["ticket"]
+    sale.checkout(first, ticket, card=DECLINED_CARD)
+    sale.drain()
+    with sale.app.app_context():  # within the grace the units wait for another card
+        assert reconcile_sale(sale.id, now=time.time() + GRACE - 1) == {}
+    with sale.app.app_context():  # past it they go back, though the reservation is younger than a lease
+        assert reconcile_sale(sale.id, now=time.time() + GRACE + 1) == {"decline_lapsed": 1}
+    assert sale.outcome(first, ticket)["state"] == "failed"
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert audit["figures"]["left"] == 5
+
+
 def test_eight_shoppers_five_units_a_no_show_and_a_walk_away_sell_every_unit_in_line_order(sale, shoppers):
     start = time.time()
     buyers = [shoppers.verified() for _ in range(8)]

@@ -52,9 +52,19 @@ def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_
     """Settle every checkout of one sale that no worker has touched for `lease` seconds."""
     now = time.time() if now is None else now
     done: Counter = Counter()
-    for ticket_id in stock.stale_reservations(sale_id, older_than=now - lease):
+    stale = stock.stale_reservations(sale_id, older_than=now - lease)
+    for ticket_id in stale:
         done[reconcile_ticket(sale_id, ticket_id, now, lease)] += 1
-    unreserved = records.in_states(sale_id, UNRESERVED_STATES)
+    looked_at = records.in_states(sale_id, UNRESERVED_STATES | {CheckoutState.DECLINED})
+    # A declined checkout is no worker's: its units go back once the grace has passed, however young
+    # its reservation (the lease is for workers), so they return within the grace and one sweep.
+    young = set(stock.stale_reservations(sale_id, older_than=now)) - set(stale)
+    grace = _decline_grace(sale_id)
+    for record in looked_at:
+        lapsed = record.state == CheckoutState.DECLINED and now - record.updated_at >= grace
+        if lapsed and record.ticket_id in young:
+            done[reconcile_ticket(sale_id, record.ticket_id, now, lease)] += 1
+    unreserved = [record for record in looked_at if record.state in UNRESERVED_STATES]
     for record in unreserved:
         if _stalled_before_reserving(sale_id, record, now, lease):
             done[_tell(sale_id, record, CheckoutState.INTERRUPTED, INTERRUPTED, Done.HANDED_BACK)] += 1
