@@ -17,6 +17,7 @@ from rq import SimpleWorker
 from sqlalchemy import select
 
 from admission import admitter, lookup, sales, stock, waiting_room
+from admission.checkout.reconcile import reconcile_sale
 from api.catalog.models import Product
 from yakku.extensions import db
 from yakku.queues import QueueName
@@ -260,6 +261,49 @@ def test_a_checkout_panel_left_open_ends_itself_when_the_turn_does(live_shop, pa
     expect(buyer.get_by_role("button", name="Pay now")).to_have_count(0)
     expect(buyer.locator("#sale-status")).not_to_have_attribute("hx-trigger", re.compile("."))
     live_shop.screenshot(buyer, "sale-turn-expired")
+
+
+def test_a_shopper_on_standby_is_admitted_when_a_declined_unit_comes_back_and_buys(
+    live_shop, pages, shoppers
+):
+    """The standby panel, then the turn when the unit of a buyer who walked away from a decline comes back."""
+    api_app = live_shop.api_app
+    product_id, sale = open_sale_of_tea(
+        api_app, units=1, checkout_window_s=300, per_shopper_limit=1, decline_grace_s=5
+    )
+    walker, ada = shoppers.verified(name="Walker"), shoppers.verified(name="Ada")
+    away, buyer = pages("desktop"), pages("desktop")
+    log_in(live_shop, away, walker.email, f"/products/{product_id}")
+    away.get_by_role("button", name="Join the queue").click()
+    with api_app.app_context():  # the one unit is the walker's, who joined first
+        admitter.tick(time.time())
+    log_in(live_shop, buyer, ada.email, f"/products/{product_id}")
+    buyer.get_by_role("button", name="Join the queue").click()
+    expect(buyer.locator("#sale-status h1")).to_have_text("You are number 1 on standby")
+    live_shop.screenshot(buyer, "sale-standby-before-return")
+
+    away.reload()  # the walker's card is declined, and they close the page rather than try another
+    fill_card(away, DECLINED_CARD)
+    away.get_by_role("button", name="Pay now").click()
+    drain(api_app)
+    expect(away.locator("#sale-status .alert")).to_have_text("Payment declined — try another card.")
+    away.close()
+    expect(buyer.locator("#sale-status h1")).to_have_text("You are number 1 on standby")  # not sold out
+    with admitter_running(api_app):
+        with (
+            api_app.app_context()
+        ):  # the grace passes: the unit goes back to the line, to the first on standby
+            assert reconcile_sale(sale.id, now=time.time() + 6)["decline_lapsed"] == 1
+        turn = buyer.locator("#sale-status h1")
+        expect(turn).to_have_text(
+            "It's your turn — check out now", timeout=ADMISSION_WAIT_MS
+        )  # on its own poll
+        fill_card(buyer, GOOD_CARD)
+        buyer.get_by_role("button", name="Pay now").click()
+        expect(turn).to_have_text("Processing your order…")
+        drain(api_app)
+        expect(turn).to_have_text("Your order is paid")
+    live_shop.screenshot(buyer, "sale-standby-bought")
 
 
 def phone_twin(live_shop, page, member, sale_path: str, position: str):
