@@ -1,4 +1,5 @@
-"""Issue 12, item 1: a card's number and CVC are never stored by Yakku, not even for a moment in Redis.
+"""Issue 12, item 1: a card's number and CVC are never stored by Yakku, not even for a moment in Redis;
+the private Redis asks a password, listens on loopback only and keeps its files to their owner.
 
 The attack on main: a sale checkout kept the whole card in the sale's request hash until a drain job
 took it, and the private Redis logged it to its append-only file. Here a checkout is submitted against
@@ -21,6 +22,9 @@ from catalog_helpers import add_product
 from sale_helpers import Sale
 
 from admission.keys import sale_keys
+from yakku import launcher
+from yakku.config import REDIS_PASSWORD, SECRET_NAMES
+from yakku.private_redis import PrivateRedis
 
 NUMBER = "5555555555554444"  # succeeds in the sandbox, and appears nowhere else in a test's data
 CVC = "0918"
@@ -160,3 +164,52 @@ def test_a_shop_order_paid_through_the_api_with_a_card_keeps_no_card_in_redis(sh
     paid = shop.post(ada, f"/api/orders/{order['id']}/pay", body)
     assert paid.status_code == 200 and paid.json()["state"] == "paid"
     assert card_in(every_value(raw_redis)) == []
+
+
+def modes(folder: Path) -> dict[str, int]:
+    """The permission bits of a folder and of everything in it, by path relative to it."""
+    return {
+        str(path.relative_to(folder)): path.stat().st_mode & 0o777 for path in [folder, *folder.rglob("*")]
+    }
+
+
+def test_the_private_redis_asks_a_password_listens_on_loopback_and_keeps_its_files_private(tmp_path):
+    folder = tmp_path / "redis"
+    folder.mkdir(mode=0o755)
+    (folder / "left-by-an-older-version.aof").write_text("x")  # made before files were kept private
+    (folder / "left-by-an-older-version.aof").chmod(0o644)
+    with PrivateRedis(folder, persist=True) as server:
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=server.port).ping()  # no password: NOAUTH
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=server.port, password="guessed").ping()
+        client = redis.Redis.from_url(server.url)
+        client.set("sale:1:something", "kept")
+        assert client.config_get("bind")["bind"] == "127.0.0.1"
+        assert client.config_get("appendonly")["appendonly"] == "yes"
+        assert server.password not in Path(f"/proc/{server.process.pid}/cmdline").read_text()
+        client.close()
+        time.sleep(0.2)  # the append-only file is written before the next event-loop turn
+        found = modes(folder)
+    assert any(".aof" in name for name in found if name.startswith("appendonlydir/")), found
+    assert found == {
+        name: 0o700 if (folder / name).is_dir() else 0o600 for name in found
+    }  # the folder and appendonlydir 0700; the append-only files, the log, the old file 0600
+
+
+def test_yakku_up_keeps_the_redis_password_in_secrets_json_and_gives_it_in_the_url(monkeypatch, tmp_path):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    older = {name: f"kept-{name.lower()}" for name in SECRET_NAMES}  # a secrets.json from before
+    (tmp_path / "secrets.json").write_text(json.dumps(older))
+    (tmp_path / "secrets.json").chmod(0o600)
+    with launcher.redis_url(tmp_path) as url:
+        stored = json.loads((tmp_path / "secrets.json").read_text())
+        assert {name: stored[name] for name in SECRET_NAMES} == older  # the others are kept
+        password = stored[REDIS_PASSWORD]
+        assert len(password) >= 32 and url.startswith(f"redis://:{password}@127.0.0.1:")
+        assert redis.Redis.from_url(url).ping()
+        marker = tmp_path / launcher.REDIS_URL_FILE
+        assert marker.read_text() == url and marker.stat().st_mode & 0o777 == 0o600
+        assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
+    with launcher.redis_url(tmp_path) as again:  # restarted: the same password, so clients reconnect
+        assert again.startswith(f"redis://:{password}@")
