@@ -90,9 +90,16 @@ def enqueue(app, sale_id: int, admitted: list[tuple[str, int]]) -> float:
     """
     from admission.checkout.jobs import queue_checkouts
     from admission.checkout.records import CheckoutRequest
+    from api.payments.cards import as_card
+    from api.payments.providers import Card
+    from api.payments.services import tokenise
 
     with app.app_context():
-        requests = [CheckoutRequest(ticket, shopper, 1, 1, GOOD_CARD) for ticket, shopper in admitted]
+        card = Card(**as_card(GOOD_CARD))  # tokenised per shopper, as each submit does, before the clock
+        requests = [
+            CheckoutRequest(ticket, shopper, 1, 1, tokenise(card, shopper).token)
+            for ticket, shopper in admitted
+        ]
         started = time.time()
         queue_checkouts(sale_id, requests)
         return started

@@ -51,6 +51,20 @@ def apply_field_errors(form: FlaskForm, error: ServiceError) -> None:
         form.form_errors.append(readable(error))
 
 
+# Payments names a card's fields as its API takes them ({"card": {"number": ...}}); the forms' names.
+CARD_FIELD_NAMES = {"number": "card_number"}
+
+
+def apply_card_errors(form: FlaskForm, error: ServiceError) -> None:
+    """apply_field_errors for the payments service's refusal of a card a form sent it."""
+    fields = dict(error.fields or {})
+    card = fields.pop("card", None)
+    if isinstance(card, dict):
+        fields.update({CARD_FIELD_NAMES.get(name, name): messages for name, messages in card.items()})
+    error.fields = fields
+    apply_field_errors(form, error)
+
+
 def error_response(status: int, message: str, title: str | None = None):
     """An error as the whole page, or for htmx as an alert swapped into the page's message area."""
     title = title or TITLES.get(status, "Something went wrong")

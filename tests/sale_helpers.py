@@ -6,10 +6,20 @@ from datetime import UTC, datetime, timedelta
 from rq import SimpleWorker
 
 from admission import admitter
+from api.payments.cards import as_card
 from yakku.queues import QueueName
 
 GOOD_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
 DECLINED_CARD = {**GOOD_CARD, "card_number": "4000000000000002"}
+
+
+def card_token(shop, account_id: int, card: dict = GOOD_CARD) -> str:
+    """A payment-method token for a shopper's card, as the sale's submit makes one (`shop`: the
+    orders_helpers fixture)."""
+    body = {"card": as_card(card), "account_id": account_id}
+    answer = shop.internal("POST", "/api/payments/methods", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["token"]
 
 
 class Sale:

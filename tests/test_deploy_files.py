@@ -40,7 +40,7 @@ def test_each_app_service_is_configured_by_environment_and_waits_for_its_backend
     service = SERVICES[process]
     environment = service["environment"]
     assert re.match(r"mysql\+pymysql://.*@db:3306/", environment["DATABASE_URL"])
-    assert environment["REDIS_URL"] == "redis://redis:6379/0"
+    assert re.fullmatch(r"redis://:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379/0", environment["REDIS_URL"])
     assert environment["BIND_HOST"] == "0.0.0.0"
     for secret in SECRET_NAMES:
         assert f"YAKKU_{secret}" in environment  # shared by every process
@@ -59,6 +59,15 @@ def test_backends_are_mysql_8_and_redis_7_with_health_checks():
     assert SERVICES["db"]["image"].startswith("mysql:8")
     assert SERVICES["redis"]["image"].startswith("redis:7")
     assert SERVICES["db"]["healthcheck"]["test"] and SERVICES["redis"]["healthcheck"]["test"]
+
+
+def test_the_redis_service_requires_the_password_the_services_connect_with():
+    command = SERVICES["redis"]["command"]
+    assert command[0] == "redis-server"  # so the image's entrypoint drops root and sets umask 0077
+    password = command[command.index("--requirepass") + 1]
+    assert password.startswith("${REDIS_PASSWORD:?")  # compose refuses to start without one
+    assert "ports" not in SERVICES["redis"]
+    assert SERVICES["redis"]["environment"]["REDISCLI_AUTH"].startswith("${REDIS_PASSWORD")
 
 
 def test_migrate_upgrades_the_schema_once_before_the_processes_start():

@@ -2,7 +2,7 @@
 the order's shopper; a sale order paid by the drain's batch gets its "paid" mail once."""
 
 from accounts_helpers import drain_mail, latest_message, outbox_messages
-from sale_helpers import DECLINED_CARD, GOOD_CARD
+from sale_helpers import DECLINED_CARD, card_token
 
 from workers.order_mail import OrderMail, enqueue_order_mail
 
@@ -36,9 +36,10 @@ def test_a_won_sale_order_is_mailed_once_even_when_its_pay_batch_is_retried(shop
     ]
     made = shop.internal("POST", "/api/orders/internal/batch", {"sale_id": 51, "orders": tickets})
     won, declined = (order["id"] for order in made.json()["items"])
+    tokens = card_token(shop, ada.id), card_token(shop, bo.id, DECLINED_CARD)
     payments = [
-        {**GOOD_CARD, "order_id": won, "idempotency_key": "a1"},
-        {**DECLINED_CARD, "order_id": declined, "idempotency_key": "a1"},
+        {"payment_method": token, "order_id": order_id, "idempotency_key": "a1"}
+        for token, order_id in zip(tokens, (won, declined), strict=True)
     ]
     for _ in range(2):  # the drain's call, then the same batch again (a retry after a lost answer)
         paid = shop.internal("POST", "/api/orders/internal/batch/pay", {"payments": payments})

@@ -11,6 +11,11 @@ def card(number: str) -> Card:
     return Card(number=number, exp_month=12, exp_year=2099, cvc="123")
 
 
+def token(sandbox: SandboxProvider, number: str) -> str:
+    """A fresh payment-method token for a test card, as payments makes one at submit."""
+    return sandbox.tokenise(card(number), account_id=1, ttl=60).token
+
+
 @pytest.fixture
 def sandbox(redis_client):
     return SandboxProvider(redis_client, timeout=0.05)
@@ -26,37 +31,39 @@ def sandbox(redis_client):
     ],
 )
 def test_test_cards_decide_the_outcome(sandbox, number, status, code):
-    result = sandbox.charge(1000, "KRW", card(number), "key-1")
+    result = sandbox.charge(1000, "KRW", token(sandbox, number), "key-1")
     assert (result.status, result.decline_code) == (status, code)
 
 
 def test_the_timeout_card_times_out_and_leaves_no_charge(sandbox):
     with pytest.raises(ProviderTimeout):
-        sandbox.charge(1000, "KRW", card("4000000000000119"), "slow")
+        sandbox.charge(1000, "KRW", token(sandbox, "4000000000000119"), "slow")
     assert sandbox.retrieve("slow") is None
 
 
 def test_the_same_key_answers_the_same_charge(sandbox):
-    first = sandbox.charge(1000, "KRW", card("4242424242424242"), "again")
-    second = sandbox.charge(1000, "KRW", card("4000000000000002"), "again")
+    first = sandbox.charge(1000, "KRW", token(sandbox, "4242424242424242"), "again")
+    second = sandbox.charge(1000, "KRW", token(sandbox, "4000000000000002"), "again")
     assert first == second and sandbox.retrieve("again") == first
 
 
 def test_a_batch_answers_each_charge_as_a_charge_alone_would(sandbox):
-    sandbox.charge(500, "KRW", card("4000000000000002"), "made-before")
+    sandbox.charge(500, "KRW", token(sandbox, "4000000000000002"), "made-before")
     numbers = {
         "fresh": "4242424242424242",
         "declined": "4000000000000002",
         "slow": "4000000000000119",
         "made-before": "4242424242424242",  # its key was declined before: the same answer again
     }
-    results = sandbox.charge_many([ChargeRequest(1000, "KRW", card(n), key) for key, n in numbers.items()])
+    results = sandbox.charge_many(
+        [ChargeRequest(1000, "KRW", token(sandbox, n), key) for key, n in numbers.items()]
+    )
     fresh, declined, slow, made_before = results
     assert fresh.status == ProviderStatus.CAPTURED and sandbox.retrieve("fresh") == fresh
     assert (declined.status, declined.decline_code) == (ProviderStatus.DECLINED, "card_declined")
     assert isinstance(slow, ProviderTimeout) and sandbox.retrieve("slow") is None
     assert made_before == sandbox.retrieve("made-before") and made_before.status == ProviderStatus.DECLINED
-    again = sandbox.charge_many([ChargeRequest(1000, "KRW", card("4000000000000002"), "fresh")])
+    again = sandbox.charge_many([ChargeRequest(1000, "KRW", token(sandbox, "4000000000000002"), "fresh")])
     assert again == [fresh]  # a retried key answers its first charge, whatever card it carries now
 
 
@@ -65,24 +72,24 @@ def test_a_batch_racing_a_charge_of_the_same_key_answers_the_one_stored(sandbox,
 
     def read_then_lose_the_race(keys):
         found = reads(keys)
-        if not any(found):  # another call charges "race" between this batch's read and its write
+        if found[0] is None:  # another call charges "race" between this batch's read and its write
             sandbox.redis.set(
                 keys[0], '{"reference": "sbx_ch_other", "status": "declined", "decline_code": "x"}'
             )
         return found
 
     monkeypatch.setattr(sandbox, "_get_all", read_then_lose_the_race)
-    [result] = sandbox.charge_many([ChargeRequest(1000, "KRW", card("4242424242424242"), "race")])
+    [result] = sandbox.charge_many([ChargeRequest(1000, "KRW", token(sandbox, "4242424242424242"), "race")])
     assert (result.status, result.reference) == (ProviderStatus.DECLINED, "sbx_ch_other")
 
 
 def test_a_refund_checks_the_charge_and_happens_once(sandbox):
-    captured = sandbox.charge(1000, "KRW", card("4242424242424242"), "paid")
+    captured = sandbox.charge(1000, "KRW", token(sandbox, "4242424242424242"), "paid")
     with pytest.raises(ProviderError):
         sandbox.refund(captured.reference, 1001)
     assert sandbox.refund(captured.reference, 1000).status == ProviderStatus.REFUNDED
     assert sandbox.refund(captured.reference, 1000).status == ProviderStatus.REFUNDED
-    declined = sandbox.charge(1000, "KRW", card("4000000000000002"), "declined")
+    declined = sandbox.charge(1000, "KRW", token(sandbox, "4000000000000002"), "declined")
     with pytest.raises(ProviderError):
         sandbox.refund(declined.reference, 1000)
     with pytest.raises(ProviderError):
@@ -96,9 +103,9 @@ def test_the_decline_rate_is_the_same_for_every_retry_of_a_key(redis_client):
     assert 250 < len(declined) < 350
     for key in keys[:50]:
         expected = ProviderStatus.DECLINED if key in declined else ProviderStatus.CAPTURED
-        assert sandbox.charge(100, "KRW", card("4242424242424242"), key).status == expected
+        assert sandbox.charge(100, "KRW", token(sandbox, "4242424242424242"), key).status == expected
         redis_client.flushdb()  # forget the charge: the answer must come from the key alone
-        assert sandbox.charge(100, "KRW", card("4242424242424242"), key).status == expected
+        assert sandbox.charge(100, "KRW", token(sandbox, "4242424242424242"), key).status == expected
     assert not any(declined_by_rate(k, 0) for k in keys)
 
 
@@ -111,3 +118,23 @@ def test_luhn_and_expiry_checks():
 def test_a_card_never_shows_its_number(sandbox):
     shown = repr(card("4242424242424242"))
     assert "4242424242424242" not in shown and "4242" in shown
+
+
+def test_a_token_keeps_the_outcome_brand_and_last_four_for_its_ttl_never_the_number_or_cvc(
+    sandbox, redis_client
+):
+    method = sandbox.tokenise(Card("4000000000009995", 7, 2099, "987"), account_id=5, ttl=60)
+    assert (method.brand, method.last4, method.exp_month, method.account_id) == ("visa", "9995", 7, 5)
+    [key] = redis_client.keys("payments:*:method:*")
+    assert 55 <= redis_client.ttl(key) <= 60
+    stored = redis_client.get(key)
+    assert "4000000000009995" not in stored and "987" not in stored
+    assert sandbox.payment_methods([method.token, "sbx_pm_unknown"]) == [method, None]
+    result = sandbox.charge(1000, "KRW", method.token, "by-token")
+    assert (result.status, result.decline_code) == (ProviderStatus.DECLINED, "insufficient_funds")
+
+
+def test_a_token_gone_before_its_charge_is_declined_as_expired_and_charges_nothing(sandbox):
+    result = sandbox.charge(1000, "KRW", "sbx_pm_gone", "late")
+    assert (result.status, result.decline_code) == (ProviderStatus.DECLINED, "payment_method_expired")
+    assert sandbox.retrieve("late") == result  # the same key answers the same, never a capture later

@@ -24,6 +24,7 @@ def pending_order(shop, member, price=1000):
 
 
 def charge(shop, order, **changes):
+    """POST /api/payments/charges with CARD, or with what `changes` says (card=None: no card)."""
     body = {
         "order_id": order["id"],
         "amount": order["total"],
@@ -32,7 +33,14 @@ def charge(shop, order, **changes):
         "card": CARD,
         **changes,
     }
-    return shop.internal("POST", "/api/payments/charges", body)
+    return shop.internal("POST", "/api/payments/charges", {k: v for k, v in body.items() if v is not None})
+
+
+def tokenise(shop, account_id: int, card: dict = CARD) -> dict:
+    """POST /api/payments/methods, as the storefront and the sale's checkout call it."""
+    answer = shop.internal("POST", "/api/payments/methods", {"card": card, "account_id": account_id})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
 
 
 def test_a_charge_captures_once_per_key(shop):
@@ -160,11 +168,69 @@ def test_a_sale_order_is_recorded_and_paid_for_its_shopper(shop):
     clash = {"sale_id": 7, "orders": [{**wanted, "account_id": ada.id + 1, "idempotency_key": "ticket-abc"}]}
     assert shop.internal("POST", "/api/orders/internal/batch", clash).status_code == 409
 
-    card = {"card_number": "4242424242424242", "exp_month": 1, "exp_year": 2099, "cvc": "123"}
-    payment = {**card, "order_id": order["id"], "idempotency_key": "t"}
+    token = tokenise(shop, ada.id)["token"]
+    payment = {"payment_method": token, "order_id": order["id"], "idempotency_key": "t"}
     paid = shop.internal("POST", "/api/orders/internal/batch/pay", {"payments": [payment]})
     assert paid.status_code == 200 and paid.json()["items"][0]["order"]["state"] == "paid"
     assert shop.get(ada, f"/api/orders/{order['id']}").json()["state"] == "paid"
+
+
+def test_a_card_becomes_a_short_lived_token_that_pays_its_shoppers_orders_only(shop, app, redis_client):
+    ada, bea = shop.shopper(), shop.shopper()
+    method = tokenise(shop, ada.id, {**CARD, "number": "5555 5555 5555 4444"})
+    assert (method["brand"], method["last4"], method["expires_in"]) == ("mastercard", "4444", 15 * 60)
+    assert method["token"].startswith("sbx_pm_") and "number" not in method and "cvc" not in method
+    [key] = redis_client.keys(f"payments:*:method:{method['token']}")
+    assert 15 * 60 - 5 <= redis_client.ttl(key) <= 15 * 60
+    theirs = pending_order(shop, bea)
+    refused = charge(shop, theirs, card=None, payment_method=method["token"])  # not bea's card
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "payment_method_expired"
+    assert refused.json()["error"]["fields"] == {"payment_method": [refused.json()["error"]["message"]]}
+    assert shop.payments_of(theirs["id"]) == []  # refused before any payment was made
+    mine = pending_order(shop, ada)
+    paid = charge(shop, mine, card=None, payment_method=method["token"])
+    assert paid.status_code == 201 and paid.json()["state"] == "captured"
+    assert paid.json()["card_last4"] == "4444"
+
+
+def test_an_expired_token_is_refused_and_the_order_can_be_paid_with_the_card_again(shop, redis_client):
+    ada = shop.shopper()
+    method = tokenise(shop, ada.id)
+    redis_client.delete(*redis_client.keys(f"payments:*:method:{method['token']}"))  # its TTL ran out
+    order = shop.order(ada, {shop.product()["id"]: 1}).json()
+    late = shop.post(
+        ada, f"/api/orders/{order['id']}/pay", {"payment_method": method["token"], "idempotency_key": "a1"}
+    )
+    assert late.status_code == 422 and late.json()["error"]["code"] == "payment_method_expired"
+    again = tokenise(shop, ada.id)["token"]
+    paid = shop.post(
+        ada, f"/api/orders/{order['id']}/pay", {"payment_method": again, "idempotency_key": "a2"}
+    )
+    assert paid.status_code == 200 and paid.json()["state"] == "paid"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"card": {**CARD, "number": "4242424242424241"}, "account_id": 1}, "card"),
+        ({"card": {**CARD, "cvc": "12"}, "account_id": 1}, "card"),
+        ({"card": CARD}, "account_id"),
+        ({"card": CARD, "account_id": 0}, "account_id"),
+    ],
+)
+def test_tokenising_refuses_a_bad_card_in_the_error_shape(shop, body, field):
+    answer = shop.internal("POST", "/api/payments/methods", body)
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error["code"] == "validation_error" and field in error["fields"]
+
+
+def test_a_charge_takes_a_token_or_a_card_not_both_nor_neither(shop):
+    order = pending_order(shop, shop.shopper())
+    token = tokenise(shop, order["account_id"])["token"]
+    both, neither = charge(shop, order, payment_method=token), charge(shop, order, card=None)
+    for answer in (both, neither):
+        assert answer.status_code == 422 and "payment_method" in answer.json()["error"]["fields"]
 
 
 INTERNAL = [
@@ -174,6 +240,7 @@ INTERNAL = [
     ("POST", "/api/orders/internal/batch/pay"),
     ("POST", "/api/orders/internal/1/cancel"),
     ("POST", "/api/orders/internal/1/settle"),
+    ("POST", "/api/payments/methods"),
     ("POST", "/api/payments/charges"),
     ("GET", "/api/payments/1"),
     ("POST", "/api/payments/1/refund"),

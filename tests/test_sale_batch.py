@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from catalog_helpers import add_product
-from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
+from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale, card_token
 from sqlalchemy import Engine, event, func, insert, select, text
 
 from admission.checkout import jobs, line, records
@@ -18,7 +18,9 @@ from api.orders.models import Order, OrderLine, OrderTransition
 from api.orders.services import canonical_items, fingerprint
 from api.payments.keys import SANDBOX_CHARGE_KEY
 from api.payments.models import Payment, PaymentTransition
+from api.payments.providers import Card
 from api.payments.services import _fingerprint as charge_fingerprint
+from api.payments.services import tokenise
 from yakku.extensions import db
 from yakku.queues import QueueName
 
@@ -41,8 +43,10 @@ def pay(shop, payments):
     return shop.internal("POST", "/api/orders/internal/batch/pay", json={"payments": payments})
 
 
-def attempt(order_id, key, card=GOOD_CARD):
-    return {**card, "order_id": order_id, "idempotency_key": key}
+def attempt(shop, order: dict, key: str, card: dict = GOOD_CARD) -> dict:
+    """One payment of a pay batch, with a token for the order's shopper's card."""
+    token = card_token(shop, order["account_id"], card)
+    return {"payment_method": token, "order_id": order["id"], "idempotency_key": key}
 
 
 def test_a_batch_of_sale_orders_is_idempotent_per_ticket_within_and_across_batches(shop):
@@ -205,7 +209,7 @@ def test_a_ticket_another_call_stores_first_answers_that_order_and_the_rest_are_
 
 
 def test_a_charge_another_call_stores_first_answers_that_payment_and_the_rest_are_made(shop, app):
-    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    token = card_token(shop, 1)
     order = {"account_id": 1, "total": 5_000, "currency": "KRW", "state": "payment_pending"}
     charges = [
         {
@@ -213,7 +217,7 @@ def test_a_charge_another_call_stores_first_answers_that_payment_and_the_rest_ar
             "amount": 5_000,
             "currency": "KRW",
             "idempotency_key": f"k{n}",
-            "card": card,
+            "payment_method": token,
         }
         for n in range(1, 6)
     ]
@@ -247,7 +251,7 @@ def test_concurrent_identical_pay_batches_capture_each_order_once(shop, app, red
     orders = make_orders(
         shop, 48, [sale_order(members[n % 2], lamp["id"], f"t{n}") for n in range(8)]
     ).json()["items"]
-    payments = [attempt(order["id"], "a1") for order in orders]
+    payments = [attempt(shop, order, "a1") for order in orders]
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: pay(shop, payments), range(4)))
     assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
@@ -278,9 +282,9 @@ def test_a_batch_pays_good_cards_and_tells_declined_ones_each_charge_once(shop):
         shop, 44, [sale_order(m, lamp["id"], f"t{i}") for i, m in enumerate(members)]
     ).json()["items"]
     payments = [
-        attempt(orders[0]["id"], "a1"),
-        attempt(orders[1]["id"], "a1", DECLINED_CARD),
-        attempt(orders[2]["id"], "a1"),
+        attempt(shop, orders[0], "a1"),
+        attempt(shop, orders[1], "a1", DECLINED_CARD),
+        attempt(shop, orders[2], "a1"),
     ]
     answer = pay(shop, payments)
     assert answer.status_code == 200, answer.json()
@@ -304,7 +308,7 @@ def test_a_batch_pays_good_cards_and_tells_declined_ones_each_charge_once(shop):
         "captured",
     ]
     # the declined order pays with a new attempt key and another card, still one order
-    retry = pay(shop, [attempt(orders[1]["id"], "a2")]).json()["items"][0]
+    retry = pay(shop, [attempt(shop, orders[1], "a2")]).json()["items"][0]
     assert retry["order"]["state"] == "paid" and retry["order"]["id"] == orders[1]["id"]
     states = sorted(p["state"] for p in shop.payments_of(orders[1]["id"]))
     assert states == ["captured", "declined"]
@@ -315,21 +319,28 @@ def test_a_batch_refuses_orders_it_may_not_pay(shop):
     lamp = shop.product()
     order = make_orders(shop, 45, [sale_order(ada, lamp["id"], "t1")]).json()["items"][0]
     assert shop.internal("POST", f"/api/orders/internal/{order['id']}/cancel").status_code == 200
-    items = pay(shop, [attempt(order["id"], "a1"), attempt(2**31 - 1, "a1")]).json()["items"]
+    missing = {"id": 2**31 - 1, "account_id": ada.id}
+    items = pay(shop, [attempt(shop, order, "a1"), attempt(shop, missing, "a1")]).json()["items"]
     assert [i["error"]["code"] for i in items] == ["illegal_transition", "order_not_found"]
 
 
 def test_a_batch_charge_checks_each_amount_against_its_order(shop):
     order = {"id": 1, "account_id": 1, "total": 5_000, "currency": "KRW", "state": "payment_pending"}
-    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    token = card_token(shop, 1)
     charges = [
-        {"order": order, "amount": 4_000, "currency": "KRW", "idempotency_key": "x1", "card": card},
+        {
+            "order": order,
+            "amount": 4_000,
+            "currency": "KRW",
+            "idempotency_key": "x1",
+            "payment_method": token,
+        },
         {
             "order": {**order, "state": "paid"},
             "amount": 5_000,
             "currency": "KRW",
             "idempotency_key": "x2",
-            "card": card,
+            "payment_method": token,
         },
     ]
     items = shop.internal("POST", "/api/payments/charges/batch", json={"charges": charges}).json()["items"]
@@ -338,7 +349,7 @@ def test_a_batch_charge_checks_each_amount_against_its_order(shop):
 
 
 def test_charge_batches_sent_at_once_store_and_capture_one_payment_per_key(shop, app, redis_client):
-    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    token = card_token(shop, 1)
     charges = [
         {
             "order": {
@@ -351,7 +362,7 @@ def test_charge_batches_sent_at_once_store_and_capture_one_payment_per_key(shop,
             "amount": 5_000,
             "currency": "KRW",
             "idempotency_key": f"order:{n}:a1",
-            "card": card,
+            "payment_method": token,
         }
         for n in range(1, 61)
     ]
@@ -412,14 +423,18 @@ def admit_directly(app, sale_id: int, shoppers: int) -> list[tuple[str, int]]:
     return admitted
 
 
+def good_token(shopper_id: int) -> str:
+    """A payment-method token for the test card that succeeds, as a submit makes one (in an app context)."""
+    return tokenise(Card("4242424242424242", 12, 2040, "123"), shopper_id).token
+
+
 def test_two_hundred_submits_drain_with_few_jobs_and_the_audit_green(big_sale, app):
     admitted = admit_directly(app, big_sale.id, 200)
-    card = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
     with app.app_context():
         queue = app.extensions["yakku.rq"][QueueName.CHECKOUT]
         queue.empty()
         for ticket, shopper in admitted:  # one submit each, as the checkout endpoint makes it
-            jobs.queue_checkouts(big_sale.id, [CheckoutRequest(ticket, shopper, 1, 1, card)])
+            jobs.queue_checkouts(big_sale.id, [CheckoutRequest(ticket, shopper, 1, 1, good_token(shopper))])
         assert queue.count == 1  # 200 submits, one drain job queued
         assert line.backlog(big_sale.id) == 200
     big_sale.drain()
@@ -440,10 +455,9 @@ def test_the_reconciler_leaves_a_waiting_or_just_taken_checkout_and_hands_back_o
     from admission.checkout.reconcile import reconcile_sale
 
     (first, one), (second, two) = admit_directly(app, big_sale.id, 2)
-    card = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
     with app.app_context():
         for ticket, shopper in ((first, one), (second, two)):
-            jobs.queue_checkouts(big_sale.id, [CheckoutRequest(ticket, shopper, 1, 1, card)])
+            jobs.queue_checkouts(big_sale.id, [CheckoutRequest(ticket, shopper, 1, 1, good_token(shopper))])
         assert reconcile_sale(big_sale.id, lease=0) == {}  # both wait in the line: a job will take them
         assert [r.ticket_id for r in line.take(big_sale.id, 1)] == [first]  # a job took one, then died
         assert reconcile_sale(big_sale.id) == {}  # within the lease it is the job's

@@ -8,6 +8,7 @@ from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
 
 from admission import admitter
 from admission.checkout.reconcile import reconcile_sale
+from admission.checkout.steps import ENTER_AGAIN
 
 
 @pytest.fixture
@@ -64,6 +65,21 @@ def test_a_declined_card_may_be_replaced_while_the_ticket_lasts(sale, shoppers):
     sale.drain()
     paid = sale.outcome(buyer, ticket)
     assert paid["state"] == "paid" and paid["order_id"] == declined["order_id"]  # one order per ticket
+
+
+def test_a_card_token_that_expires_before_the_drain_asks_for_the_card_again(sale, shoppers, redis_client):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket, card=GOOD_CARD)
+    redis_client.delete(*redis_client.keys("payments:*:method:*"))  # its TTL ran out before a job came
+    sale.drain()
+    told = sale.outcome(buyer, ticket)
+    assert told["state"] == "declined" and not told["final"]
+    assert told["message"] == ENTER_AGAIN
+    sale.checkout(buyer, ticket, card=GOOD_CARD)  # entered again: a fresh token
+    sale.drain()
+    paid = sale.outcome(buyer, ticket)
+    assert paid["state"] == "paid" and paid["order_id"] == told["order_id"]
 
 
 def test_someone_elses_ticket_is_refused(sale, shoppers):

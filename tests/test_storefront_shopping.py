@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from api.orders import lifecycle
+
 HX = {"HX-Request": "true"}
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
@@ -133,6 +135,28 @@ def test_buy_then_a_declined_card_then_a_good_one(shop_web, products, web):
     assert "Your wishlist is empty." in _text(web.get("/wishlist"))  # bought items leave it
     assert f"Order #{order_id}" in _text(web.get("/orders"))
     assert web.get(f"/orders/{order_id}/checkout").status_code == 302  # nothing left to pay
+
+
+def test_the_shop_hands_the_card_to_payments_and_pays_the_order_with_its_token(
+    shop_web, products, web, monkeypatch
+):
+    # The orders service never sees the card: the storefront tokenises it first (docs/security.md).
+    paid_with = []
+    real_pay = lifecycle.pay
+    monkeypatch.setattr(
+        lifecycle,
+        "pay",
+        lambda order_id, pay_with, *a, **kw: (
+            paid_with.append(pay_with) or real_pay(order_id, pay_with, *a, **kw)
+        ),
+    )
+    shop_web.sign_in()
+    web.post(f"/wishlist/items/{products.tea}", data={"quantity": 1})
+    order_id = _buy(web)
+    paid = web.post(f"/orders/{order_id}/pay", data=_card(GOOD_CARD, "attempt1"))
+    assert paid.status_code == 302 and paid.headers["Location"] == f"/orders/{order_id}"
+    [pay_with] = paid_with
+    assert list(pay_with) == ["payment_method"] and pay_with["payment_method"].startswith("sbx_pm_")
 
 
 def test_paying_with_htmx_redirects_the_browser_to_the_order(shop_web, products, web):

@@ -44,6 +44,9 @@ SECRET_NAMES = (
     "SERVICE_SECRET",
     "TICKET_SECRET",
 )
+# The private Redis's password: in secrets.json beside them, but no app setting (REDIS_URL carries it).
+REDIS_PASSWORD = "REDIS_PASSWORD"
+INSTANCE_SECRETS = (*SECRET_NAMES, REDIS_PASSWORD)
 
 
 def instance_path() -> str:
@@ -100,18 +103,30 @@ def engine_options(uri: str) -> dict:
 
 
 def load_or_create_secrets(instance: Path) -> dict:
-    """Secrets of the embedded deployment, kept in instance/secrets.json so every process agrees."""
+    """Secrets of the embedded deployment, kept in instance/secrets.json (mode 0600) so every process
+    agrees; a file written before a secret was added gets it added, the others kept."""
     path = instance / "secrets.json"
     instance.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        fresh = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
-        draft = instance / f".secrets.{os.getpid()}.json"
-        draft.write_text(json.dumps(fresh))
-        draft.chmod(0o600)
-        try:
-            os.link(draft, path)  # atomic: the first process to link wins, the rest read its file
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return json.loads(path.read_text())
+        _publish(instance, path, {name: secrets.token_urlsafe(32) for name in INSTANCE_SECRETS}, os.link)
+    stored = json.loads(path.read_text())
+    if any(name not in stored for name in INSTANCE_SECRETS):
+        added = {name: secrets.token_urlsafe(32) for name in INSTANCE_SECRETS if name not in stored}
+        _publish(instance, path, {**added, **stored}, os.replace)
+        stored = json.loads(path.read_text())
+    return stored
+
+
+def _publish(instance: Path, path: Path, values: dict, put) -> None:
+    """Write `values` to a draft readable by its owner only, then put it in place atomically: os.link,
+    so the first process to link wins and the rest read its file; os.replace, to add to a file."""
+    draft = instance / f".secrets.{os.getpid()}.json"
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(json.dumps(values))
+    draft.chmod(0o600)  # a draft a killed process left behind had its own mode
+    try:
+        put(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink(missing_ok=True)

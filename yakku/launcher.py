@@ -72,13 +72,21 @@ def redis_server(instance: Path, start: bool = True) -> Iterator[tuple[str, Priv
         return
     if not start:
         raise click.ClickException("REDIS_URL is not set and no `yakku up` runs in this instance folder")
-    # persist: the append-only file in instance/redis keeps queues and sale state across restarts.
-    with PrivateRedis(instance / "redis", persist=True) as server:
-        marker.write_text(server.url)
+    # persist: the append-only file in instance/redis keeps queues and sale state across restarts. The
+    # password is the instance's (secrets.json), so a restarted Redis asks what its clients send.
+    password = yakku_config.load_or_create_secrets(instance)[yakku_config.REDIS_PASSWORD]
+    with PrivateRedis(instance / "redis", persist=True, password=password) as server:
+        _write_owner_only(marker, server.url)  # the URL holds the password: as private as secrets.json
         try:
             yield server.url, server
         finally:
             marker.unlink(missing_ok=True)
+
+
+def _write_owner_only(path: Path, text: str) -> None:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(text)
+    path.chmod(0o600)  # a file left by an older version kept its mode
 
 
 def _answering(url: str) -> str | None:

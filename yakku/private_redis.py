@@ -1,5 +1,11 @@
-"""A private Redis server for the embedded default and the tests, started from a local binary."""
+"""A private Redis server for the embedded default and the tests, started from a local binary.
 
+It listens on loopback only, asks every client for a password, and keeps its folder and files readable
+by their owner only: what waits in it (sessions' revocations, queued jobs, tokens) is nobody else's.
+"""
+
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -28,23 +34,49 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class PrivateRedis:
-    """A redis-server child process on a free loopback port, data in `directory`."""
+def owner_only(directory: Path) -> None:
+    """Make `directory` and everything in it readable and writable by its owner only (0700 / 0600)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    for path in directory.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(0o700 if path.is_dir() else 0o600)
 
-    def __init__(self, directory: Path, port: int | None = None, persist: bool = False):
+
+def owner_only_files(preexec=None):
+    """A preexec_fn that has the child create its files for its owner only (umask 077), after `preexec`."""
+
+    def run() -> None:
+        os.umask(0o077)
+        if preexec is not None:
+            preexec()
+
+    return run
+
+
+class PrivateRedis:
+    """A redis-server child process on a free loopback port, data in `directory`, `password` required
+    of every client (a fresh one unless given: the launcher gives instance/secrets.json's)."""
+
+    def __init__(
+        self, directory: Path, port: int | None = None, persist: bool = False, password: str | None = None
+    ):
         self.directory = Path(directory)
         self.port = port or free_port()
         self.persist = persist
+        self.password = password or secrets.token_urlsafe(24)
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        """The URL every client connects with, password included."""
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> "PrivateRedis":
-        self.directory.mkdir(parents=True, exist_ok=True)
+        owner_only(self.directory)  # also for a folder made before the files were kept private
         args = [
             redis_server_binary(),
+            "-",  # the rest of the configuration from stdin: the password never shows in `ps`
             "--port",
             str(self.port),
             "--bind",
@@ -62,12 +94,16 @@ class PrivateRedis:
         ]
         self.process = subprocess.Popen(
             args,
+            stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=die_with_parent(),  # never outlives whoever started it, even a SIGKILLed one
+            # never outlives whoever started it, even a SIGKILLed one; its files are its owner's only
+            preexec_fn=owner_only_files(die_with_parent()),
         )
-        client = redis.Redis(port=self.port)
+        self.process.stdin.write(f"requirepass {self.password}\n".encode())
+        self.process.stdin.close()
+        client = redis.Redis(port=self.port, password=self.password)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -106,4 +142,4 @@ class PrivateRedis:
         self.stop()
 
 
-__all__ = ["PrivateRedis", "free_port", "redis_server_binary"]
+__all__ = ["PrivateRedis", "free_port", "owner_only", "redis_server_binary"]

@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from admission import stock
 from admission.checkout import records
 from admission.checkout.records import FINAL_CHECKOUT_STATES, Checkout, CheckoutRequest, CheckoutState
-from admission.checkout.steps import DECLINED_CODES, PAID, crash_point, declined, make_orders, pay_orders
+from admission.checkout.steps import (
+    DECLINED_CODES,
+    PAID,
+    crash_point,
+    declined,
+    make_orders,
+    pay_orders,
+    refusal_message,
+)
 from admission.replies import ReserveCode
 from admission.stock import REFUSALS
 from api.orders.states import OrderState
@@ -118,7 +126,7 @@ def pay(sale_id: int, ordered: list[InFlight]) -> list[InFlight]:
     for item, answer in zip(unpaid, answers, strict=True):
         error, item.order = answer["error"], answer["order"]
         if error and error["code"] in DECLINED_CODES:
-            declined(sale_id, item.request, item.checkout, error["message"], now)
+            declined(sale_id, item.request, item.checkout, refusal_message(error), now)
         elif item.order and item.order["state"] == OrderState.PAYMENT_PENDING:
             item.checkout.message = "Waiting for the payment provider."
     return ordered

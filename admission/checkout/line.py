@@ -4,8 +4,8 @@ A submit records the checkout QUEUED and lists its request; admission/checkout/j
 drain job for the sale only if none waits to start (the drain mark, set with a TTL, says one does). The
 job clears that mark as it starts, so a submit arriving while it runs queues the next one: a burst of
 thousands of submits makes a handful of jobs, and with several workers a running job and the next drain
-side by side (taking from the line is atomic, so never the same request). A request holds the card only
-until a job takes it.
+side by side (taking from the line is atomic, so never the same request). A request holds no card: only
+the payments service's short-lived token for it (shopper.submit tokenises before anything is listed).
 """
 
 import json
@@ -62,7 +62,7 @@ def clear_drain_mark(sale_id: int) -> None:
 def take(sale_id: int, count: int) -> list[CheckoutRequest]:
     """Take up to `count` waiting requests, oldest first (atomically: no two jobs take the same one)."""
     taken = scripts().take(sale_id, [count])
-    return [CheckoutRequest(**json.loads(raw)) for raw in taken]
+    return [CheckoutRequest.decode(raw) for raw in taken]
 
 
 def waiting(sale_id: int, ticket_id: str) -> bool:

@@ -1,8 +1,9 @@
 """A shopper's side of the checkout: submit a ticket's checkout into the sale's line, read its outcome.
 
-The request path touches Redis only: the ticket is checked there, the request waits in the sale's line
-(line.py) for a drain job that takes it in a batch (drain.py), and the shopper polls the outcome the
-worker writes back (records.py).
+The request path touches Redis only: the ticket is checked there, the card is handed to the payments
+service (which keeps it behind a short-lived token, in its Redis), the request with only that token waits
+in the sale's line (line.py) for a drain job that takes it in a batch (drain.py), and the shopper polls
+the outcome the worker writes back (records.py).
 """
 
 import time
@@ -25,12 +26,15 @@ from admission.exceptions import (
     TicketWrongSale,
 )
 from admission.states import TicketState
+from api.client import payments
+from api.payments.cards import as_card
 
 
 def submit(sale_id: int, shopper_id: int, token: str, quantity: int, card: dict) -> Checkout:
-    """Check the ticket and put its checkout in the sale's line; a declined one, or one told fewer units
-    are left, may be submitted again. A quantity over what the shopper may still buy is refused (422)
-    and the ticket lives on; of simultaneous submits of one ticket exactly one goes in (409 the rest)."""
+    """Check the ticket, tokenise the card (CardFields' shape) and put the checkout in the sale's line; a
+    declined one, or one told fewer units are left, may be submitted again. A quantity over what the
+    shopper may still buy is refused (422) and the ticket lives on; of simultaneous submits of one ticket
+    exactly one goes in (409 the rest). Payments unavailable: 503, and nothing was queued."""
     ticket = _usable_ticket(token, shopper_id, sale_id)
     previous, read = records.read_versioned(sale_id, ticket.id)
     if previous and previous.state in IN_PROGRESS_STATES:
@@ -46,11 +50,16 @@ def submit(sale_id: int, shopper_id: int, token: str, quantity: int, card: dict)
         quantity = previous.quantity  # units are reserved once, on the first attempt
     else:
         _within_limit(sale_id, shopper_id, quantity)
-    request = CheckoutRequest(ticket.id, shopper_id, quantity, attempt, card)
+    request = CheckoutRequest(ticket.id, shopper_id, quantity, attempt, tokenise(card, shopper_id))
     order_id = previous.order_id if previous else None
     if not jobs.queue_checkout_unless_changed(sale_id, request, read, order_id):
         raise CheckoutInProgress()  # another submit of this ticket went in first
     return records.read(sale_id, ticket.id)
+
+
+def tokenise(card: dict, shopper_id: int) -> str:
+    """The payments service's short-lived token for the shopper's card: all of it that waits in Redis."""
+    return payments().tokenise(json={"card": as_card(card), "account_id": shopper_id})["token"]
 
 
 def _within_limit(sale_id: int, shopper_id: int, quantity: int) -> None:

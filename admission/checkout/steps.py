@@ -18,10 +18,13 @@ from admission.checkout.records import Checkout, CheckoutRequest, CheckoutState
 from admission.keys import sale_keys
 from admission.states import TicketState
 from api.client import orders
-from api.payments.states import PAYMENT_DECLINED
+from api.payments.states import PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED, DeclineCode
 from yakku.extensions import get_redis
 
-DECLINED_CODES = frozenset({PAYMENT_DECLINED})
+# The refusals after which the shopper may submit another card (or the same one again) while the ticket
+# lasts: a decline, and a card token that expired before the charge (nothing was charged).
+DECLINED_CODES = frozenset({PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED})
+ENTER_AGAIN = "Your card details expired before the payment went through; enter the card again."
 PAID = "Your order is paid."
 GAVE_UP = "Payment declined; the units went back on sale."
 
@@ -62,18 +65,27 @@ def make_orders(sale_id: int, wanted: list[tuple[int, str, int]]) -> list[dict]:
 
 
 def pay_orders(sale_id: int, unpaid: list[tuple[CheckoutRequest, Checkout]]) -> list[dict]:
-    """Charge each checkout's order with its card, in one call: per checkout, {order, error}."""
+    """Charge each checkout's order with its card's token, in one call: per checkout, {order, error}."""
     if not unpaid:
         return []
     payments = [
         {
-            **request.card,
+            # A request listed before cards were tokenised has none: an unknown token, refused as expired.
+            "payment_method": request.payment_method or "none",
             "order_id": checkout.order_id,
             "idempotency_key": charge_key(sale_id, request.ticket_id, request.attempt),
         }
         for request, checkout in unpaid
     ]
     return orders().pay_sale_orders(json={"payments": payments})["items"]
+
+
+def refusal_message(error: dict) -> str:
+    """What a shopper whose charge was refused reads: the card entered again for an expired token."""
+    expired = error["code"] == PAYMENT_METHOD_EXPIRED
+    if expired or (error.get("fields") or {}).get("decline_code") == DeclineCode.PAYMENT_METHOD_EXPIRED:
+        return ENTER_AGAIN
+    return error["message"]
 
 
 def declined(

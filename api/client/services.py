@@ -142,7 +142,8 @@ class OrdersClient(ServiceClient):
 
     @post("/api/orders/{order_id}/pay", idempotent=True)
     def pay(self, order_id: int, *, json: dict) -> dict:
-        """Pay with {card_number, exp_month, exp_year, cvc, idempotency_key}; the key resumes one attempt."""
+        """Pay with {payment_method, idempotency_key} (or the card's fields in the token's place); the key
+        resumes one attempt."""
 
     @post("/api/orders/{order_id}/cancel")
     def cancel(self, order_id: int) -> dict: ...
@@ -171,7 +172,7 @@ class OrdersClient(ServiceClient):
 
     @post("/api/orders/internal/batch/pay", idempotent=True)
     def pay_sale_orders(self, *, json: dict) -> dict:
-        """Pay many sale orders from {payments: [{order_id, card fields, idempotency_key}]}: {items}."""
+        """Pay many sale orders from {payments: [{order_id, payment_method, idempotency_key}]}: {items}."""
 
     @get("/api/orders/internal/{order_id}")
     def internal_order(self, order_id: int) -> dict:
@@ -197,13 +198,20 @@ class OrdersClient(ServiceClient):
 class PaymentsClient(ServiceClient):
     service = "payments"
 
+    # Retried like a read: a repeated call makes one more token, and the unused one expires.
+    @post("/api/payments/methods", idempotent=True)
+    def tokenise(self, *, json: dict) -> dict:
+        """Turn {card: {number, exp_month, exp_year, cvc}, account_id} into {token, brand, last4, ...}."""
+
     @post("/api/payments/charges", idempotent=True)
     def charge(self, *, json: dict) -> dict:
-        """Charge {order_id, amount, currency, idempotency_key, card}; 402 declined, 504 timed out."""
+        """Charge {order_id, amount, currency, idempotency_key, payment_method (or card)}; 402 declined,
+        422 payment_method_expired, 504 timed out."""
 
     @post("/api/payments/charges/batch", idempotent=True)
     def charge_batch(self, *, json: dict) -> dict:
-        """Charge many {order, amount, currency, idempotency_key, card}: {items: [{payment, error}]}."""
+        """Charge many {order, amount, currency, idempotency_key, payment_method}: {items: [{payment,
+        error}]}."""
 
     @get("/api/payments/{payment_id}")
     def payment(self, payment_id: int) -> dict: ...

@@ -26,6 +26,7 @@ from api.orders.exceptions import (
     OrderNotFound,
     PaymentDeclined,
     PaymentInProgress,
+    PaymentMethodExpired,
     PaymentRefused,
 )
 from api.orders.keys import sale_order_key
@@ -41,7 +42,7 @@ from api.orders.services import (
     total_of,
 )
 from api.orders.states import OrderSource, OrderState, allowed
-from api.payments.states import PaymentState
+from api.payments.states import PAYMENT_METHOD_EXPIRED, PaymentState
 from workers.order_mail import OrderMail, enqueue_order_mails
 from yakku.errors import YakkuError
 from yakku.extensions import db
@@ -142,9 +143,9 @@ def _replay(order: dict, request_hash: str) -> dict:
 
 
 def pay_sale_orders(attempts: list[dict]) -> list[Answer]:
-    """Pay many sale orders ({order_id, card, attempt_key}) with one call to payments; per attempt, in
-    the order given, the order after it (PAID, or PAYMENT_PENDING while the provider has not answered)
-    or why it was not paid (PaymentDeclined, CardRejected, PaymentInProgress, ...)."""
+    """Pay many sale orders ({order_id, payment_method, attempt_key}) with one call to payments; per
+    attempt, in the order given, the order after it (PAID, or PAYMENT_PENDING while the provider has
+    not answered) or why it was not paid (PaymentDeclined, PaymentMethodExpired, CardRejected, ...)."""
     keys = [f"order:{a['order_id']}:{a['attempt_key']}" for a in attempts]
     answers, charges = _start(attempts, keys)
     if not charges:
@@ -185,7 +186,7 @@ def _start(attempts: list[dict], keys: list[str]) -> tuple[list[Answer], list[tu
             order["payment_key"] = key
         answers.append((order, None))
         if order["state"] == OrderState.PAYMENT_PENDING:  # new, or resumed: payments answers the same payment
-            charges.append((index, _charge(order, key, attempt["card"])))
+            charges.append((index, _charge(order, key, attempt["payment_method"])))
     _save(orders, transitions)
     db.session.commit()
     return answers, charges
@@ -226,7 +227,7 @@ def _refusal(order: dict | None, key: str) -> YakkuError | None:
     return None
 
 
-def _charge(order: dict, key: str, card: dict) -> dict:
+def _charge(order: dict, key: str, payment_method: str) -> dict:
     snapshot = {
         "id": order["id"],
         "account_id": order["account_id"],
@@ -239,7 +240,7 @@ def _charge(order: dict, key: str, card: dict) -> dict:
         "amount": order["total"],
         "currency": order["currency"],
         "idempotency_key": key,
-        "card": card,
+        "payment_method": payment_method,
     }
 
 
@@ -279,6 +280,8 @@ def _outcome(result: dict) -> tuple[OrderState | None, YakkuError | None]:
     if error:
         if error["code"] == "validation_error":
             return OrderState.PAYMENT_FAILED, CardRejected(error["message"], fields=error.get("fields"))
+        if error["code"] == PAYMENT_METHOD_EXPIRED:
+            return OrderState.PAYMENT_FAILED, PaymentMethodExpired(fields=error.get("fields"))
         return OrderState.PAYMENT_FAILED, PaymentRefused(error["message"], fields={"payments": error["code"]})
     if payment["state"] == PaymentState.CAPTURED:
         return OrderState.PAID, None

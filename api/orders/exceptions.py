@@ -1,6 +1,6 @@
 """What the orders service refuses, and why."""
 
-from api.payments.states import PAYMENT_DECLINED
+from api.payments.states import PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED
 from yakku.errors import Conflict, NotFound, YakkuError
 
 
@@ -50,6 +50,12 @@ class PaymentDeclined(YakkuError):
     status = 402
     code = PAYMENT_DECLINED
     message = "The card was declined; pay with another card."
+
+
+class PaymentMethodExpired(YakkuError):
+    status = 422
+    code = PAYMENT_METHOD_EXPIRED
+    message = "The card details have expired; enter the card again."
 
 
 class CardRejected(YakkuError):

@@ -7,7 +7,6 @@ from api.auth import service_required
 from api.common import error_responses
 from api.orders import batch, lifecycle, services
 from api.orders.blueprint import bp
-from api.orders.keys import card_of
 from api.orders.schemas import (
     OrderList,
     OrderOut,
@@ -39,7 +38,11 @@ def create_sale_orders(json_data: dict):
 def pay_sale_orders(json_data: dict):
     """Pay many sale orders with one call to payments (the drain's batch); idempotent per attempt key."""
     attempts = [
-        {"order_id": p["order_id"], "card": card_of(p), "attempt_key": p["idempotency_key"]}
+        {
+            "order_id": p["order_id"],
+            "payment_method": p["payment_method"],
+            "attempt_key": p["idempotency_key"],
+        }
         for p in json_data["payments"]
     ]
     answers = batch.pay_sale_orders(attempts)

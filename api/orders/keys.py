@@ -33,13 +33,3 @@ def shop_order_key(account_id: int, client_key: str) -> str:
 def sale_order_key(sale_id: int, ticket_key: str) -> str:
     """A sale order's stored key: the sale's key for the ticket, scoped to the sale."""
     return f"sale:{sale_id}:{ticket_key}"
-
-
-def card_of(body: dict) -> dict:
-    """The card a pay form sent, in the shape payments reads."""
-    return {
-        "number": body["card_number"],
-        "exp_month": body["exp_month"],
-        "exp_year": body["exp_year"],
-        "cvc": body["cvc"],
-    }

@@ -18,12 +18,13 @@ from api.orders.exceptions import (
     InsufficientStock,
     PaymentDeclined,
     PaymentInProgress,
+    PaymentMethodExpired,
     SaleOrderManaged,
 )
 from api.orders.models import Order
 from api.orders.services import apply_transition, get_order, lock_order, transition
 from api.orders.states import OrderSource, OrderState
-from api.payments.states import PaymentState
+from api.payments.states import PAYMENT_METHOD_EXPIRED, PaymentState
 from workers.order_mail import OrderMail, enqueue_order_mail
 from yakku.extensions import db
 
@@ -38,8 +39,9 @@ SOLD = frozenset({OrderState.PAID, OrderState.SHIPPED})
 REFUNDABLE = frozenset({PaymentState.CAPTURED, PaymentState.REFUNDED})
 
 
-def pay(order_id: int, card: dict, attempt_key: str, account_id: int | None = None) -> Order:
-    """Charge an order through payments; PAID, PAYMENT_PENDING (no answer yet) or an error.
+def pay(order_id: int, pay_with: dict, attempt_key: str, account_id: int | None = None) -> Order:
+    """Charge an order through payments with `pay_with` ({payment_method} or {card}); PAID,
+    PAYMENT_PENDING (no answer yet) or an error.
 
     The attempt key makes the call safe to repeat: the same key resumes the same payment (the
     payments service never captures twice), a new key after a decline is a new attempt.
@@ -53,7 +55,7 @@ def pay(order_id: int, card: dict, attempt_key: str, account_id: int | None = No
         "amount": order.total,
         "currency": order.currency,
         "idempotency_key": payment_key,
-        "card": card,
+        **pay_with,
     }
     try:
         payment = remote.charge(payload)
@@ -142,6 +144,9 @@ def _charge_refused(order_id: int, payment_key: str, error: Exception) -> Order:
         code = _decline_code(error)
         _finish(order_id, payment_key, OrderState.PAYMENT_FAILED, f"declined: {code}", decline_code=code)
         raise PaymentDeclined(error.message, fields=error.fields)
+    if isinstance(error, ServiceRejected) and error.code == PAYMENT_METHOD_EXPIRED:
+        _finish(order_id, payment_key, OrderState.PAYMENT_FAILED, "payment method expired")
+        raise PaymentMethodExpired(error.message, fields=error.fields)
     if isinstance(error, ServiceRejected) and error.status == 422:
         _finish(order_id, payment_key, OrderState.PAYMENT_FAILED, "card refused by payments")
         raise CardRejected(error.message, fields=error.fields)

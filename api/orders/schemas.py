@@ -8,7 +8,7 @@ from marshmallow import ValidationError, validates_schema
 from api.common import UTCDateTime
 from api.orders.delivery import POSTAL_CODE, phone_problem
 from api.orders.states import OrderState
-from api.payments.cards import CardFields
+from api.payments.cards import TOKEN, PayWith
 
 MAX_ID = 2**31 - 1
 MAX_QUANTITY = 1000
@@ -46,7 +46,7 @@ class SaleOrderIn(_Items):
     idempotency_key = String(required=True, validate=KEY, metadata={"description": "The sale ticket."})
 
 
-class OrderPayIn(CardFields):
+class OrderPayIn(PayWith):
     idempotency_key = String(
         validate=KEY, metadata={"description": "One per payment attempt; or the Idempotency-Key header."}
     )
@@ -155,9 +155,10 @@ class OrderList(Schema):
     items = List(Nested(SaleOrderBrief))
 
 
-class BatchPayIn(OrderPayIn):
+class BatchPayIn(Schema):
     order_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
     idempotency_key = String(required=True, validate=KEY, metadata={"description": "One per attempt."})
+    payment_method = String(required=True, validate=TOKEN, metadata={"description": "The shopper's token."})
 
 
 class PayBatchIn(Schema):

@@ -5,9 +5,10 @@ from api.common import PageQuery, error_responses
 from api.orders import delivery, lifecycle, services
 from api.orders.blueprint import bp
 from api.orders.exceptions import NoDeliveryYet
-from api.orders.keys import card_of, idempotency_key
+from api.orders.keys import idempotency_key
 from api.orders.schemas import AddressesOut, DeliveryIn, DeliveryOut, OrderIn, OrderOut, OrderPage, OrderPayIn
 from api.orders.states import OrderState
+from api.payments.cards import payment_of
 
 SHOPPER = {"security": "BearerAuth"}
 shopper_required = login_required(Role.SHOPPER, Role.OPERATOR)
@@ -101,9 +102,10 @@ def my_order(order_id: int):
 @bp.output(OrderOut, description="Paid (202 while the provider has not answered yet)")
 @bp.doc(**SHOPPER, responses=error_responses(401, 402, 404, 409, 422))
 def pay_order(order_id: int, json_data: dict):
-    """Pay my order with a card; the key makes a repeated request resume the same payment."""
+    """Pay my order with a payment-method token (or a card, which payments tokenises and never keeps);
+    the key makes a repeated request resume the same payment."""
     key = idempotency_key(json_data)
-    order = lifecycle.pay(order_id, card_of(json_data), key, account_id=current_account_id())
+    order = lifecycle.pay(order_id, payment_of(json_data), key, account_id=current_account_id())
     return order, 202 if order.state == OrderState.PAYMENT_PENDING else 200
 
 

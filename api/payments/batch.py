@@ -21,10 +21,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.common import insert_rows, release_connection, rows_of, update_by_id
-from api.payments.exceptions import AmountMismatch, IdempotencyConflict, IllegalTransition, OrderNotPayable
+from api.payments.exceptions import (
+    AmountMismatch,
+    IdempotencyConflict,
+    IllegalTransition,
+    OrderNotPayable,
+    PaymentMethodExpired,
+)
 from api.payments.models import Payment, PaymentTransition
-from api.payments.providers import Card, ChargeRequest, ProviderTimeout, get_provider
-from api.payments.services import OUTCOMES, PAYABLE_ORDER_STATE, _fingerprint
+from api.payments.providers import ChargeRequest, PaymentMethod, ProviderTimeout, get_provider
+from api.payments.services import OUTCOMES, PAYABLE_ORDER_STATE, _fingerprint, usable_methods
 from api.payments.states import PaymentState, allowed
 from yakku.errors import YakkuError
 from yakku.extensions import db
@@ -46,20 +52,32 @@ Answer = tuple[dict | None, YakkuError | None]
 
 
 def charge_batch(charges: list[dict]) -> list[Answer]:
-    """Charge each {order, amount, currency, idempotency_key, card} once per key; per charge, in the
-    order given, its payment or why it was refused. New payments are stored in one transaction and
-    the provider's answers in another."""
+    """Charge each {order, amount, currency, idempotency_key, payment_method} once per key; per charge,
+    in the order given, its payment or why it was refused. New payments are stored in one transaction
+    and the provider's answers in another."""
     keys = [c["idempotency_key"] for c in charges]
     known = _by_keys(keys)
+    methods = _methods([c for c in charges if c["idempotency_key"] not in known])
     fresh: dict[str, dict] = {}
     for c in charges:
         key = c["idempotency_key"]
-        if key not in known and key not in fresh and _refusal(c) is None:
-            fresh[key] = _new_payment(c)
+        if key not in known and key not in fresh and _refusal(c, methods.get(key)) is None:
+            fresh[key] = _new_payment(c, methods[key])
     if fresh:
         _store(list(fresh.values()))
         known = _by_keys(keys)
-    return _charge_pending(charges, [_answer(c, known.get(c["idempotency_key"])) for c in charges])
+    answers = [_answer(c, known.get(c["idempotency_key"]), methods) for c in charges]
+    return _charge_pending(charges, answers)
+
+
+def _methods(charges: list[dict]) -> dict[str, PaymentMethod | None]:
+    """The payment method of each new charge, by its key: None if its token expired or is another
+    shopper's (one call to the provider for the batch)."""
+    if not charges:
+        return {}
+    tokens = [c["payment_method"] for c in charges]
+    found = usable_methods(tokens, [c["order"]["account_id"] for c in charges])
+    return {c["idempotency_key"]: method for c, method in zip(charges, found, strict=True)}
 
 
 def _by_keys(keys: list[str]) -> dict[str, dict]:
@@ -67,9 +85,9 @@ def _by_keys(keys: list[str]) -> dict[str, dict]:
     return {payment["idempotency_key"]: payment for payment in rows_of(query)}
 
 
-def _answer(charge: dict, payment: dict | None) -> Answer:
+def _answer(charge: dict, payment: dict | None, methods: dict[str, PaymentMethod | None]) -> Answer:
     if payment is None:
-        return None, _refusal(charge)
+        return None, _refusal(charge, methods.get(charge["idempotency_key"]))
     if payment["request_fingerprint"] != _fingerprint(
         charge["order"]["id"], charge["amount"], charge["currency"]
     ):
@@ -88,16 +106,18 @@ def _move(payment: dict, target: PaymentState, reason: str, transitions: list[di
     )
 
 
-def _refusal(charge: dict) -> YakkuError | None:
+def _refusal(charge: dict, method: PaymentMethod | None) -> YakkuError | None:
     order = charge["order"]
     if order["total"] != charge["amount"] or order["currency"] != charge["currency"]:
         return AmountMismatch(fields={"amount": f"The order is {order['total']} {order['currency']}."})
     if order["state"] != PAYABLE_ORDER_STATE:
         return OrderNotPayable(fields={"state": order["state"]})
+    if method is None:
+        return PaymentMethodExpired()
     return None
 
 
-def _new_payment(charge: dict) -> dict:
+def _new_payment(charge: dict, method: PaymentMethod) -> dict:
     """A new payment's column values."""
     return {
         "order_id": charge["order"]["id"],
@@ -108,7 +128,7 @@ def _new_payment(charge: dict) -> dict:
         "currency": charge["currency"],
         "state": PaymentState.PENDING,
         "provider": get_provider().name,
-        "card_last4": Card(**charge["card"]).last4,
+        "card_last4": method.last4,
     }
 
 
@@ -169,8 +189,9 @@ def _charge_pending(charges: list[dict], answers: list[Answer]) -> list[Answer]:
 
 
 def _charge_request(charge: dict) -> ChargeRequest:
-    card = Card(**charge["card"])
-    return ChargeRequest(charge["amount"], charge["currency"], card, charge["idempotency_key"])
+    return ChargeRequest(
+        charge["amount"], charge["currency"], charge["payment_method"], charge["idempotency_key"]
+    )
 
 
 def _record_all(results: dict) -> dict[int, dict]:

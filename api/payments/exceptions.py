@@ -1,6 +1,6 @@
 """What the payments service refuses, and why."""
 
-from api.payments.states import PAYMENT_DECLINED
+from api.payments.states import PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED
 from yakku.errors import Conflict, NotFound, YakkuError
 
 
@@ -39,6 +39,15 @@ class PaymentDeclined(YakkuError):
     status = 402
     code = PAYMENT_DECLINED
     message = "The card was declined."
+
+
+class PaymentMethodExpired(YakkuError):
+    status = 422
+    code = PAYMENT_METHOD_EXPIRED
+    message = "The card details have expired (or were entered by another shopper); enter the card again."
+
+    def __init__(self, message: str | None = None, *, fields: dict | None = None):
+        super().__init__(message, fields=fields or {"payment_method": [self.message]})
 
 
 class PaymentTimeout(YakkuError):

@@ -3,9 +3,10 @@
 from apiflask import Schema
 from apiflask.fields import Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
+from marshmallow import ValidationError, validates_schema
 
 from api.common import UTCDateTime
-from api.payments.cards import CardIn
+from api.payments.cards import TOKEN, CardIn
 from api.payments.states import PaymentState
 
 MAX_ID = 2**31 - 1
@@ -13,12 +14,41 @@ MAX_AMOUNT = 10**12
 MAX_BATCH = 500  # charges per batch call (the drain sends at most its batch size)
 
 
+class PaymentMethodIn(Schema):
+    card = Nested(CardIn, required=True)
+    account_id = Integer(
+        required=True,
+        strict=True,
+        validate=Range(min=1, max=MAX_ID),
+        metadata={"description": "The shopper whose card it is: only their orders may pay with the token."},
+    )
+
+
+class PaymentMethodOut(Schema):
+    token = String(metadata={"description": "Pass as `payment_method`; it expires after `expires_in`."})
+    brand = String()
+    last4 = String()
+    exp_month = Integer()
+    exp_year = Integer()
+    expires_in = Integer(metadata={"description": "Seconds the token stays usable."})
+
+
 class ChargeIn(Schema):
     order_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
     amount = Integer(required=True, strict=True, validate=Range(min=0, max=MAX_AMOUNT))
     currency = String(required=True, validate=Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code, e.g. KRW."))
     idempotency_key = String(required=True, validate=Length(min=1, max=250))
-    card = Nested(CardIn, required=True)
+    payment_method = String(
+        validate=TOKEN, metadata={"description": "A token from POST /api/payments/methods."}
+    )
+    card = Nested(CardIn, metadata={"description": "Or the card itself: tokenised at once, never stored."})
+
+    @validates_schema
+    def _token_or_card(self, data, **kwargs):
+        if ("payment_method" in data) == ("card" in data):
+            raise ValidationError(
+                "Send a payment_method or a card (one of them).", field_name="payment_method"
+            )
 
 
 class PaymentTransitionOut(Schema):
@@ -64,7 +94,7 @@ class BatchChargeIn(Schema):
     amount = Integer(required=True, strict=True, validate=Range(min=0, max=MAX_AMOUNT))
     currency = String(required=True, validate=Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code, e.g. KRW."))
     idempotency_key = String(required=True, validate=Length(min=1, max=250))
-    card = Nested(CardIn, required=True)
+    payment_method = String(required=True, validate=TOKEN)
 
 
 class ChargeBatchIn(Schema):

@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 
+from flask import current_app
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +19,7 @@ from api.payments.exceptions import (
     OrderNotFound,
     OrderNotPayable,
     OrdersUnavailable,
+    PaymentMethodExpired,
     PaymentNotFound,
     PaymentTimeout,
     RefundRefused,
@@ -25,6 +27,7 @@ from api.payments.exceptions import (
 from api.payments.models import Payment, PaymentTransition
 from api.payments.providers import (
     Card,
+    PaymentMethod,
     ProviderError,
     ProviderResult,
     ProviderStatus,
@@ -40,30 +43,58 @@ PAYABLE_ORDER_STATE = OrderState.PAYMENT_PENDING
 OUTCOMES = {ProviderStatus.CAPTURED: PaymentState.CAPTURED, ProviderStatus.DECLINED: PaymentState.DECLINED}
 
 
+def tokenise(card: Card, account_id: int) -> PaymentMethod:
+    """Hand the card to the provider, which keeps what a charge needs behind a token for
+    PAYMENT_METHOD_TTL seconds; the number and CVC go no further than this call."""
+    return get_provider().tokenise(card, account_id, ttl=current_app.config["PAYMENT_METHOD_TTL"])
+
+
+def usable_methods(tokens: list[str], account_ids: list[int]) -> list[PaymentMethod | None]:
+    """Each token's method if it is still known and was made for that account (else None), in one
+    call to the provider."""
+    methods = get_provider().payment_methods(tokens)
+    return [m if m and m.account_id == a else None for m, a in zip(methods, account_ids, strict=True)]
+
+
+def _method(pay_with: str | Card, account_id: int) -> PaymentMethod:
+    """The method a charge pays with: a card tokenised now, or a token still valid for the account."""
+    if isinstance(pay_with, Card):
+        return tokenise(pay_with, account_id)
+    [method] = usable_methods([pay_with], [account_id])
+    if method is None:
+        raise PaymentMethodExpired()
+    return method
+
+
 def charge(
-    order_id: int, amount: int, currency: str, idempotency_key: str, card: Card
+    order_id: int, amount: int, currency: str, idempotency_key: str, pay_with: str | Card
 ) -> tuple[Payment, bool]:
-    """Charge an order's amount through the provider, once per key; True when the payment is new.
+    """Charge an order's amount through the provider, once per key, with a payment-method token (or a
+    card, tokenised first); True when the payment is new.
 
     The same key answers the same payment and never captures twice: the key is unique here, and
-    the provider dedups by it too, so even two concurrent first calls make one capture.
+    the provider dedups by it too, so even two concurrent first calls make one capture. A token that
+    expired, or was made for another shopper, is refused (PaymentMethodExpired) before any payment.
     """
     request_hash = _fingerprint(order_id, amount, currency)
     payment = find_by_key(idempotency_key)
     created = False
+    method = None
     if payment is None:
         account_id = _check_order(order_id, amount, currency)
+        method = _method(pay_with, account_id)
         payment, created = _insert(
-            order_id, account_id, amount, currency, idempotency_key, request_hash, card
+            order_id, account_id, amount, currency, idempotency_key, request_hash, method.last4
         )
     if payment.request_fingerprint != request_hash:
         raise IdempotencyConflict(fields={"idempotency_key": idempotency_key})
     if payment.state != PaymentState.PENDING:
         return payment, created
+    method = method or _method(pay_with, payment.account_id)
     payment_id = payment.id
     release_connection()  # no pooled connection is held while the provider thinks
     try:
-        result = get_provider().charge(amount, currency, card, idempotency_key)
+        result = get_provider().charge(amount, currency, method.token, idempotency_key)
     except ProviderTimeout:
         # Stays PENDING: the provider may have charged. settle() asks it later, by the same key.
         log.info("provider timed out on payment %s (order %s)", payment_id, order_id)
@@ -92,7 +123,7 @@ def _check_order(order_id: int, amount: int, currency: str) -> int:
     return order["account_id"]
 
 
-def _insert(order_id, account_id, amount, currency, key, request_hash, card: Card) -> tuple[Payment, bool]:
+def _insert(order_id, account_id, amount, currency, key, request_hash, last4: str) -> tuple[Payment, bool]:
     payment = Payment(
         order_id=order_id,
         account_id=account_id,
@@ -102,7 +133,7 @@ def _insert(order_id, account_id, amount, currency, key, request_hash, card: Car
         currency=currency,
         state=PaymentState.PENDING,
         provider=get_provider().name,
-        card_last4=card.last4,
+        card_last4=last4,
         transitions=[PaymentTransition(to_state=PaymentState.PENDING, reason="charge asked")],
     )
     db.session.add(payment)

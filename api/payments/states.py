@@ -4,6 +4,9 @@ from enum import StrEnum
 
 # The error code of a declined charge, as payments answers it and orders passes it on.
 PAYMENT_DECLINED = "payment_declined"
+# The error code of a charge whose payment-method token expired (or was never made for this shopper):
+# nothing was charged, and the shopper enters the card again.
+PAYMENT_METHOD_EXPIRED = "payment_method_expired"
 
 
 class DeclineCode(StrEnum):
@@ -11,6 +14,8 @@ class DeclineCode(StrEnum):
 
     CARD_DECLINED = "card_declined"
     INSUFFICIENT_FUNDS = "insufficient_funds"
+    # The token expired between the payments service's check and the provider's charge.
+    PAYMENT_METHOD_EXPIRED = PAYMENT_METHOD_EXPIRED
 
 
 class PaymentState(StrEnum):

@@ -1,4 +1,9 @@
-"""The payments endpoints; all internal: only the orders service and the sale drain call them."""
+"""The payments endpoints; all internal: the orders service, the sale drain, and the storefront and the sale's
+checkout (which tokenise a shopper's card the moment it is submitted) call them."""
+
+from dataclasses import asdict
+
+from flask import current_app
 
 from api.auth import service_required
 from api.common import error_responses
@@ -6,10 +11,29 @@ from api.payments import batch, services
 from api.payments.blueprint import bp
 from api.payments.exceptions import PaymentDeclined
 from api.payments.providers import Card
-from api.payments.schemas import ChargeBatchIn, ChargeBatchOut, ChargeIn, PaymentList, PaymentOut
+from api.payments.schemas import (
+    ChargeBatchIn,
+    ChargeBatchOut,
+    ChargeIn,
+    PaymentList,
+    PaymentMethodIn,
+    PaymentMethodOut,
+    PaymentOut,
+)
 from api.payments.states import PaymentState
 
 SERVICE_ONLY = {"security": "ServiceToken"}
+
+
+@bp.post("/methods")
+@service_required
+@bp.input(PaymentMethodIn)
+@bp.output(PaymentMethodOut, status_code=201, description="The token that pays in the card's place")
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 422))
+def tokenise(json_data: dict):
+    """Turn a card into a short-lived payment-method token (PAYMENT_METHOD_TTL); the card is not kept."""
+    method = services.tokenise(Card(**json_data["card"]), json_data["account_id"])
+    return {**asdict(method), "expires_in": current_app.config["PAYMENT_METHOD_TTL"]}
 
 
 @bp.post("/charges")
@@ -21,10 +45,15 @@ SERVICE_ONLY = {"security": "ServiceToken"}
     responses=error_responses(401, 402, 404, 409, 422, 504),
 )
 def charge(json_data: dict):
-    """Charge an order's amount with a card, once per idempotency key."""
-    card = Card(**json_data["card"])
+    """Charge an order's amount with a payment-method token (or a card, tokenised first), once per
+    idempotency key; an expired token answers 422 payment_method_expired."""
+    pay_with = Card(**json_data["card"]) if "card" in json_data else json_data["payment_method"]
     payment, created = services.charge(
-        json_data["order_id"], json_data["amount"], json_data["currency"], json_data["idempotency_key"], card
+        json_data["order_id"],
+        json_data["amount"],
+        json_data["currency"],
+        json_data["idempotency_key"],
+        pay_with,
     )
     if payment.state == PaymentState.DECLINED:
         raise PaymentDeclined(

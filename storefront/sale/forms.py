@@ -26,12 +26,3 @@ class SaleCheckoutForm(CardForm):
         self.quantity.validators = [*self.quantity.validators, NumberRange(1, limit, message)]
         self.quantity.render_kw = {**self.quantity.render_kw, "max": limit}
         return self
-
-    def card(self) -> dict:
-        """The card as the checkout job takes it."""
-        return {
-            "card_number": self.card_number.data.replace(" ", ""),
-            "exp_month": int(self.exp_month.data),
-            "exp_year": int(self.exp_year.data),
-            "cvc": self.cvc.data,
-        }

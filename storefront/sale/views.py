@@ -12,7 +12,8 @@ from admission import draw, lookup, waiting_room
 from admission.checkout import shopper
 from admission.exceptions import CheckoutInProgress, SaleNotOpen, SoldOut, TicketExpired, TicketUsed
 from api.client import sales
-from storefront.errors import error_response
+from api.client.errors import ServiceRejected
+from storefront.errors import apply_card_errors, error_response
 from storefront.sale import room
 from storefront.sale.blueprint import bp
 from storefront.sale.forms import SaleCheckoutForm
@@ -78,6 +79,9 @@ def submit(sale_id: int):
         return _render(room.Panel(OUTCOME_OF[type(refused)], sale_id), sale)
     except (CheckoutInProgress, TicketUsed):
         pass  # submitted already (a double click, another tab): show where it stands
+    except ServiceRejected as refused:  # payments would not tokenise the card (e.g. a mistyped number)
+        apply_card_errors(form, refused)
+        return _render(current, sale, form=form, status=422)
     if not request.htmx:
         return redirect(url_for("sale.wait", sale_id=sale_id))  # post, redirect, get: a reload is safe
     return _render(room.panel(sale_id, _shopper_id()), sale)

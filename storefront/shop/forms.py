@@ -93,14 +93,13 @@ class CardForm(FlaskForm):
         if self.exp_year.data == str(today.year) and field.data and int(field.data) < today.month:
             raise ValidationError("This card has expired: check the month, or use another card.")
 
-    def payment(self) -> dict:
-        """The card as the payments service takes it."""
+    def card(self) -> dict:
+        """The card as the shopper entered it (CardFields' shape), for the payments service to tokenise."""
         return {
             "card_number": self.card_number.data.replace(" ", ""),
             "exp_month": int(self.exp_month.data),
             "exp_year": int(self.exp_year.data),
             "cvc": self.cvc.data,
-            "idempotency_key": self.idempotency_key.data,
         }
 
 

@@ -5,12 +5,13 @@ import contextlib
 from flask import flash, redirect, render_template, request, url_for
 from htmx_flask import make_response
 
-from api.client import orders, wishlist
+from api.client import orders, payments, wishlist
 from api.client.errors import ServiceError, ServiceNotFound, ServiceRejected
 from api.orders.states import OrderState
-from api.payments.states import PAYMENT_DECLINED, DeclineCode
+from api.payments.cards import as_card
+from api.payments.states import PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED, DeclineCode
 from storefront.delivery import DELIVERY_FIELDS
-from storefront.errors import apply_field_errors
+from storefront.errors import apply_card_errors
 from storefront.session import as_shopper, current_shopper, shopper_required
 from storefront.shop.blueprint import bp
 from storefront.shop.cart import forget_bought
@@ -22,6 +23,7 @@ PAYABLE_STATES = frozenset({OrderState.CREATED, OrderState.PAYMENT_FAILED})
 # The payments service's codes for a card the network refused: the shopper can try another card.
 DECLINE_CODES = frozenset({PAYMENT_DECLINED, DeclineCode.CARD_DECLINED})
 DECLINED = "Payment declined — try another card."
+ENTER_AGAIN = "Your card details expired before the payment went through — enter the card again."
 # What each decline code (docs/payments.md) tells the shopper; an unknown code reads as DECLINED.
 DECLINE_MESSAGES = {
     "card_declined": DECLINED,
@@ -74,7 +76,7 @@ def pay(order_id: int):
     if form.validate_on_submit():  # one pass: every field's problem is shown at once
         try:
             as_shopper(orders).set_delivery(order_id, json=form.details())
-            order = as_shopper(orders).pay(order_id, json=form.payment())
+            order = as_shopper(orders).pay(order_id, json=_tokenised(form))
         except ServiceNotFound:
             raise
         except ServiceRejected as error:
@@ -90,12 +92,22 @@ def pay(order_id: int):
     return render_template(template, order=order, form=form), 422
 
 
+def _tokenised(form: CheckoutForm) -> dict:
+    """The card goes to the payments service first; the order is paid with the short-lived token it
+    hands back, so no other service (nor any log of a request to one) ever sees the number or CVC."""
+    card = {"card": as_card(form.card()), "account_id": current_shopper()["id"]}
+    token = payments().tokenise(json=card)["token"]
+    return {"payment_method": token, "idempotency_key": form.idempotency_key.data}
+
+
 def _card_refused(form: CheckoutForm, error: ServiceRejected) -> None:
     if error.code in DECLINE_CODES or error.status == 402:
         code = (error.fields or {}).get("decline_code", error.code)
         form.card_number.errors = [*form.card_number.errors, DECLINE_MESSAGES.get(code, DECLINED)]
+    elif error.code == PAYMENT_METHOD_EXPIRED:
+        form.card_number.errors = [*form.card_number.errors, ENTER_AGAIN]
     else:
-        apply_field_errors(form, error)
+        apply_card_errors(form, error)
 
 
 def _paid(order: dict):

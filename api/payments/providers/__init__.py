@@ -5,6 +5,7 @@ from flask import Flask, current_app
 from api.payments.providers.base import (
     Card,
     ChargeRequest,
+    PaymentMethod,
     PaymentProvider,
     ProviderError,
     ProviderResult,
@@ -39,6 +40,7 @@ def get_provider() -> PaymentProvider:
 __all__ = [
     "Card",
     "ChargeRequest",
+    "PaymentMethod",
     "PaymentProvider",
     "ProviderError",
     "ProviderResult",

@@ -30,6 +30,18 @@ class Card:
 
 
 @dataclass(frozen=True)
+class PaymentMethod:
+    """A card as the provider keeps it behind a short-lived token: never its number, never its CVC."""
+
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    account_id: int  # the shopper it was made for: no other shopper's order may pay with it
+
+
+@dataclass(frozen=True)
 class ProviderResult:
     """What the provider did: captured (with its reference), declined (with a code) or refunded."""
 
@@ -44,7 +56,7 @@ class ChargeRequest:
 
     amount: int
     currency: str
-    card: Card
+    payment_method: str  # a token from tokenise()
     idempotency_key: str
 
 
@@ -61,8 +73,17 @@ class PaymentProvider(Protocol):
 
     name: str
 
-    def charge(self, amount: int, currency: str, card: Card, idempotency_key: str) -> ProviderResult:
-        """Capture `amount` (minor units); the same key answers the same result, never a second charge."""
+    def tokenise(self, card: Card, account_id: int, ttl: int) -> PaymentMethod:
+        """Keep what a charge needs of `card` for `ttl` seconds behind a new token (number and CVC never)."""
+        ...
+
+    def payment_methods(self, tokens: list[str]) -> list[PaymentMethod | None]:
+        """The methods behind these tokens, in the order given; None for one unknown or expired."""
+        ...
+
+    def charge(self, amount: int, currency: str, payment_method: str, idempotency_key: str) -> ProviderResult:
+        """Capture `amount` (minor units) with a tokenised card; the same key answers the same result,
+        never a second charge. A token gone by then is declined (DeclineCode.PAYMENT_METHOD_EXPIRED)."""
         ...
 
     def charge_many(self, requests: list[ChargeRequest]) -> list[ProviderResult | ProviderTimeout]:

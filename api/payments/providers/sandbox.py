@@ -4,19 +4,27 @@ Documented in docs/payments.md. Test cards decide the outcome (success, decline,
 funds, timeout); any other Luhn-valid number succeeds, unless SANDBOX_DECLINE_RATE declines a
 share of charges, chosen by a hash of the idempotency key so a retry gets the same answer.
 Charges are remembered in Redis under their key, as a real provider's idempotency does.
+
+A card is tokenised before it is charged: the sandbox keeps, under a random token and for a TTL, only
+what deciding a charge needs (the test card's outcome class, brand, last 4, expiry, the shopper it was
+made for). The number and the CVC are never written anywhere.
 """
 
 import hashlib
 import json
+import secrets
 import time
+from enum import StrEnum
 from pathlib import Path
 
 import redis
 
-from api.payments.keys import SANDBOX_CHARGE_KEY, SANDBOX_CHARGE_TTL
+from api.payments.cards import brand_of
+from api.payments.keys import SANDBOX_CHARGE_KEY, SANDBOX_CHARGE_TTL, SANDBOX_METHOD_KEY
 from api.payments.providers.base import (
     Card,
     ChargeRequest,
+    PaymentMethod,
     ProviderError,
     ProviderResult,
     ProviderStatus,
@@ -29,8 +37,26 @@ DECLINED = "4000000000000002"
 INSUFFICIENT_FUNDS = "4000000000009995"
 TIMES_OUT = "4000000000000119"
 
-# The decline each test card answers with.
-DECLINE_CODES = {DECLINED: DeclineCode.CARD_DECLINED, INSUFFICIENT_FUNDS: DeclineCode.INSUFFICIENT_FUNDS}
+
+class Outcome(StrEnum):
+    """A test card's outcome class: all a token keeps of which card it was."""
+
+    SUCCEEDS = "succeeds"
+    DECLINED = "declined"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    TIMES_OUT = "times_out"
+
+
+TEST_CARDS = {
+    DECLINED: Outcome.DECLINED,
+    INSUFFICIENT_FUNDS: Outcome.INSUFFICIENT_FUNDS,
+    TIMES_OUT: Outcome.TIMES_OUT,
+}
+# The decline each outcome class answers with.
+DECLINE_CODES = {
+    Outcome.DECLINED: DeclineCode.CARD_DECLINED,
+    Outcome.INSUFFICIENT_FUNDS: DeclineCode.INSUFFICIENT_FUNDS,
+}
 RATE_DECLINE_CODE = DeclineCode.CARD_DECLINED
 
 _REFUND_SCRIPT = (Path(__file__).parent / "refund.lua").read_text()
@@ -60,29 +86,55 @@ class SandboxProvider:
         self.decline_rate = decline_rate
         self._refund = connection.register_script(_REFUND_SCRIPT)
 
-    def charge(self, amount: int, currency: str, card: Card, idempotency_key: str) -> ProviderResult:
-        """Capture or decline by the card; the same key answers the charge already made."""
-        answer = self.charge_many([ChargeRequest(amount, currency, card, idempotency_key)])[0]
+    def tokenise(self, card: Card, account_id: int, ttl: int) -> PaymentMethod:
+        """A new token for `card`, kept `ttl` seconds: its outcome class, brand, last 4 and expiry."""
+        token = "sbx_pm_" + secrets.token_urlsafe(24)
+        record = {
+            "outcome": TEST_CARDS.get(card.number, Outcome.SUCCEEDS).value,
+            "brand": brand_of(card.number),
+            "last4": card.last4,
+            "exp_month": card.exp_month,
+            "exp_year": card.exp_year,
+            "account_id": account_id,
+        }
+        self.redis.set(SANDBOX_METHOD_KEY.format(token=token), json.dumps(record), ex=ttl)
+        return _method(token, record)
+
+    def payment_methods(self, tokens: list[str]) -> list[PaymentMethod | None]:
+        """The methods behind these tokens (None: unknown or expired), in one round trip."""
+        raws = self._get_all([SANDBOX_METHOD_KEY.format(token=token) for token in tokens])
+        return [
+            _method(token, json.loads(raw)) if raw else None for token, raw in zip(tokens, raws, strict=True)
+        ]
+
+    def charge(self, amount: int, currency: str, payment_method: str, idempotency_key: str) -> ProviderResult:
+        """Capture or decline by the token's card; the same key answers the charge already made."""
+        answer = self.charge_many([ChargeRequest(amount, currency, payment_method, idempotency_key)])[0]
         if isinstance(answer, ProviderTimeout):
             raise answer
         return answer
 
     def charge_many(self, requests: list[ChargeRequest]) -> list[ProviderResult | ProviderTimeout]:
         """charge() for each, in at most three round trips whatever their number: read the keys'
-        charges, record the new ones (SET NX), read back those a concurrent call recorded first.
+        charges and the tokens' cards, record the new charges (SET NX), read back those a concurrent
+        call recorded first.
 
         A drain's batch pays hundreds of orders in one call; two round trips per charge were a fifth
         of the orders service's time in it (docs/performance.md).
         """
         references = [reference_for(r.idempotency_key) for r in requests]
         keys = [SANDBOX_CHARGE_KEY.format(reference=reference) for reference in references]
-        answers: list = [_result(json.loads(raw)) if raw else None for raw in self._get_all(keys)]
-        if any(a is None and r.card.number == TIMES_OUT for a, r in zip(answers, requests, strict=True)):
+        methods = [SANDBOX_METHOD_KEY.format(token=r.payment_method) for r in requests]
+        found = self._get_all(keys + methods)  # every key shares the hash tag: one MGET
+        answers: list = [_result(json.loads(raw)) if raw else None for raw in found[: len(keys)]]
+        cards = [json.loads(raw) if raw else None for raw in found[len(keys) :]]
+        slow = {i for i, card in enumerate(cards) if card and card["outcome"] == Outcome.TIMES_OUT}
+        if any(answers[i] is None for i in slow):
             time.sleep(self.timeout)  # like a network that never answers: nothing is recorded
         fresh = {
-            i: self._decide(request, references[i])
+            i: self._decide(request, references[i], cards[i])
             for i, request in enumerate(requests)
-            if answers[i] is None and request.card.number != TIMES_OUT
+            if answers[i] is None and i not in slow
         }
         pipe = self.redis.pipeline(transaction=False)
         for i, record in fresh.items():
@@ -98,17 +150,21 @@ class SandboxProvider:
             for a in answers
         ]
 
-    def _decide(self, request: ChargeRequest, reference: str) -> dict:
-        """A new charge's record: captured, or declined by its test card or the decline rate."""
+    def _decide(self, request: ChargeRequest, reference: str, card: dict | None) -> dict:
+        """A new charge's record: captured, or declined by its test card, the decline rate, or a token
+        that is gone (expired since the payments service looked it up)."""
         record = {
             "reference": reference,
             "amount": request.amount,
             "currency": request.currency,
-            "last4": request.card.last4,
+            "last4": card["last4"] if card else "",
             "status": ProviderStatus.CAPTURED.value,
             "decline_code": None,
         }
-        decline = DECLINE_CODES.get(request.card.number)
+        if card is None:
+            decline = DeclineCode.PAYMENT_METHOD_EXPIRED
+        else:
+            decline = DECLINE_CODES.get(Outcome(card["outcome"]))
         if decline is None and declined_by_rate(request.idempotency_key, self.decline_rate):
             decline = RATE_DECLINE_CODE
         if decline:
@@ -130,6 +186,12 @@ class SandboxProvider:
         """The charge made under this key, or None (a timed-out charge never happened)."""
         raw = self.redis.get(SANDBOX_CHARGE_KEY.format(reference=reference_for(idempotency_key)))
         return _result(json.loads(raw)) if raw is not None else None
+
+
+def _method(token: str, record: dict) -> PaymentMethod:
+    return PaymentMethod(
+        token, record["brand"], record["last4"], record["exp_month"], record["exp_year"], record["account_id"]
+    )
 
 
 def _result(record: dict) -> ProviderResult:
