@@ -62,7 +62,7 @@ def log_in(live_shop, page, email: str, next_path: str = "/") -> None:
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_attached()
+    expect(page.get_by_role("link", name="Account", exact=True)).to_be_attached()  # shown only when signed in
 
 
 def fill_card(page, number: str) -> None:
