@@ -42,10 +42,11 @@ def test_a_declined_card_s_units_come_back_once_the_grace_passes_not_the_worker_
         sale.join(buyer)
     tick(sale, time.time())
     ticket = sale.status(first)["ticket"]
+    before = time.time()  # the decline is recorded after this
     sale.checkout(first, ticket, card=DECLINED_CARD)
     sale.drain()
     with sale.app.app_context():  # within the grace the units wait for another card
-        assert reconcile_sale(sale.id, now=time.time() + GRACE - 1) == {}
+        assert reconcile_sale(sale.id, now=before + GRACE - 1) == {}
     with sale.app.app_context():  # past it they go back, though the reservation is younger than a lease
         assert reconcile_sale(sale.id, now=time.time() + GRACE + 1) == {"decline_lapsed": 1}
     assert sale.outcome(first, ticket)["state"] == "failed"

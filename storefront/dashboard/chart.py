@@ -71,7 +71,8 @@ def _elapsed(seconds: float) -> str:
 def since_opening(points: list[dict], state: str, opened_at: str | None) -> list[dict]:
     """The samples from the sale's opening on: an armed sale's flat hours before it would squash the run."""
     if opened_at:
-        opened = datetime.fromisoformat(opened_at).timestamp()
+        # to the millisecond, as samples are kept: the sample taken at the opening itself is the first
+        opened = round(datetime.fromisoformat(opened_at).timestamp(), 3)
         return [point for point in points if point["t"] >= opened]
     return [] if state == "armed" else points  # not open yet; or closed, its Redis settings gone
 
