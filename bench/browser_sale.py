@@ -183,9 +183,7 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=30, help="Checkout window of a ticket, seconds.")
     parser.add_argument("--decline-grace", type=int, default=10)
     parser.add_argument("--no-show", type=int, default=1, help="Which turn never pays (0: none).")
-    parser.add_argument(
-        "--walk-away", type=int, default=3, help="Which turn is declined, leaves (0: none)."
-    )
+    parser.add_argument("--walk-away", type=int, default=3, help="Which turn is declined, leaves (0: none).")
     parser.add_argument("--opens-in", type=float, default=None, help="Seconds from arming to opening.")
     parser.add_argument("--run-time", type=int, default=180, help="Seconds to watch after the opening.")
     args = parser.parse_args()
