@@ -44,7 +44,7 @@ def put_unless_changed(sale_id: int, request: CheckoutRequest, read: str, order_
     """Record one checkout QUEUED and list its request, only if its record is still `read` (as stored,
     '' for none): of two submits of one ticket at once exactly one goes in. Whether it went in."""
     queued = Checkout(request.ticket_id, CheckoutState.QUEUED, request.attempt, request.quantity, order_id)
-    queued.updated_at = time.time()
+    queued.updated_at, queued.version = time.time(), records.version_of(read) + 1
     args = [request.ticket_id, read, records.encode(queued), json.dumps(asdict(request))]
     return scripts().submit(sale_id, args) == SubmitOutcome.QUEUED
 

@@ -5,9 +5,10 @@ idempotency key (or made, if the worker died before making it), a pending paymen
 payments service, a paid one is confirmed. One that is not paid goes back to the shopper ("submit
 again") while the ticket lasts, and is cancelled with its units returned once it has expired. A checkout
 told FEWER_LEFT reserved nothing: it ends EXPIRED once its ticket's window has passed, or SOLD_OUT once
-nothing is left and nothing is held. Every step is idempotent, so running it twice, or beside a worker
-that is merely slow, is safe. It queues no job: admission/checkout/jobs.py runs it, and queues a drain
-for a line left without one.
+nothing is left and nothing is held. Every write is a compare-and-set (records.advance): a worker's
+write since the reconciler read the record wins. Every step is idempotent, so running it twice, or
+beside a worker that is merely slow, is safe. It queues no job: admission/checkout/jobs.py runs it, and
+queues a drain for a line left without one.
 """
 
 import time
@@ -46,6 +47,7 @@ class Done(StrEnum):
     RELEASED = "released"  # its window passed unpaid: order cancelled, units back
     EXPIRED = "expired"  # it reserved nothing and its window passed
     SOLD_OUT = "sold_out"  # it reserved nothing and nothing is left or held
+    MOVED_ON = "moved_on"  # another writer moved its record on first: looked at again next sweep
 
 
 def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_SECONDS) -> Counter:
@@ -99,7 +101,9 @@ def _stalled_before_reserving(sale_id: int, record: Checkout, now: float, lease:
 
 def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LEASE_SECONDS) -> Done:
     """Take one reserved ticket to the end it can reach; a word for what happened."""
-    record = records.read(sale_id, ticket_id) or Checkout(ticket_id, CheckoutState.PROCESSING, attempt=1)
+    record = records.read(sale_id, ticket_id) or Checkout(
+        ticket_id, CheckoutState.PROCESSING, attempt=1, version=-1
+    )
     if _worker_has_it(sale_id, record, now, lease):
         return Done.LEFT_TO_WORKER
     order = _order(sale_id, ticket_id)
@@ -147,5 +151,6 @@ def _order(sale_id: int, ticket_id: str) -> dict:
 
 
 def _tell(sale_id: int, record: Checkout, state: CheckoutState, message: str, done: Done) -> Done:
-    records.record(sale_id, record.tell(state, message))
+    if records.advance(sale_id, [record.tell(state, message)]):
+        return Done.MOVED_ON
     return done
