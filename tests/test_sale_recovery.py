@@ -71,6 +71,11 @@ def resume(worker: subprocess.Popen) -> int:
     return worker.wait(timeout=120)
 
 
+def shoppers_all_told_the_truth(audit: dict) -> bool:
+    told = "every ended ticket's shopper is told its end"
+    return next(check for check in audit["checks"] if check["name"] == told)["ok"]
+
+
 def reconcile(sale, now=None):
     with sale.app.app_context():
         return reconcile_sale(sale.id, now=now, lease=0)
@@ -128,6 +133,26 @@ def test_the_admitter_queues_a_sweep_that_finishes_a_killed_checkout(sale, shopp
     assert run_worker(config, RECONCILE_LEASE_S="0") == 0
     assert sale.outcome(buyer, ticket)["state"] == "paid"
     assert sale.audit()["ok"]
+
+
+@pytest.mark.slow
+def test_a_checkout_whose_worker_died_before_reserving_ends_when_its_ticket_does(sale, shoppers, config):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket, quantity=2)
+    assert run_worker(config, crash_at="before_reserve") == -signal.SIGKILL
+    with sale.app.app_context():
+        admitter.tick(time.time() + 3600)  # its window passes: the admitter expires the unused ticket
+    assert sale.outcome(buyer, ticket)["state"] == "processing"
+    assert not shoppers_all_told_the_truth(sale.audit())  # a shopper left on "processing" is red
+    assert reconcile(sale) == {"ended_with_ticket": 1}
+    sale.act("close")  # its unsold units go back to the catalog, each once
+    outcome = sale.outcome(buyer, ticket)
+    assert outcome["state"] == "expired" and outcome["final"]
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    figures = audit["figures"]
+    assert (figures["left"] + figures["returned"], figures["sold"], figures["held"]) == (4, 0, 0)
 
 
 @pytest.mark.slow
