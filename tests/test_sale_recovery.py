@@ -172,6 +172,25 @@ def test_a_worker_paused_past_its_lease_cannot_overwrite_what_the_reconciler_dec
     assert audit["figures"]["payments_captured"] == 0
 
 
+@pytest.mark.slow
+def test_a_drain_job_taken_by_a_hung_worker_is_taken_back(sale, shoppers, config):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket)
+    hung = paused_worker(config, "job_start")  # took the drain job, never starts it
+    assert run_worker(config) == 0  # a healthy worker finds no job: the hung one has it
+    assert sale.outcome(buyer, ticket)["state"] == "queued"
+    with sale.app.app_context():
+        assert jobs.reconcile_one(sale.id, now=time.time() + 60, lease=0) == {"drain_requeued": 1}
+    assert run_worker(config) == 0
+    assert sale.outcome(buyer, ticket)["state"] == "paid"
+    assert resume(hung) == 0  # when it wakes, the line is drained: nothing to do twice
+    assert sale.outcome(buyer, ticket)["state"] == "paid"
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert (audit["figures"]["sold"], audit["figures"]["orders_paid"], audit["figures"]["left"]) == (1, 1, 3)
+
+
 def yakku(config: dict, *args: str) -> subprocess.CompletedProcess:
     env = process_env(config)
     cli = [sys.executable, "-c", "from yakku.cli import main; main()", *args]
