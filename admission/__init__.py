@@ -17,6 +17,10 @@ DEFAULTS = {
     # batch drained ~30 % slower and 500 no faster.
     "CHECKOUT_BATCH": 250,
     "CHECKOUT_CRASH_AT": None,  # a failpoint for the recovery tests (admission/checkout/steps.py)
+    "CHECKOUT_PAUSE_AT": None,  # the same, where the worker stops (SIGSTOP) until sent SIGCONT
+    # The oldest waiting checkout older than this: the sweep queues a drain job whatever the mark says
+    # (the one queued was lost, or taken by a worker that never started it).
+    "DRAIN_STALL_S": 20,
     "RECONCILE_EVERY_S": 15,  # how often the admitter queues a reconciler sweep
     "RECONCILE_LEASE_S": LEASE_SECONDS,  # a checkout touched this recently is left to its worker
 }

@@ -4,12 +4,15 @@ Units sold = orders paid = payments captured; units left = stock - sold; no unit
 order per ticket and the per-shopper limit per shopper; a paid order has exactly one captured payment
 and a cancelled one none; once the sale is closed, every ticket has ended in one final state. And the
 promises to shoppers: nobody was told "sold out" while a unit was unsold, and nobody was admitted while
-an earlier joiner still waited.
+an earlier joiner still waited, and every shopper whose ticket has ended is told that end (final, and
+"paid" exactly when the ticket is paid): a shopper left on "processing" is a broken promise.
 """
 
 from dataclasses import asdict, dataclass, field
 
 from admission import stock
+from admission.checkout import records
+from admission.checkout.records import FINAL_CHECKOUT_STATES, CheckoutState
 from admission.keys import sale_keys
 from admission.states import FINAL_TICKET_STATES, SaleState, TicketState
 from api.client import orders, payments
@@ -126,10 +129,33 @@ def audit_sale(sale_id: int) -> Audit:
         out_of_order == 0,
         f"{out_of_order} admitted while an earlier joiner still waited",
     )
+    untold = untold_endings(sale_id)
+    audit.check(
+        "every ended ticket's shopper is told its end",
+        not untold,
+        f"told otherwise (ticket state/checkout state: count): {untold}",
+    )
     if settings.get("state") == SaleState.CLOSED:
         unfinished = {state: n for state, n in tickets.items() if state not in FINAL_TICKET_STATES and n}
         audit.check("every ticket ended in a final state", not unfinished, f"unfinished: {unfinished}")
     return audit
+
+
+def untold_endings(sale_id: int) -> dict[str, int]:
+    """The checkouts whose ticket has ended but whose shopper is told something else: not a final
+    state, or paid when the ticket is not (or the other way round); counted by "ticket/checkout"."""
+    told = records.in_states(sale_id, frozenset(CheckoutState))
+    if not told:
+        return {}
+    tickets = get_redis().hmget(sale_keys(sale_id).tickets, [record.ticket_id for record in told])
+    untold: dict[str, int] = {}
+    for record, ticket in zip(told, tickets, strict=True):
+        paid_both_or_neither = (ticket == TicketState.PAID) == (record.state == CheckoutState.PAID)
+        if ticket in FINAL_TICKET_STATES and (
+            record.state not in FINAL_CHECKOUT_STATES or not paid_both_or_neither
+        ):
+            untold[f"{ticket}/{record.state}"] = untold.get(f"{ticket}/{record.state}", 0) + 1
+    return untold
 
 
 def admitted_out_of_order(sale_id: int) -> int:

@@ -100,6 +100,7 @@ class Scripts:
     lease: SaleScript  # its one key is the lease's, not a sale's: call .script directly
     take: SaleScript
     submit: SaleScript
+    advance: SaleScript
 
 
 def source(name: str) -> str:

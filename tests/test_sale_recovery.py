@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from catalog_helpers import add_product
@@ -43,11 +44,36 @@ def process_env(config: dict, **settings: str) -> dict:
     return env
 
 
-def run_worker(config: dict, crash_at: str | None = None, **settings: str) -> int:
-    """One real worker process draining the queues once; its exit code (-9 when the failpoint killed it)."""
+def start_worker(config: dict, crash_at: str | None = None, **settings: str) -> subprocess.Popen:
+    """One real worker process draining the queues once (CHECKOUT_PAUSE_AT in `settings` stops it there)."""
     env = process_env(config, **({"CHECKOUT_CRASH_AT": crash_at} if crash_at else {}), **settings)
     cli = [sys.executable, "-c", "from yakku.cli import main; main()", "worker", "--burst"]
-    return subprocess.run(cli, env=env, timeout=120, capture_output=True).returncode
+    return subprocess.Popen(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run_worker(config: dict, crash_at: str | None = None, **settings: str) -> int:
+    """One real worker process draining the queues once; its exit code (-9 when the failpoint killed it)."""
+    return start_worker(config, crash_at, **settings).wait(timeout=120)
+
+
+def paused_worker(config: dict, step: str) -> subprocess.Popen:
+    """A real worker that takes work and stops (SIGSTOP) at `step`, as a hung or frozen one does."""
+    worker = start_worker(config, CHECKOUT_PAUSE_AT=step)
+    deadline = time.time() + 60
+    while Path(f"/proc/{worker.pid}/stat").read_text().split(") ")[1][0] != "T":
+        assert worker.poll() is None and time.time() < deadline, "the worker never reached its pause"
+        time.sleep(0.1)
+    return worker
+
+
+def resume(worker: subprocess.Popen) -> int:
+    worker.send_signal(signal.SIGCONT)
+    return worker.wait(timeout=120)
+
+
+def shoppers_all_told_the_truth(audit: dict) -> bool:
+    told = "every ended ticket's shopper is told its end"
+    return next(check for check in audit["checks"] if check["name"] == told)["ok"]
 
 
 def reconcile(sale, now=None):
@@ -107,6 +133,62 @@ def test_the_admitter_queues_a_sweep_that_finishes_a_killed_checkout(sale, shopp
     assert run_worker(config, RECONCILE_LEASE_S="0") == 0
     assert sale.outcome(buyer, ticket)["state"] == "paid"
     assert sale.audit()["ok"]
+
+
+@pytest.mark.slow
+def test_a_checkout_whose_worker_died_before_reserving_ends_when_its_ticket_does(sale, shoppers, config):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket, quantity=2)
+    assert run_worker(config, crash_at="before_reserve") == -signal.SIGKILL
+    with sale.app.app_context():
+        admitter.tick(time.time() + 3600)  # its window passes: the admitter expires the unused ticket
+    assert sale.outcome(buyer, ticket)["state"] == "processing"
+    assert not shoppers_all_told_the_truth(sale.audit())  # a shopper left on "processing" is red
+    assert reconcile(sale) == {"ended_with_ticket": 1}
+    sale.act("close")  # its unsold units go back to the catalog, each once
+    outcome = sale.outcome(buyer, ticket)
+    assert outcome["state"] == "expired" and outcome["final"]
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    figures = audit["figures"]
+    assert (figures["left"] + figures["returned"], figures["sold"], figures["held"]) == (4, 0, 0)
+
+
+@pytest.mark.slow
+def test_a_worker_paused_past_its_lease_cannot_overwrite_what_the_reconciler_decided(sale, shoppers, config):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket, quantity=2)
+    worker = paused_worker(config, "after_reserve")  # holds the reservation, then stops
+    assert reconcile(sale, now=time.time() + 3600) == {"released": 1}  # past its lease and its window
+    assert sale.outcome(buyer, ticket)["state"] == "expired"
+    resume(worker)  # it goes on with the batch it holds: its writes are refused, nothing is charged
+    outcome = sale.outcome(buyer, ticket)
+    assert outcome["state"] == "expired" and outcome["final"]
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert (audit["figures"]["left"], audit["figures"]["sold"], audit["figures"]["held"]) == (4, 0, 0)
+    assert audit["figures"]["payments_captured"] == 0
+
+
+@pytest.mark.slow
+def test_a_drain_job_taken_by_a_hung_worker_is_taken_back(sale, shoppers, config):
+    buyer = shoppers.verified()
+    ticket = admitted_ticket(sale, buyer)
+    sale.checkout(buyer, ticket)
+    hung = paused_worker(config, "job_start")  # took the drain job, never starts it
+    assert run_worker(config) == 0  # a healthy worker finds no job: the hung one has it
+    assert sale.outcome(buyer, ticket)["state"] == "queued"
+    with sale.app.app_context():
+        assert jobs.reconcile_one(sale.id, now=time.time() + 60, lease=0) == {"drain_requeued": 1}
+    assert run_worker(config) == 0
+    assert sale.outcome(buyer, ticket)["state"] == "paid"
+    assert resume(hung) == 0  # when it wakes, the line is drained: nothing to do twice
+    assert sale.outcome(buyer, ticket)["state"] == "paid"
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert (audit["figures"]["sold"], audit["figures"]["orders_paid"], audit["figures"]["left"]) == (1, 1, 3)
 
 
 def yakku(config: dict, *args: str) -> subprocess.CompletedProcess:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from admission import stock
 from admission.checkout import records
-from admission.checkout.records import FINAL_CHECKOUT_STATES, Checkout, CheckoutRequest, CheckoutState
+from admission.checkout.records import Checkout, CheckoutRequest, CheckoutState
 from admission.checkout.steps import (
     DECLINED_CODES,
     PAID,
@@ -66,21 +66,20 @@ def drain_batch(sale_id: int, requests: list[CheckoutRequest]) -> Counter:
 
 
 def start(sale_id: int, requests: list[CheckoutRequest]) -> list[InFlight]:
-    """The requests still to decide, recorded PROCESSING (a duplicate or superseded request is skipped:
-    its outcome is told already)."""
+    """The requests still to decide, recorded PROCESSING: only a checkout still QUEUED for the request's
+    attempt (a duplicate, superseded or already ended one is skipped: its outcome is told already)."""
     known = records.read_many(sale_id, [r.ticket_id for r in requests])
     batch = []
     for request in requests:
         current = known.get(request.ticket_id)
-        if current and (current.state in FINAL_CHECKOUT_STATES or current.attempt > request.attempt):
+        if not current or current.state != CheckoutState.QUEUED or current.attempt != request.attempt:
             continue
-        order_id = current.order_id if current else None
         checkout = Checkout(
-            request.ticket_id, CheckoutState.PROCESSING, request.attempt, request.quantity, order_id
+            request.ticket_id, CheckoutState.PROCESSING, request.attempt, request.quantity, current.order_id
         )
+        checkout.version = current.version
         batch.append(InFlight(request, checkout))
-    tell(sale_id, batch)
-    return batch
+    return tell(sale_id, batch)
 
 
 def reserve(sale_id: int, batch: list[InFlight]) -> tuple[list[InFlight], list[InFlight]]:
@@ -111,8 +110,7 @@ def order(sale_id: int, reserved: list[InFlight]) -> list[InFlight]:
     crash_point("after_order")
     for item, answer in zip(reserved, made, strict=True):
         item.order, item.checkout.order_id = answer, answer["id"]
-    tell(sale_id, reserved)
-    return reserved
+    return tell(sale_id, reserved)  # one the reconciler ended meanwhile is not charged
 
 
 def pay(sale_id: int, ordered: list[InFlight]) -> list[InFlight]:
@@ -142,6 +140,9 @@ def confirm(sale_id: int, charged: list[InFlight]) -> list[InFlight]:
     return charged
 
 
-def tell(sale_id: int, told: list[InFlight]) -> None:
-    """Record what these shoppers are told, for a whole step in one command."""
-    records.record_many(sale_id, [item.checkout for item in told])
+def tell(sale_id: int, told: list[InFlight]) -> list[InFlight]:
+    """Record what these shoppers are told, for a whole step in one command; those still this batch's
+    (a record another writer moved on meanwhile, the reconciler or a later submit, is not overwritten,
+    and its checkout goes no further here)."""
+    refused = records.advance(sale_id, [item.checkout for item in told])
+    return [item for item in told if item.request.ticket_id not in refused]

@@ -9,6 +9,7 @@ Nothing below this module enqueues, so the saga's modules import one way: jobs -
 steps -> line, records.
 """
 
+import time
 from collections import Counter
 
 from flask import current_app
@@ -17,6 +18,7 @@ from admission import sales
 from admission.checkout import line, reconcile
 from admission.checkout.drain import drain_batch
 from admission.checkout.records import CheckoutRequest
+from admission.checkout.steps import crash_point
 from admission.keys import RECONCILE_SWEEP
 from api.orders.expiry import expire_unpaid_orders
 from yakku.extensions import get_redis
@@ -58,6 +60,7 @@ def kick_drain(sale_id: int) -> bool:
 def drain_sale(sale_id: int) -> dict:
     """The drain job: decide the sale's waiting checkouts, batch after batch, until none wait; the
     outcomes counted."""
+    crash_point("job_start")
     line.clear_drain_mark(sale_id)
     size = current_app.config["CHECKOUT_BATCH"]
     done: Counter = Counter()
@@ -112,9 +115,16 @@ def reconcile_all(now: float | None = None, lease: float = reconcile.LEASE_SECON
 
 def reconcile_one(sale_id: int, now: float | None = None, lease: float = reconcile.LEASE_SECONDS) -> Counter:
     """Reconcile one sale, first queueing a drain for checkouts that wait with no job queued (it was
-    lost); what was done, counted."""
+    lost) or that waited past DRAIN_STALL_S (the job queued was not started); what was done, counted."""
     done: Counter = Counter()
-    if line.backlog(sale_id) and kick_drain(sale_id):
-        done["drain_queued"] += 1
+    if line.backlog(sale_id):
+        if kick_drain(sale_id):
+            done["drain_queued"] += 1
+        elif line.oldest_wait(sale_id, now or time.time()) > current_app.config["DRAIN_STALL_S"]:
+            # The mark says a job waits, but nobody started it: a worker took it and hung (or it was lost).
+            # Its work is taken back: a new job, which any worker may start, drains the line.
+            line.clear_drain_mark(sale_id)
+            kick_drain(sale_id)
+            done["drain_requeued"] += 1
     done.update(reconcile.reconcile_sale(sale_id, now, lease))
     return done

@@ -20,8 +20,11 @@ from admission.scripts import scripts
 from yakku.extensions import get_redis
 
 # A job lost before it started (a flushed queue) stops blocking new ones after this; the reconciler's
-# sweep also queues a job for any sale whose line waits with no job queued.
+# sweep also queues a job for any sale whose line waits with no job queued, or whose oldest waiting
+# checkout has waited too long (the job was taken by a worker that never started it).
 DRAIN_MARK_TTL = 120
+# How far into the line the oldest waiting checkout is looked for (past tickets taken already).
+LOOK_AHEAD = 100
 
 
 def put(sale_id: int, requests: list[CheckoutRequest], order_ids: dict[str, int] | None = None) -> None:
@@ -44,7 +47,7 @@ def put_unless_changed(sale_id: int, request: CheckoutRequest, read: str, order_
     """Record one checkout QUEUED and list its request, only if its record is still `read` (as stored,
     '' for none): of two submits of one ticket at once exactly one goes in. Whether it went in."""
     queued = Checkout(request.ticket_id, CheckoutState.QUEUED, request.attempt, request.quantity, order_id)
-    queued.updated_at = time.time()
+    queued.updated_at, queued.version = time.time(), records.version_of(read) + 1
     args = [request.ticket_id, read, records.encode(queued), json.dumps(asdict(request))]
     return scripts().submit(sale_id, args) == SubmitOutcome.QUEUED
 
@@ -57,6 +60,18 @@ def mark_drain_queued(sale_id: int) -> bool:
 def clear_drain_mark(sale_id: int) -> None:
     """A drain job of the sale started: the next submit queues the next job."""
     get_redis().delete(sale_keys(sale_id).drain_queued)
+
+
+def oldest_wait(sale_id: int, now: float) -> float:
+    """How long the oldest checkout still waiting in the line has waited (0 when none waits)."""
+    keys = sale_keys(sale_id)
+    head = get_redis().lrange(keys.checkout_line, 0, LOOK_AHEAD - 1)
+    if not head:
+        return 0.0
+    requests = get_redis().hmget(keys.checkout_requests, head)
+    waiting = [ticket_id for ticket_id, request in zip(head, requests, strict=True) if request]
+    oldest = records.read(sale_id, waiting[0]) if waiting else None
+    return now - oldest.updated_at if oldest else 0.0
 
 
 def take(sale_id: int, count: int) -> list[CheckoutRequest]:

@@ -5,9 +5,11 @@ idempotency key (or made, if the worker died before making it), a pending paymen
 payments service, a paid one is confirmed. One that is not paid goes back to the shopper ("submit
 again") while the ticket lasts, and is cancelled with its units returned once it has expired. A checkout
 told FEWER_LEFT reserved nothing: it ends EXPIRED once its ticket's window has passed, or SOLD_OUT once
-nothing is left and nothing is held. Every step is idempotent, so running it twice, or beside a worker
-that is merely slow, is safe. It queues no job: admission/checkout/jobs.py runs it, and queues a drain
-for a line left without one.
+nothing is left and nothing is held. Any unfinished checkout whose ticket has ended (expired, released,
+paid, declined, sold out) is told that end, so nobody is left "processing". Every write is a
+compare-and-set (records.advance): a worker's write since the reconciler read the record wins. Every
+step is idempotent, so running it twice, or beside a worker that is merely slow, is safe. It queues no
+job: admission/checkout/jobs.py runs it, and queues a drain for a line left without one.
 """
 
 import time
@@ -16,7 +18,13 @@ from enum import StrEnum
 
 from admission import stock
 from admission.checkout import line, records
-from admission.checkout.records import HOLDING_NOTHING_STATES, IN_PROGRESS_STATES, Checkout, CheckoutState
+from admission.checkout.records import (
+    FINAL_CHECKOUT_STATES,
+    HOLDING_NOTHING_STATES,
+    IN_PROGRESS_STATES,
+    Checkout,
+    CheckoutState,
+)
 from admission.checkout.steps import GAVE_UP, PAID, give_up, make_orders
 from admission.exceptions import SoldOut
 from admission.keys import sale_keys
@@ -31,6 +39,17 @@ LEASE_SECONDS = 30.0
 # Checkouts that may be on a ticket that reserved nothing: the sweep looks at each of them.
 # (An interrupted one may hold units too: recheck.lua leaves a reserved ticket to reconcile_ticket.)
 UNRESERVED_STATES = IN_PROGRESS_STATES | HOLDING_NOTHING_STATES
+UNFINISHED_STATES = frozenset(CheckoutState) - FINAL_CHECKOUT_STATES
+EXPIRED_UNPAID = "Your turn expired before payment."
+EXPIRED_UNUSED = "Your turn expired before you checked out."
+# What the shopper is told once the ticket has ended, whatever its checkout's record says.
+TICKET_ENDS = {
+    TicketState.PAID: (CheckoutState.PAID, PAID),
+    TicketState.DECLINED: (CheckoutState.FAILED, GAVE_UP),
+    TicketState.RELEASED: (CheckoutState.EXPIRED, EXPIRED_UNPAID),
+    TicketState.EXPIRED: (CheckoutState.EXPIRED, EXPIRED_UNUSED),
+    TicketState.SOLD_OUT: (CheckoutState.SOLD_OUT, SoldOut.message),
+}
 INTERRUPTED = "We could not finish your checkout, and nothing was charged. Please submit it again."
 
 
@@ -46,6 +65,8 @@ class Done(StrEnum):
     RELEASED = "released"  # its window passed unpaid: order cancelled, units back
     EXPIRED = "expired"  # it reserved nothing and its window passed
     SOLD_OUT = "sold_out"  # it reserved nothing and nothing is left or held
+    ENDED_WITH_TICKET = "ended_with_ticket"  # its ticket had ended: the shopper is told how
+    MOVED_ON = "moved_on"  # another writer moved its record on first: looked at again next sweep
 
 
 def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_SECONDS) -> Counter:
@@ -55,7 +76,8 @@ def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_
     stale = stock.stale_reservations(sale_id, older_than=now - lease)
     for ticket_id in stale:
         done[reconcile_ticket(sale_id, ticket_id, now, lease)] += 1
-    looked_at = records.in_states(sale_id, UNRESERVED_STATES | {CheckoutState.DECLINED})
+    # Unfinished, and the ticket not ended yet (those the sweep ends with their ticket first).
+    looked_at = _end_with_ticket(sale_id, records.in_states(sale_id, UNFINISHED_STATES), done)
     # A declined checkout is no worker's: its units go back once the grace has passed, however young
     # its reservation (the lease is for workers), so they return within the grace and one sweep.
     young = set(stock.stale_reservations(sale_id, older_than=now)) - set(stale)
@@ -73,6 +95,22 @@ def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_
     return done
 
 
+def _end_with_ticket(sale_id: int, unfinished: list[Checkout], done: Counter) -> list[Checkout]:
+    # A worker that died before reserving, or one that came back after its ticket ended, left a record
+    # the ticket has outlived: its end is the ticket's. The rest, still to finish, are returned.
+    if not unfinished:
+        return []
+    tickets = get_redis().hmget(sale_keys(sale_id).tickets, [record.ticket_id for record in unfinished])
+    rest = []
+    for record, ticket_state in zip(unfinished, tickets, strict=True):
+        if ticket_state in TICKET_ENDS:
+            state, message = TICKET_ENDS[TicketState(ticket_state)]
+            done[_tell(sale_id, record, state, message, Done.ENDED_WITH_TICKET)] += 1
+        else:
+            rest.append(record)
+    return rest
+
+
 def _end_waiting_for_shopper(sale_id: int, records: list[Checkout], now: float) -> Counter:
     # Told fewer units are left (or handed back before reserving), the shopper holds nothing: the ticket
     # ends when its window passes, or once nothing is left and nothing held may come back (a sell-out
@@ -82,8 +120,7 @@ def _end_waiting_for_shopper(sale_id: int, records: list[Checkout], now: float) 
     for record in records:
         record.units_left = None  # the figure belonged to the fewer_left answer
         if states[record.ticket_id] == TicketState.EXPIRED:
-            message = "Your turn expired before you checked out."
-            done[_tell(sale_id, record, CheckoutState.EXPIRED, message, Done.EXPIRED)] += 1
+            done[_tell(sale_id, record, CheckoutState.EXPIRED, EXPIRED_UNUSED, Done.EXPIRED)] += 1
         elif states[record.ticket_id] == TicketState.SOLD_OUT:
             done[_tell(sale_id, record, CheckoutState.SOLD_OUT, SoldOut.message, Done.SOLD_OUT)] += 1
     return done
@@ -99,7 +136,9 @@ def _stalled_before_reserving(sale_id: int, record: Checkout, now: float, lease:
 
 def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LEASE_SECONDS) -> Done:
     """Take one reserved ticket to the end it can reach; a word for what happened."""
-    record = records.read(sale_id, ticket_id) or Checkout(ticket_id, CheckoutState.PROCESSING, attempt=1)
+    record = records.read(sale_id, ticket_id) or Checkout(
+        ticket_id, CheckoutState.PROCESSING, attempt=1, version=-1
+    )
     if _worker_has_it(sale_id, record, now, lease):
         return Done.LEFT_TO_WORKER
     order = _order(sale_id, ticket_id)
@@ -121,7 +160,7 @@ def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LE
             return Done.AWAITING_SHOPPER
         return _tell(sale_id, record, CheckoutState.INTERRUPTED, INTERRUPTED, Done.HANDED_BACK)
     give_up(sale_id, ticket_id, order["id"], TicketState.RELEASED)
-    return _tell(sale_id, record, CheckoutState.EXPIRED, "Your turn expired before payment.", Done.RELEASED)
+    return _tell(sale_id, record, CheckoutState.EXPIRED, EXPIRED_UNPAID, Done.RELEASED)
 
 
 def _decline_grace(sale_id: int) -> float:
@@ -147,5 +186,6 @@ def _order(sale_id: int, ticket_id: str) -> dict:
 
 
 def _tell(sale_id: int, record: Checkout, state: CheckoutState, message: str, done: Done) -> Done:
-    records.record(sale_id, record.tell(state, message))
+    if records.advance(sale_id, [record.tell(state, message)]):
+        return Done.MOVED_ON
     return done

@@ -1,6 +1,10 @@
 """A checkout's record: what the shopper is told about one ticket's checkout, and what a drain job needs
 to take it. The record lives in the sale's `checkouts` hash, where every process reads and writes it.
 
+A record only moves forward: it carries a version, and a worker's or the reconciler's write goes in only
+over the version its writer read (advance.lua), so a worker paused past its lease never overwrites the
+outcome the reconciler, or a later submit, wrote since.
+
 A shopper whose card is declined may submit another card while the ticket's window lasts; the order stays
 one per ticket, the attempt number keys each charge. A shopper told that fewer units are left than they
 asked for (others' are held, and may come back) may submit again for fewer, on the same ticket.
@@ -12,6 +16,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from admission.keys import sale_keys
+from admission.scripts import scripts
 from yakku.extensions import get_redis
 
 MAX_ATTEMPTS = 3
@@ -58,6 +63,7 @@ class Checkout:
     message: str = ""
     updated_at: float = 0.0
     units_left: int | None = None  # FEWER_LEFT: the units on the counter when the reserve was refused
+    version: int = 0  # one more at each write: what a compare-and-set (advance.lua) checks
 
     def to_dict(self) -> dict:
         return {**asdict(self), "final": self.state in FINAL_CHECKOUT_STATES}
@@ -146,6 +152,23 @@ def record_many(sale_id: int, checkouts: list[Checkout], client=None) -> None:
         checkout.updated_at = now
     mapping = {checkout.ticket_id: encode(checkout) for checkout in checkouts}
     (client or get_redis()).hset(sale_keys(sale_id).checkouts, mapping=mapping)
+
+
+def advance(sale_id: int, checkouts: list[Checkout]) -> set[str]:
+    """Write each checkout only if its record is still at the version it was read at (each moves one
+    version on); the tickets refused, whose record another writer moved on meanwhile."""
+    if not checkouts:
+        return set()
+    now, args = time.time(), []
+    for checkout in checkouts:
+        checkout.updated_at, checkout.version = now, checkout.version + 1
+        args += [checkout.ticket_id, encode(checkout)]
+    return set(scripts().advance(sale_id, args))
+
+
+def version_of(stored: str) -> int:
+    """The version of a record as stored ('' for none: -1, so the first one written is 0)."""
+    return json.loads(stored).get("version", 0) if stored else -1
 
 
 def encode(checkout: Checkout) -> str:

@@ -111,6 +111,10 @@ def crash_point(step: str) -> None:
     """A failpoint: with CHECKOUT_CRASH_AT naming this step, the worker dies here as SIGKILL would kill it.
 
     The recovery tests run real worker processes with it set, to prove a death at any step is repaired.
+    With CHECKOUT_PAUSE_AT naming it, the worker stops here instead (a long GC, a frozen VM, a hung
+    process) until it is sent SIGCONT.
     """
     if current_app.config["CHECKOUT_CRASH_AT"] == step:
         os.kill(os.getpid(), signal.SIGKILL)
+    if current_app.config["CHECKOUT_PAUSE_AT"] == step:
+        os.kill(os.getpid(), signal.SIGSTOP)
