@@ -37,10 +37,12 @@ class Platform:
 
         return create_api_app({key: value for key, value in self.env.items() if key.isupper()})
 
-    def start(self, name: str, *command: str, cwd: Path | None = None) -> subprocess.Popen:
+    def start(
+        self, name: str, *command: str, cwd: Path | None = None, env: dict | None = None
+    ) -> subprocess.Popen:
         log = open(Path(self.env["YAKKU_INSTANCE_PATH"]) / f"{name}.log", "ab")  # noqa: SIM115
         process = subprocess.Popen(
-            command, env=self.env, stdout=log, stderr=log, start_new_session=True, cwd=cwd
+            command, env=env or self.env, stdout=log, stderr=log, start_new_session=True, cwd=cwd
         )
         self.processes.append(process)
         return process
@@ -90,8 +92,15 @@ def gunicorn(app: str, port: int, workers: int) -> tuple[str, ...]:
 
 
 @contextlib.contextmanager
-def platform(api_workers: int = 2, web_workers: int = 2, web: bool = True) -> Iterator[Platform]:
-    """Redis (REDIS_URL or a private one), the database (DATABASE_URL or a SQLite file), api and web."""
+def platform(
+    api_workers: int = 2, web_workers: int = 2, web: bool = True, internal_workers: int = 0
+) -> Iterator[Platform]:
+    """Redis (REDIS_URL or a private one), the database (DATABASE_URL or a SQLite file), api and web.
+
+    With `internal_workers`, a second api gunicorn serves the calls the services make to each other
+    (it advertises itself in the registry, so the clients resolve every service to it), and the first
+    serves only the shoppers' requests: a drain's or a submit's call never queues behind them.
+    """
     with tempfile.TemporaryDirectory(prefix="yakku-bench-") as folder, contextlib.ExitStack() as stack:
         instance = Path(folder)
         redis_url = os.environ.get("REDIS_URL") or stack.enter_context(PrivateRedis(instance / "redis")).url
@@ -109,6 +118,12 @@ def platform(api_workers: int = 2, web_workers: int = 2, web: bool = True) -> It
         shop = Platform(env, env["API_URL"], env["PUBLIC_URL"])
         _prepare_database(shop)
         shop.start("api", *gunicorn("yakku.wsgi:api()", api_port, api_workers))
+        if internal_workers:
+            internal_port = free_port()
+            advertised = {**env, "ADVERTISE_URL": f"http://127.0.0.1:{internal_port}"}
+            shop.start(
+                "internal", *gunicorn("yakku.wsgi:api()", internal_port, internal_workers), env=advertised
+            )
         if web:
             shop.start("web", *gunicorn("yakku.wsgi:web()", web_port, web_workers))
         try:

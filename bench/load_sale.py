@@ -148,6 +148,10 @@ def main() -> None:
     parser.add_argument("--decline", type=float, default=0.05, help="Share of buyers with a declined card.")
     parser.add_argument("--no-show", type=float, default=0.0, help="Share of admitted buyers who never pay.")
     parser.add_argument("--decline-grace", type=int, default=30, help="Seconds a declined card's units wait.")
+    parser.add_argument(
+        "--internal-workers", type=int, default=0,
+        help="Gunicorn workers of a second api for the services' calls to each other (0: none, one api).",
+    )  # fmt: skip
     parser.add_argument("--keep-logs", type=Path, help="Copy every platform process's log into this folder.")
     args = parser.parse_args()
     if not 1 <= args.buyers <= 10_000:
@@ -158,7 +162,10 @@ def main() -> None:
     os.environ["YAKKU_AUTH_RATE_LIMIT"] = "1000000 per minute"
     # Set before the platform starts, so seed-buyers, the api and the in-process apps hash alike.
     os.environ["YAKKU_PASSWORD_HASH_PROFILE"] = "load-test"
-    with platform(api_workers=2, web=False) as shop, tempfile.TemporaryDirectory() as scratch:
+    with (
+        platform(api_workers=2, web=False, internal_workers=args.internal_workers) as shop,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
         started = time.monotonic()
         seeded = subprocess.run(
             [*YAKKU, "seed-buyers", "--count", str(args.buyers), "--password", BUYER_PASSWORD],
@@ -171,7 +178,7 @@ def main() -> None:
         headers = operator_headers(shop)
         sale_id = open_sale(shop, headers, add_product(shop, args.units), args)
         processes = {
-            "api": shop.processes[:1],
+            "api": shop.processes[: 2 if args.internal_workers else 1],
             "rq workers": shop.workers(args.rq_workers),
             "admitter": [shop.admitter()],
         }
