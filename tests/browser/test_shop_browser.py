@@ -130,6 +130,8 @@ def test_a_shopper_fills_a_cart_checks_out_and_follows_the_confirmation(live_sho
     live_shop.screenshot(page, "cart-empty")
     open_product(live_shop, page, "Yuzu")
     page.get_by_role("button", name="Add to cart").click()
+    # added before the shopper moves on: a navigation would cancel htmx's request still on its way
+    expect(page.locator("#cart-form")).to_contain_text("Added 1 to your cart")
     page.goto(live_shop.url("/cart"))
     page.get_by_role("button", name="Check out").click()
     expect(page.get_by_label("Address", exact=True)).to_have_value("110 Sejong-daero, Jung-gu, Seoul")
