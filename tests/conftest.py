@@ -49,6 +49,12 @@ def pytest_cmdline_main(config):
         config.option.dist = "loadgroup"
 
 
+def pytest_collection_modifyitems(config, items):
+    """The slow tests (real processes, browsers) first: spread over the workers from the start, they run
+    beside the quick ones rather than alone at the end of the run."""
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("browser")))
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     if os.environ.get("REDIS_URL"):

@@ -113,7 +113,8 @@ def test_a_shopper_fills_a_cart_checks_out_and_follows_the_confirmation(live_sho
 
     fill_card(page, GOOD_CARD)
     page.get_by_role("button", name="Pay ₩54,000").click()
-    expect(page.locator("#messages")).to_contain_text("your order is paid")
+    # Paying is several service calls (tokenise, pay, charge, stock): on a loaded box, seconds.
+    expect(page.locator("#messages")).to_contain_text("your order is paid", timeout=15_000)
     expect(page.locator("#delivery-heading")).to_be_visible()
     expect(page.locator(".delivery-summary")).to_contain_text("110 Sejong-daero")
     expect(page.locator("#cart-count")).to_be_empty()
