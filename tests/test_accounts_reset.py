@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from accounts_helpers import drain_mail, latest_message, link_in, outbox_messages
+from cart_helpers import links_in, mail_to, verified_over_smtp
 from sqlalchemy import select, update
 
 from api.accounts.models import PasswordReset
@@ -121,3 +122,13 @@ def test_reset_requests_are_limited_per_address_and_client_like_login(config, ap
     assert [ask("ada@example.test") for _ in range(3)] == [202, 202, 429]
     assert ask("ADA@example.test") == 429  # one counter for every spelling of the address
     assert ask("bo@example.test") == 202
+
+
+def test_a_reset_link_arrives_over_smtp_and_opens_the_reset_page(smtp_server, shop_web, web):
+    ada = shop_web.sign_in(verified_over_smtp(shop_web, smtp_server))
+    web.post("/account/password/forgot", data={"email": ada.email})
+    message = mail_to(shop_web, smtp_server, ada.email)[-1]
+    assert message["Subject"] == "Reset your Yakku password"
+    link = urlsplit(links_in(message)[0])
+    page = web.get(f"{link.path}?{link.query}")
+    assert page.status_code == 200 and "Choose a new password" in _text(page)
