@@ -37,6 +37,14 @@ def open_product(live_shop, page, name: str) -> None:
     page.goto(live_shop.url(f"/products?q={name.split()[0]}"))
     page.get_by_role("link", name=re.compile(name)).first.click()
     expect(page.get_by_role("heading", name=re.compile(name))).to_be_visible()
+    htmx_ready(page)
+
+
+def htmx_ready(page) -> None:
+    """Wait until the page has loaded and htmx has wired its forms up: a click before that submits
+    without htmx (a full page and a flash message instead of the fragment), as on a busy box."""
+    page.wait_for_load_state()
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
 
 
 def tea_id(api_app) -> int:
@@ -67,6 +75,8 @@ def test_a_shopper_fills_a_cart_checks_out_and_follows_the_confirmation(live_sho
     open_product(live_shop, page, "Hand-thrown Celadon Mug")
     page.get_by_role("button", name="Add to wishlist").click()
     page.get_by_role("link", name=re.compile("^Wishlist")).click()
+    expect(page).to_have_url(re.compile(r"/wishlist$"))
+    htmx_ready(page)
     page.get_by_role("button", name=re.compile("^Add to cart")).click()
     expect(page.locator(".wishlist-line")).to_contain_text("Added 1 to your cart")
     expect(page.locator("#cart-count")).to_contain_text("3")
