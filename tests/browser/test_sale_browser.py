@@ -285,6 +285,7 @@ def test_a_shopper_on_standby_is_admitted_when_a_declined_unit_comes_back_and_bu
     away.reload()  # the walker's card is declined, and they close the page rather than try another
     fill_card(away, DECLINED_CARD)
     away.get_by_role("button", name="Pay now").click()
+    expect(away.locator("#sale-status h1")).to_have_text("Processing your order…")  # in the line
     drain(api_app)
     expect(away.locator("#sale-status .alert")).to_have_text("Payment declined — try another card.")
     away.close()
