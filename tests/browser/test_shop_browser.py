@@ -44,7 +44,7 @@ def htmx_ready(page) -> None:
     """Wait until the page has loaded and htmx has wired its forms up: a click before that submits
     without htmx (a full page and a flash message instead of the fragment), as on a busy box."""
     page.wait_for_load_state()
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    page.wait_for_function("() => window.htmx !== undefined")  # after the load: htmx has processed the page
 
 
 def tea_id(api_app) -> int:
