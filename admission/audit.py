@@ -10,7 +10,7 @@ an earlier joiner still waited, and every shopper whose ticket has ended is told
 
 from dataclasses import asdict, dataclass, field
 
-from admission import stock
+from admission import recovery, stock
 from admission.checkout import records
 from admission.checkout.records import FINAL_CHECKOUT_STATES, CheckoutState
 from admission.keys import sale_keys
@@ -129,6 +129,14 @@ def audit_sale(sale_id: int) -> Audit:
         out_of_order == 0,
         f"{out_of_order} admitted while an earlier joiner still waited",
     )
+    behind = behind_the_database(sale_id)
+    figures["recoveries"] = recovery.recoveries(sale_id)
+    audit.check(
+        "Redis holds every paid and paying order's ticket",
+        not behind,
+        f"behind the database: {behind}; repairs recorded: "
+        + ("; ".join(f"{r['at']} {r['kind']}" for r in figures["recoveries"]) or "none"),
+    )
     untold = untold_endings(sale_id)
     audit.check(
         "every ended ticket's shopper is told its end",
@@ -139,6 +147,21 @@ def audit_sale(sale_id: int) -> Audit:
         unfinished = {state: n for state, n in tickets.items() if state not in FINAL_TICKET_STATES and n}
         audit.check("every ticket ended in a final state", not unfinished, f"unfinished: {unfinished}")
     return audit
+
+
+def behind_the_database(sale_id: int) -> dict[str, int]:
+    """The paid and paying orders whose ticket Redis does not hold so (lost, or rolled back): counted by
+    "order state/ticket state". recovery.check_sale puts them back."""
+    committed, _highest = recovery.committed_tickets(sale_id)
+    if not committed:
+        return {}
+    states = get_redis().hmget(sale_keys(sale_id).tickets, [c.ticket_id for c in committed])
+    behind: dict[str, int] = {}
+    for c, state in zip(committed, states, strict=True):
+        if recovery.behind(c, state):
+            name = f"{'paid' if c.paid else 'paying'}/{state or 'missing'}"
+            behind[name] = behind.get(name, 0) + 1
+    return behind
 
 
 def untold_endings(sale_id: int) -> dict[str, int]:

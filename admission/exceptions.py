@@ -33,6 +33,14 @@ class NotInQueue(NotFound):
     message = "You have not joined this sale's waiting room."
 
 
+class PlaceLost(NotInQueue):
+    code = "place_lost"
+    message = (
+        "The waiting line was lost in a fault on our side, and your place with it; join again for a new"
+        " place. Nothing was charged."
+    )
+
+
 class NotAdmitted(Forbidden):
     code = "not_admitted"
     message = "You have not been admitted to this sale yet."

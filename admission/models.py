@@ -11,6 +11,15 @@ from yakku.extensions import db
 
 # A shopper whose card is declined has this long to try another before the units go back to the line.
 DECLINE_GRACE_S = 60
+# Settings that may change while the sale runs (the admitter reads them on every tick): column -> the
+# field of the sale's settings hash in Redis.
+LIVE_SETTINGS = {
+    "admission_rate": "rate",
+    "admitted_cap": "cap",
+    "checkout_window_s": "window",
+    "per_shopper_limit": "limit",
+    "decline_grace_s": "decline_grace",
+}
 
 
 def utcnow() -> datetime:
@@ -74,11 +83,21 @@ class Sale(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     name: Mapped[str] = mapped_column(String(200), default="")
+    # The unsold units given back to the catalog once the sale closed (None until then): the settle's
+    # record that outlives Redis, so a sale rebuilt after Redis lost it never gives them back twice.
+    leftovers_returned: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def opens_at_epoch(self) -> float:
         """The opening time in epoch seconds."""
         return self.opens_at.timestamp()
+
+    def redis_settings(self) -> dict:
+        """The sale's settings as its Redis settings hash holds them (beside its state and draw)."""
+        settings = {field: getattr(self, column) for column, field in LIVE_SETTINGS.items()}
+        settings["opens_at"] = self.opens_at_epoch
+        settings["product_id"] = self.product_id  # the drain names it on the order without reading SQL
+        return settings
 
 
 class SaleDraw(db.Model):
@@ -94,3 +113,16 @@ class SaleDraw(db.Model):
     entries: Mapped[list | None] = mapped_column(JSON)
     committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SaleRecovery(db.Model):
+    """One repair of a sale's Redis state from the database (admission/recovery.py): what Redis had
+    lost, and what was put back. Kept in the database, so the audit can tell it after Redis lost more."""
+
+    __tablename__ = "sale_recoveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # a RecoveryKind
+    detail: Mapped[dict] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

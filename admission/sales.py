@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import select, update
 
-from admission import catalog_units, draw
+from admission import catalog_units, draw, recovery
 from admission.exceptions import IllegalTransition, SaleNotFound, SaleSettingsLocked
 from admission.keys import ACTIVE_SALES, SETTLING_SALES, sale_keys
 from admission.models import Sale, utcnow
@@ -22,14 +22,6 @@ from yakku.extensions import db, get_redis
 
 log = logging.getLogger(__name__)
 
-# Settings that may change while the sale runs (the admitter reads them on every tick).
-LIVE_SETTINGS = {
-    "admission_rate": "rate",
-    "admitted_cap": "cap",
-    "checkout_window_s": "window",
-    "per_shopper_limit": "limit",
-    "decline_grace_s": "decline_grace",
-}
 DRAFT_ONLY = ("product_id", "units")
 
 
@@ -90,15 +82,8 @@ def update_sale(sale_id: int, changes: dict) -> Sale:
         setattr(sale, name, value)
     db.session.commit()
     if sale.state != SaleState.DRAFT:
-        get_redis().hset(sale_keys(sale_id).settings, mapping=_redis_settings(sale))
+        get_redis().hset(sale_keys(sale_id).settings, mapping=sale.redis_settings())
     return sale
-
-
-def _redis_settings(sale: Sale) -> dict:
-    settings = {field: getattr(sale, column) for column, field in LIVE_SETTINGS.items()}
-    settings["opens_at"] = sale.opens_at_epoch
-    settings["product_id"] = sale.product_id  # the drain names it on the order without reading SQL
-    return settings
 
 
 def _next_state(sale: Sale, action: SaleAction) -> SaleState:
@@ -136,7 +121,7 @@ def load_into_redis(sale: Sale) -> None:
     """Write the sale's settings, its draw's secret seed and its stock counter into Redis (once) and hand it
     to the admitter."""
     args: list = [sale.units]
-    for field, value in {**_redis_settings(sale), **draw.arm_settings()}.items():
+    for field, value in {**sale.redis_settings(), **draw.arm_settings()}.items():
         args += [field, value]
     scripts().arm(sale.id, args)
     get_redis().sadd(ACTIVE_SALES, sale.id)
@@ -176,6 +161,7 @@ def close_sale(sale_id: int) -> Sale:
     sale = get_sale(sale_id)
     _next_state(sale, SaleAction.CLOSE)
     if sale.state != SaleState.DRAFT:
+        recovery.ensure_loaded(sale_id)  # a sale Redis lost is loaded first: its close must know its units
         scripts().close(sale_id)
         pipe = get_redis().pipeline()
         pipe.srem(ACTIVE_SALES, sale_id)
@@ -200,6 +186,11 @@ def settle_leftovers(sale_id: int) -> dict:
     sale = db.session.get(Sale, sale_id)
     if sale is None:
         raise SaleNotFound()
+    if sale.leftovers_returned is not None:
+        get_redis().srem(SETTLING_SALES, sale_id)
+        return {"settled": True, "returned": sale.leftovers_returned}
+    # The leftovers are the units not sold by the database's record, not by a counter Redis may have lost.
+    recovery.check_sale(sale_id)
     client = get_redis()
     keys = sale_keys(sale_id)
     code, units = scripts().settle(sale_id, [], client)
@@ -210,6 +201,8 @@ def settle_leftovers(sale_id: int) -> dict:
         release_connection()  # the catalog may be served from this process's own pool
         catalog_units.give_back(sale_id, sale_units, int(units))
         client.hset(keys.returns, "done", time.time())
+    db.session.execute(update(Sale).where(Sale.id == sale_id).values(leftovers_returned=int(units)))
+    db.session.commit()
     client.srem(SETTLING_SALES, sale_id)
     return {"settled": True, "returned": int(units)}
 

@@ -101,6 +101,8 @@ class Scripts:
     take: SaleScript
     submit: SaleScript
     advance: SaleScript
+    restore: SaleScript
+    recount: SaleScript
 
 
 def source(name: str) -> str:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from flask import current_app
 
 from admission import draw, series
-from admission.exceptions import NotInQueue, SaleNotOpen
+from admission.exceptions import NotInQueue, PlaceLost, SaleNotOpen
+from admission.keys import sale_keys
 from admission.replies import JoinOutcome
 from admission.scripts import in_one_trip, scripts
 from admission.states import IN_LINE_STATES, SaleState, WaiterState
@@ -94,6 +95,8 @@ def _status_step(sale_id: int, shopper_id: int, now: float) -> tuple:
 
 def _status_from(sale_id: int, shopper_id: int, answer) -> WaiterStatus:
     if not answer.waiter:
+        if get_redis().hexists(sale_keys(sale_id).settings, "line_lost_at"):
+            raise PlaceLost()  # admission/recovery.py rebuilt the sale without its line
         raise NotInQueue()
     base = {"sale_id": sale_id, "state": WaiterState(answer.waiter), "sale_state": answer.sale_state}
     if answer.waiter == WaiterState.ADMITTED:

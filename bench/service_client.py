@@ -31,7 +31,7 @@ def place_order(shop) -> int:
         db.session.commit()
         wanted = {"account_id": 1, "items": [{"product_id": product.id, "quantity": 1}]}
         made = orders().create_sale_orders(
-            json={"sale_id": 1, "orders": [{**wanted, "idempotency_key": "bench-order"}]}
+            json={"sale_id": 1, "units": 1, "orders": [{**wanted, "idempotency_key": "bench-order"}]}
         )
         return app, made["items"][0]["id"]
 

@@ -34,7 +34,7 @@ def test_a_won_sale_order_is_mailed_once_even_when_its_pay_batch_is_retried(shop
         {"account_id": member.id, "items": items, "idempotency_key": key}
         for member, key in ((ada, "ticket:t1"), (bo, "ticket:t2"))
     ]
-    made = shop.internal("POST", "/api/orders/internal/batch", {"sale_id": 51, "orders": tickets})
+    made = shop.internal("POST", "/api/orders/internal/batch", {"sale_id": 51, "units": 2, "orders": tickets})
     won, declined = (order["id"] for order in made.json()["items"])
     tokens = card_token(shop, ada.id), card_token(shop, bo.id, DECLINED_CARD)
     payments = [

@@ -156,7 +156,7 @@ def test_a_sale_order_is_recorded_and_paid_for_its_shopper(shop):
     ada = shop.shopper()
     mug = shop.product(price=3000, stock=5)
     wanted = {"account_id": ada.id, "items": [{"product_id": mug["id"], "quantity": 1}]}
-    body = {"sale_id": 7, "orders": [{**wanted, "idempotency_key": "ticket-abc"}]}
+    body = {"sale_id": 7, "units": 5, "orders": [{**wanted, "idempotency_key": "ticket-abc"}]}
     first = shop.internal("POST", "/api/orders/internal/batch", body)
     again = shop.internal("POST", "/api/orders/internal/batch", body)
     assert (first.status_code, again.status_code) == (200, 200)
@@ -165,7 +165,11 @@ def test_a_sale_order_is_recorded_and_paid_for_its_shopper(shop):
     recorded = shop.internal("GET", f"/api/orders/internal/{order['id']}").json()
     assert recorded["source"] == "sale" and recorded["sale_id"] == 7 and recorded["total"] == 3000
     assert shop.stock_of(mug["id"]) == 5  # the sale's own counter holds sale units, not the catalog
-    clash = {"sale_id": 7, "orders": [{**wanted, "account_id": ada.id + 1, "idempotency_key": "ticket-abc"}]}
+    clash = {
+        "sale_id": 7,
+        "units": 5,
+        "orders": [{**wanted, "account_id": ada.id + 1, "idempotency_key": "ticket-abc"}],
+    }
     assert shop.internal("POST", "/api/orders/internal/batch", clash).status_code == 409
 
     token = tokenise(shop, ada.id)["token"]

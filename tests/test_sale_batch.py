@@ -27,8 +27,10 @@ from yakku.queues import QueueName
 BATCH_PATHS = ["/api/orders/internal/batch", "/api/orders/internal/batch/pay", "/api/payments/charges/batch"]
 
 
-def make_orders(shop, sale_id, orders):
-    return shop.internal("POST", "/api/orders/internal/batch", json={"sale_id": sale_id, "orders": orders})
+def make_orders(shop, sale_id, orders, units=100):
+    return shop.internal(
+        "POST", "/api/orders/internal/batch", json={"sale_id": sale_id, "units": units, "orders": orders}
+    )
 
 
 def sale_order(member, product_id, ticket, quantity=1):
@@ -73,6 +75,26 @@ def test_a_batch_of_sale_orders_is_idempotent_per_ticket_within_and_across_batch
     assert again[1]["id"] == again[2]["id"] and again[1]["id"] not in {o["id"] for o in made}
     # another sale's ticket of the same name is another order
     assert make_orders(shop, 42, [sale_order(bo, lamp["id"], "t2")]).json()["items"][0]["id"] != made[1]["id"]
+
+
+def test_a_sale_order_never_starts_paying_past_the_units_the_sale_was_made_with(shop):
+    # The database's own bound, whatever Redis's counter says (it may have lost or rolled back sales).
+    ada, bo, cy = shop.shopper(), shop.shopper(), shop.shopper()
+    kettle = shop.product(price=9_000)
+    made = make_orders(shop, 61, [sale_order(m, kettle["id"], f"k{m.id}") for m in (ada, bo)], units=3)
+    made = (
+        made.json()["items"]
+        + make_orders(shop, 61, [sale_order(cy, kettle["id"], "k-cy", 2)], units=50).json()["items"]
+    )
+    answers = pay(shop, [attempt(shop, order, f"pay-{order['id']}") for order in made]).json()["items"]
+    assert [a["order"] and a["order"]["state"] for a in answers[:2]] == ["paid", "paid"]
+    refused = answers[2]["error"]
+    assert refused["code"] == "sale_units_taken" and refused["fields"] == {"sale_id": 61, "units_free": 1}
+    summary = shop.internal("GET", "/api/orders/internal/sales/61/summary").json()
+    assert summary["units_by_state"] == {"paid": 2, "created": 2}  # nothing charged, the first units kept
+    # The one unit still free fits an order of one; the second batch's units (50) changed nothing.
+    fits = make_orders(shop, 61, [sale_order(cy, kettle["id"], "k-cy-one")]).json()["items"][0]
+    assert pay(shop, [attempt(shop, fits, "pay-one")]).json()["items"][0]["order"]["state"] == "paid"
 
 
 def rows(app, *models) -> list[int]:

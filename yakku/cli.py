@@ -208,3 +208,20 @@ def reconcile(sale_id: int | None, lease: float) -> None:
     with api_app(start_redis=False) as app, app.app_context():
         done = reconcile_one(sale_id, lease=lease) if sale_id else reconcile_all(lease=lease)
     click.echo(", ".join(f"{what}: {count}" for what, count in sorted(done.items())) or "nothing to do")
+
+
+@main.command()
+@click.argument("sale_id", type=int, required=False)
+def recover(sale_id: int | None) -> None:
+    """Put back what Redis lost of a sale (or of every sale it must hold) from the database."""
+    from admission import recovery
+
+    with api_app(start_redis=False) as app, app.app_context():
+        found = [recovery.check_sale(sale_id)] if sale_id else recovery.check_sales()
+    changed = [r for r in found if r.kind is not None]
+    for r in changed:
+        click.echo(f"sale {r.sale_id}: {r.kind}")
+        for name, value in r.detail().items():
+            click.echo(f"  {name}: {value}")
+    if not changed:
+        click.echo("Redis agrees with the database" + (f" on sale {sale_id}" if sale_id else ""))

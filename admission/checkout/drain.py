@@ -17,20 +17,24 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from admission import stock
+from admission import recovery, stock
 from admission.checkout import records
 from admission.checkout.records import Checkout, CheckoutRequest, CheckoutState
 from admission.checkout.steps import (
+    AWAITING_PROVIDER,
     DECLINED_CODES,
     PAID,
     crash_point,
     declined,
+    give_up,
     make_orders,
     pay_orders,
     refusal_message,
 )
 from admission.replies import ReserveCode
+from admission.states import TicketState
 from admission.stock import REFUSALS
+from api.orders.exceptions import SaleUnitsTaken
 from api.orders.states import OrderState
 
 # What a refused reservation tells the shopper; "insufficient" is told FEWER_LEFT, with the units left.
@@ -116,17 +120,28 @@ def order(sale_id: int, reserved: list[InFlight]) -> list[InFlight]:
 def pay(sale_id: int, ordered: list[InFlight]) -> list[InFlight]:
     """Charge the orders not paid yet, in one call; each item's order after it, or its checkout told
     why not (a decline: another card while the ticket lasts; no answer yet: the reconciler settles it).
-    A charge payments refused for another reason stays PROCESSING: the reconciler settles it too."""
+    A charge payments refused for another reason stays PROCESSING: the reconciler settles it too.
+
+    The orders service refuses to start a payment past the sale's allotment (SaleUnitsTaken) only when
+    Redis's counter was behind the database: the sale is repaired from the database, and the checkout
+    ends with its units given back (nothing was charged)."""
     unpaid = [item for item in ordered if item.order["state"] != OrderState.PAID]
     answers = pay_orders(sale_id, [(item.request, item.checkout) for item in unpaid])
     crash_point("after_charge")
-    now = time.time()
+    now, over = time.time(), []
     for item, answer in zip(unpaid, answers, strict=True):
         error, item.order = answer["error"], answer["order"]
         if error and error["code"] in DECLINED_CODES:
             declined(sale_id, item.request, item.checkout, refusal_message(error), now)
+        elif error and error["code"] == SaleUnitsTaken.code:
+            over.append(item)
         elif item.order and item.order["state"] == OrderState.PAYMENT_PENDING:
-            item.checkout.message = "Waiting for the payment provider."
+            item.checkout.message = AWAITING_PROVIDER
+    if over:
+        recovery.check_sale(sale_id)
+        for item in over:
+            give_up(sale_id, item.request.ticket_id, item.checkout.order_id, TicketState.RELEASED)
+            item.checkout.tell(CheckoutState.FAILED, SaleUnitsTaken.message)
     return ordered
 
 
@@ -134,6 +149,10 @@ def confirm(sale_id: int, charged: list[InFlight]) -> list[InFlight]:
     """Mark the paid ones PAID on the counter in one round trip, and their checkouts with them."""
     paid = [item for item in charged if item.order and item.order["state"] == OrderState.PAID]
     confirmed = stock.confirm_many(sale_id, sorted(item.request.ticket_id for item in paid))
+    if not all(confirmed.values()):
+        # A paid order whose ticket is not reserved: Redis lost or rolled it back. The database puts it back.
+        recovery.check_sale(sale_id)
+        confirmed = stock.confirm_many(sale_id, sorted(item.request.ticket_id for item in paid))
     for item in paid:
         if confirmed.get(item.request.ticket_id):
             item.checkout.tell(CheckoutState.PAID, PAID)

@@ -14,7 +14,7 @@ from collections import Counter
 
 from flask import current_app
 
-from admission import sales
+from admission import recovery, sales
 from admission.checkout import line, reconcile
 from admission.checkout.drain import drain_batch
 from admission.checkout.records import CheckoutRequest
@@ -94,9 +94,13 @@ def schedule_sweep() -> bool:
 
 
 def sweep() -> dict:
-    """The periodic job the admitter queues: reconcile every sale, settle the closed ones, and expire the
-    shop's unpaid orders (they hold units too, and this is the platform's one periodic job)."""
+    """The periodic job the admitter queues: put back what Redis lost of any sale from the database,
+    reconcile every sale, settle the closed ones, and expire the shop's unpaid orders (they hold units
+    too, and this is the platform's one periodic job)."""
+    recovered = recovery.check_sales()
     done = reconcile_all(lease=current_app.config["RECONCILE_LEASE_S"])
+    for found in recovered:
+        done[f"recovered_{found.kind}"] += 1
     for settled in sales.settle_closed_sales().values():
         done["settled" if settled["settled"] else "not_settled_yet"] += 1
     expired = expire_unpaid_orders()

@@ -26,6 +26,7 @@ from yakku.extensions import get_redis
 DECLINED_CODES = frozenset({PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED})
 ENTER_AGAIN = "Your card details expired before the payment went through; enter the card again."
 PAID = "Your order is paid."
+AWAITING_PROVIDER = "Waiting for the payment provider."
 GAVE_UP = "Payment declined; the units went back on sale."
 
 
@@ -39,9 +40,10 @@ def charge_key(sale_id: int, ticket_id: str, attempt: int) -> str:
     return f"{order_key(sale_id, ticket_id)}:attempt:{attempt}"
 
 
-def sale_product(sale_id: int) -> int:
-    """The product a sale sells, from its settings in Redis (the drain never reads SQL)."""
-    return int(get_redis().hget(sale_keys(sale_id).settings, "product_id"))
+def sale_product(sale_id: int) -> tuple[int, int]:
+    """(the product a sale sells, its units), from its settings in Redis (the drain never reads SQL)."""
+    product_id, units = get_redis().hmget(sale_keys(sale_id).settings, "product_id", "units")
+    return int(product_id), int(units)
 
 
 def make_orders(sale_id: int, wanted: list[tuple[int, str, int]]) -> list[dict]:
@@ -49,9 +51,10 @@ def make_orders(sale_id: int, wanted: list[tuple[int, str, int]]) -> list[dict]:
     again); the orders, in the order asked."""
     if not wanted:
         return []
-    product_id = sale_product(sale_id)
+    product_id, units = sale_product(sale_id)
     body = {
         "sale_id": sale_id,
+        "units": units,  # the orders service's own bound on the sale (api/orders/batch.py _room)
         "orders": [
             {
                 "account_id": shopper_id,

@@ -190,6 +190,10 @@ class OrdersClient(ServiceClient):
     def sale_summary(self, sale_id: int) -> dict:
         """A sale's orders and units by state, for its audit."""
 
+    @get("/api/orders/internal/sales/{sale_id}/ledger")
+    def sale_ledger(self, sale_id: int) -> dict:
+        """Every order of a sale: {allotment, items: [{order_id, account_id, key, state, units}]}."""
+
     @post("/api/orders/internal/{order_id}/settle", idempotent=True)
     def settle(self, order_id: int) -> dict:
         """Settle a payment left pending by asking payments (the reconciler's call)."""

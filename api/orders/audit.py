@@ -1,12 +1,12 @@
-"""The orders side of a sale's audit: what the sale's orders add up to."""
+"""The orders side of a sale's audit and recovery: what the sale's orders add up to, and each of them."""
 
 from apiflask import Schema
-from apiflask.fields import Dict, Integer, List
+from apiflask.fields import Dict, Integer, List, Nested, String
 from sqlalchemy import func, select
 
 from api.auth import service_required
 from api.orders.blueprint import bp
-from api.orders.models import Order, OrderLine
+from api.orders.models import Order, OrderLine, SaleAllotment
 from api.orders.states import OrderState
 from yakku.extensions import db
 
@@ -63,3 +63,44 @@ def _ids(sale_id: int, state: OrderState) -> list[int]:
 def sale_summary(sale_id: int):
     """What a sale's orders add up to, for its audit."""
     return sale_orders_summary(sale_id)
+
+
+class SaleLedgerEntry(Schema):
+    order_id = Integer()
+    account_id = Integer()
+    key = String(metadata={"description": "The idempotency key the sale made the order with."})
+    state = String()
+    units = Integer()
+
+
+class SaleLedgerOut(Schema):
+    allotment = Integer(allow_none=True, metadata={"description": "The sale's allotment, if recorded."})
+    items = List(Nested(SaleLedgerEntry))
+
+
+def sale_ledger(sale_id: int) -> dict:
+    """Every order of a sale with its key, shopper, state and units, oldest first: what the sale's
+    recovery rebuilds Redis from when Redis lost it (admission/recovery.py)."""
+    rows = db.session.execute(
+        select(Order.id, Order.account_id, Order.idempotency_key, Order.state, func.sum(OrderLine.quantity))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.sale_id == sale_id)
+        .group_by(Order.id, Order.account_id, Order.idempotency_key, Order.state)
+        .order_by(Order.id)
+    ).all()
+    return {
+        "allotment": db.session.scalar(select(SaleAllotment.units).where(SaleAllotment.sale_id == sale_id)),
+        "items": [
+            {"order_id": i, "account_id": a, "key": key, "state": str(state), "units": int(units)}
+            for i, a, key, state, units in rows
+        ],
+    }
+
+
+@bp.get("/internal/sales/<int:sale_id>/ledger")
+@service_required
+@bp.output(SaleLedgerOut)
+@bp.doc(security="ServiceToken", responses=[401])
+def sale_ledger_view(sale_id: int):
+    """Every order of a sale, for rebuilding its Redis state from the database."""
+    return sale_ledger(sale_id)

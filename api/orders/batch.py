@@ -13,7 +13,7 @@ answers carry no lines or transitions, so nothing here loads them.
 
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.client.errors import ServiceError, ServiceUnavailable
@@ -28,10 +28,11 @@ from api.orders.exceptions import (
     PaymentInProgress,
     PaymentMethodExpired,
     PaymentRefused,
+    SaleUnitsTaken,
 )
 from api.orders.keys import sale_order_key
 from api.orders.lifecycle import SOLD
-from api.orders.models import Order, OrderLine, OrderTransition
+from api.orders.models import Order, OrderLine, OrderTransition, SaleAllotment
 from api.orders.services import (
     PLACED,
     canonical_items,
@@ -61,14 +62,18 @@ COLUMNS = (
     Order.payment_key,
 )
 Answer = tuple[dict | None, YakkuError | None]
+# The states in which a sale order's units count against its sale's allotment: being paid, or paid.
+COMMITTED = (OrderState.PAYMENT_PENDING, *SOLD)
 # Tries at storing a batch's new orders: each lost race (a concurrent call stored some of its keys
 # first) stores the rest on the next.
 STORE_TRIES = 3
 
 
-def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[dict]:
+def create_sale_orders(sale_id: int, wanted: list[dict], units: int) -> list[dict]:
     """Record many sale orders ({account_id, items, idempotency_key}) in one transaction; the orders,
-    in the order asked. A key already used answers its order (IdempotencyConflict if the body differs)."""
+    in the order asked. A key already used answers its order (IdempotencyConflict if the body differs).
+    The sale's first batch records `units` as the sale's allotment; later ones leave it as it is."""
+    _declare_allotment(sale_id, units)
     lookup = cache(remote.product)  # asked before any row is read: remote calls free the connection
     entries = []
     for w in wanted:
@@ -96,6 +101,17 @@ def create_sale_orders(sale_id: int, wanted: list[dict]) -> list[dict]:
                 raise
         known = _by_keys(keys)
     return [_replay(known[key], request_hash) for key, _w, _items, request_hash in entries]
+
+
+def _declare_allotment(sale_id: int, units: int) -> None:
+    # First writer wins: the allotment is the units the sale was armed with, and it never changes.
+    if db.session.get(SaleAllotment, sale_id) is not None:
+        return
+    try:
+        db.session.add(SaleAllotment(sale_id=sale_id, units=units))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # a concurrent batch recorded it first
 
 
 def _fresh(sale_id: int, entries: list[tuple], known: dict[str, dict], lookup) -> dict[str, tuple]:
@@ -172,12 +188,15 @@ def _start(attempts: list[dict], keys: list[str]) -> tuple[list[Answer], list[tu
     """Move every payable order to PAYMENT_PENDING under its attempt's key, in one transaction; the
     answers so far and the charges to ask for (by the attempt's index)."""
     orders = _lock([a["order_id"] for a in attempts])
+    room, units = _room(orders)
     answers: list[Answer] = []
     charges: list[tuple[int, dict]] = []
     transitions: list[dict] = []
     for index, (attempt, key) in enumerate(zip(attempts, keys, strict=True)):
         order = orders.get(attempt["order_id"])
         refusal = _refusal(order, key)
+        if refusal is None and order["payment_key"] != key:
+            refusal = _over_allotment(order, room, units)
         if refusal is not None:
             answers.append((None, refusal))
             continue
@@ -190,6 +209,49 @@ def _start(attempts: list[dict], keys: list[str]) -> tuple[list[Answer], list[tu
     _save(orders, transitions)
     db.session.commit()
     return answers, charges
+
+
+def _room(orders: dict[int, dict]) -> tuple[dict[int, int], dict[int, int]]:
+    """(per sale of these orders: the units its allotment still has free, with the allotment's row
+    locked until the session commits; per order: its units). Free = allotment - units of the sale's
+    orders being paid or paid, so concurrent batches of one sale take its units one after the other."""
+    sale_ids = sorted({order["sale_id"] for order in orders.values() if order["sale_id"] is not None})
+    if not sale_ids:
+        return {}, {}
+    allotted = db.session.execute(
+        select(SaleAllotment.sale_id, SaleAllotment.units)
+        .where(SaleAllotment.sale_id.in_(sale_ids))
+        .order_by(SaleAllotment.sale_id)
+        .with_for_update()
+    ).all()
+    committed = dict(
+        db.session.execute(
+            select(Order.sale_id, func.sum(OrderLine.quantity))
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(Order.sale_id.in_(sale_ids), Order.state.in_(COMMITTED))
+            .group_by(Order.sale_id)
+        ).all()
+    )
+    units = dict(
+        db.session.execute(
+            select(OrderLine.order_id, func.sum(OrderLine.quantity))
+            .where(OrderLine.order_id.in_(list(orders)))
+            .group_by(OrderLine.order_id)
+        ).all()
+    )
+    room = {sale_id: allotment - int(committed.get(sale_id) or 0) for sale_id, allotment in allotted}
+    return room, {order_id: int(n) for order_id, n in units.items()}
+
+
+def _over_allotment(order: dict, room: dict[int, int], units: dict[int, int]) -> YakkuError | None:
+    """SaleUnitsTaken when starting this order's payment would take its sale past its allotment (a sale
+    without one, made before allotments were recorded, is refused: never sell what is not known);
+    otherwise its units are taken from the room."""
+    wanted, free = units.get(order["id"], 0), room.get(order["sale_id"], 0)
+    if wanted > free:
+        return SaleUnitsTaken(fields={"sale_id": order["sale_id"], "units_free": max(free, 0)})
+    room[order["sale_id"]] = free - wanted
+    return None
 
 
 def _move(order: dict, target: OrderState, reason: str, transitions: list[dict]) -> None:

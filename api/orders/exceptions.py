@@ -95,3 +95,8 @@ class PaymentRefused(Conflict):
 class NoDeliveryYet(NotFound):
     code = "no_delivery_yet"
     message = "You have not given delivery details yet."
+
+
+class SaleUnitsTaken(Conflict):
+    code = "sale_units_taken"
+    message = "Every unit of this sale is paid for or being paid; nothing was charged."

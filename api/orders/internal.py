@@ -27,7 +27,7 @@ SERVICE_ONLY = {"security": "ServiceToken"}
 @bp.doc(**SERVICE_ONLY, responses=error_responses(401, 409, 422))
 def create_sale_orders(json_data: dict):
     """Record many flash-sale orders in one transaction (the drain's batch); idempotent per ticket."""
-    return {"items": batch.create_sale_orders(json_data["sale_id"], json_data["orders"])}
+    return {"items": batch.create_sale_orders(json_data["sale_id"], json_data["orders"], json_data["units"])}
 
 
 @bp.post("/internal/batch/pay")

@@ -92,6 +92,20 @@ class OrderTransition(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class SaleAllotment(db.Model):
+    """The units a flash sale may sell, as its first batch of orders declared them.
+
+    The database's own bound on a sale, beside Redis's counter: batch._start lets a sale order start
+    paying only while the units of the sale's orders paying or paid stay within it, so no loss or
+    rollback of the counter (docs/reliability.md, "Redis loses data") can sell a unit twice.
+    """
+
+    __tablename__ = "sale_allotments"
+
+    sale_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    units: Mapped[int] = mapped_column(Integer)
+
+
 class Address:
     """Where a parcel goes and whom the courier calls: the columns every address table has."""
 

@@ -137,6 +137,12 @@ class BatchSaleOrderIn(_Items):
 
 class SaleOrderBatchIn(Schema):
     sale_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
+    units = Integer(
+        required=True,
+        strict=True,
+        validate=Range(min=1, max=MAX_ID),
+        metadata={"description": "The sale's units: the first batch records them as the sale's bound."},
+    )
     orders = List(Nested(BatchSaleOrderIn), required=True, validate=Length(min=1, max=MAX_BATCH))
 
 

@@ -12,7 +12,7 @@ from admission import draw, lookup, tickets, waiting_room
 from admission.checkout import records
 from admission.checkout.records import IN_PROGRESS_STATES, Checkout, CheckoutState
 from admission.draw import ShopperEntry
-from admission.exceptions import NotInQueue
+from admission.exceptions import NotInQueue, PlaceLost
 from admission.states import IN_LINE_STATES, SaleState, WaiterState
 from admission.waiting_room import WaiterStatus
 from api.client import catalog
@@ -82,6 +82,7 @@ class Panel:
     progress: dict = field(default_factory=dict)
     poll_after: int | None = None
     draw: ShopperEntry | None = None  # the shopper's own line of the pre-queue's draw, if in it
+    place_lost: bool = False  # NOT_JOINED because a fault lost the waiting line (admission/recovery.py)
 
     @property
     def final(self) -> bool:
@@ -92,8 +93,8 @@ def panel(sale_id: int, shopper_id: int) -> Panel:
     """The shopper's panel now; asking keeps their place in line, as the status call does."""
     try:
         status = waiting_room.status(sale_id, shopper_id)
-    except NotInQueue:
-        return Panel(PanelKind.NOT_JOINED, sale_id)
+    except NotInQueue as error:
+        return Panel(PanelKind.NOT_JOINED, sale_id, place_lost=isinstance(error, PlaceLost))
     if status.state in IN_LINE_STATES:
         return Panel(
             PanelKind(status.state.value),
