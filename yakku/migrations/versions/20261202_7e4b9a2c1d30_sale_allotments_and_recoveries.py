@@ -46,7 +46,5 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('sales', schema=None) as batch_op:
         batch_op.drop_column('leftovers_returned')
-    with op.batch_alter_table('sale_recoveries', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sale_recoveries_sale_id'))
-    op.drop_table('sale_recoveries')
+    op.drop_table('sale_recoveries')  # its index goes with it (MariaDB keeps one a foreign key needs)
     op.drop_table('sale_allotments')
