@@ -232,6 +232,11 @@ class PaymentsClient(ServiceClient):
     def by_order(self, order_id: int) -> dict:
         """{items: [payments of the order, newest first]}."""
 
+    @get("/api/payments/internal/ready", idempotent=False)
+    def ready(self) -> dict:
+        """Whether a charge can go through now (503 while the database or the provider is away); tried
+        once."""
+
 
 class SalesClient(ServiceClient):
     """The flash sale's operator API (served by the api process beside the other services)."""
