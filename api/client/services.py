@@ -194,6 +194,11 @@ class OrdersClient(ServiceClient):
     def settle(self, order_id: int) -> dict:
         """Settle a payment left pending by asking payments (the reconciler's call)."""
 
+    # Tried once: whoever probes asks again later.
+    @get("/api/health", idempotent=False)
+    def health(self) -> dict:
+        """Whether the orders process reaches its database and Redis (503 when it does not)."""
+
 
 class PaymentsClient(ServiceClient):
     service = "payments"
