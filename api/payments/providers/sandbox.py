@@ -134,8 +134,8 @@ class SandboxProvider:
     ) -> list[ProviderResult | ProviderTimeout]:
         """charge() for each, in at most three round trips whatever their number: read the keys'
         charges and the tokens' cards, record the new charges (SET NX), read back those a concurrent
-        call recorded first. A slow card's charge is recorded at once, but answered only after
-        SANDBOX_SLOW_S; past `timeout` it is answered ProviderTimeout (and settling finds it captured).
+        call recorded first. A slow card's charge is recorded at once, but each answer about it takes
+        SANDBOX_SLOW_S; past `timeout` it is answered ProviderTimeout (retrieve, for settling, is quick).
 
         A drain's batch pays hundreds of orders in one call; two round trips per charge were a fifth
         of the orders service's time in it (docs/performance.md).
@@ -162,14 +162,17 @@ class SandboxProvider:
         raced = [i for i, was_set in stored.items() if not was_set]  # a concurrent call with the key won
         for i, raw in zip(raced, self._get_all([keys[i] for i in raced]), strict=True):
             fresh[i] = json.loads(raw)
-        # The charges are answered side by side: the call lasts as long as its slowest answer, and no
-        # longer than the deadline. One not answered by then is a timeout, whatever was recorded.
-        waited = min(deadline, max((waits[i] for i in fresh.keys() | silent), default=0.0))
+        for i, record in fresh.items():
+            answers[i] = _result(record)
+        # The charges are answered side by side: the call lasts as long as its slowest answer (a slow
+        # card's is slow every time it is asked, a replay too), and no longer than the deadline. One not
+        # answered by then is a timeout, whatever was recorded.
+        waited = min(deadline, max(waits.values(), default=0.0))
         if waited:
             time.sleep(waited)
-        for i, record in fresh.items():
-            if waits[i] <= deadline:
-                answers[i] = _result(record)
+        for i, wait in waits.items():
+            if wait > deadline:
+                answers[i] = None
         return [
             a if a is not None else ProviderTimeout(f"sandbox: no answer within {waited}s") for a in answers
         ]
