@@ -101,6 +101,8 @@ class Scripts:
     take: SaleScript
     submit: SaleScript
     advance: SaleScript
+    extend: SaleScript
+    put_back: SaleScript
 
 
 def source(name: str) -> str:
