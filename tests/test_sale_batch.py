@@ -39,6 +39,12 @@ def sale_order(member, product_id, ticket, quantity=1):
     }
 
 
+def one_order_each(shop, sale_id: int, members: list, product_id: int) -> list[dict]:
+    """One sale order of one unit per member, made in one batch (ticket keys t0, t1, ...)."""
+    wanted = [sale_order(member, product_id, f"t{i}") for i, member in enumerate(members)]
+    return make_orders(shop, sale_id, wanted).json()["items"]
+
+
 def pay(shop, payments):
     return shop.internal("POST", "/api/orders/internal/batch/pay", json={"payments": payments})
 
@@ -278,9 +284,7 @@ def test_a_ticket_replayed_with_another_body_is_a_conflict(shop):
 def test_a_batch_pays_good_cards_and_tells_declined_ones_each_charge_once(shop):
     members = [shop.shopper() for _ in range(3)]
     lamp = shop.product(price=5_000)
-    orders = make_orders(
-        shop, 44, [sale_order(m, lamp["id"], f"t{i}") for i, m in enumerate(members)]
-    ).json()["items"]
+    orders = one_order_each(shop, 44, members, lamp["id"])
     payments = [
         attempt(shop, orders[0], "a1"),
         attempt(shop, orders[1], "a1", DECLINED_CARD),
@@ -472,9 +476,7 @@ SLOW_CARD = {**GOOD_CARD, "card_number": "4000000000000044"}
 def test_a_slow_card_holds_neither_its_batch_nor_the_good_cards_in_it(shop):
     members = [shop.shopper() for _ in range(3)]
     lamp = shop.product(price=5_000)
-    orders = make_orders(
-        shop, 46, [sale_order(m, lamp["id"], f"t{i}") for i, m in enumerate(members)]
-    ).json()["items"]
+    orders = one_order_each(shop, 46, members, lamp["id"])
     cards = [GOOD_CARD, SLOW_CARD, GOOD_CARD]
     started = time.monotonic()
     answer = pay(shop, [attempt(shop, o, "a1", card) for o, card in zip(orders, cards, strict=True)])
