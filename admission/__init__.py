@@ -21,6 +21,13 @@ DEFAULTS = {
     # The oldest waiting checkout older than this: the sweep queues a drain job whatever the mark says
     # (the one queued was lost, or taken by a worker that never started it).
     "DRAIN_STALL_S": 20,
+    # While orders or payments does not answer, a drain takes no checkout: it asks them this often, and
+    # after this long without an answer ends, leaving the line to the next job the sweep queues.
+    "DRAIN_PROBE_EVERY_S": 1.0,
+    "DRAIN_HOLD_OFF_S": 10.0,
+    # A checkout handed back to its shopper ("submit again") has at least this long left on its ticket
+    # (and at least what it had at submit): enough to press the button again, not a refusal in 2 s.
+    "HAND_BACK_MIN_S": 20.0,
     "RECONCILE_EVERY_S": 15,  # how often the admitter queues a reconciler sweep
     "RECONCILE_LEASE_S": LEASE_SECONDS,  # a checkout touched this recently is left to its worker
 }

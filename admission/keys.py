@@ -14,6 +14,9 @@ SETTLING_SALES = "sales:settling"
 ADMITTER_LEASE = "admitter:lease"
 # Set (with a TTL) when a reconciler sweep was queued, so one is queued per period whoever admits.
 RECONCILE_SWEEP = "reconciler:sweep"
+# Set (with a TTL) while the services a checkout needs (orders, payments) do not answer: every sale's
+# drain takes no checkout from its line until a probe finds them back (admission/checkout/pressure.py).
+SERVICES_AWAY = "checkout:services_away"
 
 SETTINGS = "sale:{{{sale_id}}}:settings"  # hash: state, units, rate, cap, window, limit, opens_at, grace,
 # and the draw's draw_seed (secret until opening), draw_salt, draw_commitment, drawn (entries placed)

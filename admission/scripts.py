@@ -103,6 +103,8 @@ class Scripts:
     advance: SaleScript
     restore: SaleScript
     recount: SaleScript
+    extend: SaleScript
+    put_back: SaleScript
 
 
 def source(name: str) -> str:

@@ -1,11 +1,13 @@
 """The internal JSON services. Each sub-package is a blueprint that can be served alone or together."""
 
+import contextlib
 import importlib
 
 from apiflask import APIFlask
 from flask import Flask, abort, jsonify
-from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from api.common import ping_database
 from yakku.errors import YakkuError, error_body, status_code_name
 from yakku.extensions import db, get_redis
 
@@ -68,6 +70,17 @@ def _register_errors(app: APIFlask) -> None:
     def _domain_error(error: YakkuError):
         return jsonify(error.to_dict()), error.status
 
+    @app.errorhandler(OperationalError)
+    def _database_away(error: OperationalError):
+        # The database is unreachable (down, a lost connection, a lock not granted in time): a caller
+        # may try again shortly, so it is told so (503, which the service client reads as unavailable),
+        # not "something went wrong" (500). A bug (a bad statement, a broken constraint) stays a 500.
+        with contextlib.suppress(SQLAlchemyError):  # the rollback may find the database away too
+            db.session.rollback()
+        app.logger.warning("database unavailable: %s", error.orig)
+        body = error_body("database_unavailable", "The database is unavailable right now; try again shortly.")
+        return jsonify(body), 503
+
     @app.errorhandler(500)
     def _internal_error(error):
         return jsonify(error_body("internal_error", "Something went wrong on our side.")), 500
@@ -79,7 +92,7 @@ def _register_meta_views(app: Flask, names: tuple[str, ...]) -> None:
     def health():
         """Whether this process reaches its database and Redis."""
         checks = {
-            "database": _check(lambda: db.session.execute(text("SELECT 1"))),
+            "database": _check(ping_database),
             "redis": _check(lambda: get_redis().ping()),
         }
         healthy = all(value == "ok" for value in checks.values())

@@ -6,7 +6,7 @@ from http import HTTPStatus
 from apiflask import Schema
 from apiflask.fields import DateTime, Dict, Integer, Nested, String
 from apiflask.validators import Range
-from sqlalchemy import Select, bindparam, insert, update
+from sqlalchemy import Select, bindparam, insert, text, update
 
 from api.auth import SERVICE_TOKEN_HEADER
 from yakku.extensions import db
@@ -60,6 +60,11 @@ def register_security_schemes(app) -> None:
     schemes = app.config.setdefault("SECURITY_SCHEMES", {})
     schemes.setdefault("BearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     schemes.setdefault("ServiceToken", {"type": "apiKey", "in": "header", "name": SERVICE_TOKEN_HEADER})
+
+
+def ping_database() -> None:
+    """Ask the database the least question; raises (OperationalError: answered 503) if it is away."""
+    db.session.execute(text("SELECT 1"))
 
 
 def release_connection() -> None:

@@ -108,3 +108,10 @@ def test_moved_ports_give_the_urls_the_processes_use(monkeypatch, config):
 def test_an_id_too_large_for_any_row_is_not_found_rather_than_a_crash(client, operator, path):
     answer = client.get(path, headers=operator.headers)
     assert answer.status_code == 404 and answer.json["error"]["code"] == "not_found"
+
+
+def test_a_database_that_is_away_answers_503_so_callers_try_again(_schema, config, tmp_path):
+    app = create_api_app({**config, "DATABASE_URL": f"sqlite:///{tmp_path / 'gone' / 'yakku.db'}"})
+    answer = app.test_client().get("/api/catalog/products")
+    assert answer.status_code == 503
+    assert answer.json["error"]["code"] == "database_unavailable"

@@ -1,10 +1,20 @@
 """The sandbox provider behaves like a real provider's test mode: test cards, idempotency, refunds."""
 
+import time
+
 import pytest
 
 from api.payments.cards import expired, luhn_valid
-from api.payments.providers import Card, ChargeRequest, ProviderError, ProviderStatus, ProviderTimeout
-from api.payments.providers.sandbox import SandboxProvider, declined_by_rate
+from api.payments.providers import (
+    Card,
+    ChargeRequest,
+    ProviderError,
+    ProviderStatus,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+from api.payments.providers.guard import GuardedProvider
+from api.payments.providers.sandbox import SLOW, SandboxProvider, declined_by_rate
 
 
 def card(number: str) -> Card:
@@ -138,3 +148,55 @@ def test_a_token_gone_before_its_charge_is_declined_as_expired_and_charges_nothi
     result = sandbox.charge(1000, "KRW", "sbx_pm_gone", "late")
     assert (result.status, result.decline_code) == (ProviderStatus.DECLINED, "payment_method_expired")
     assert sandbox.retrieve("late") == result  # the same key answers the same, never a capture later
+
+
+def test_the_slow_card_is_captured_at_once_but_answered_late(redis_client):
+    sandbox = SandboxProvider(redis_client, slow=0.3)
+    started = time.monotonic()
+    result = sandbox.charge(1000, "KRW", token(sandbox, SLOW), "slow-card")
+    assert result.status == ProviderStatus.CAPTURED and time.monotonic() - started >= 0.3
+    again = time.monotonic()
+    assert sandbox.charge(1000, "KRW", token(sandbox, SLOW), "slow-card") == result  # a replay: as slow
+    assert time.monotonic() - again >= 0.3
+    assert sandbox.retrieve("slow-card") == result  # settling asks quickly
+
+
+def test_a_slow_charge_past_its_deadline_times_out_alone_and_settles_captured(redis_client):
+    sandbox = SandboxProvider(redis_client, slow=6.0)
+    requests = [
+        ChargeRequest(1000, "KRW", token(sandbox, n), key)
+        for key, n in {"good": "4242424242424242", "slow": SLOW, "declined": "4000000000000002"}.items()
+    ]
+    started = time.monotonic()
+    good, slow, declined = sandbox.charge_many(requests, timeout=0.2)
+    assert time.monotonic() - started < 1.0  # the deadline, not the slow card's 6 s
+    assert good.status == ProviderStatus.CAPTURED and declined.status == ProviderStatus.DECLINED
+    assert isinstance(slow, ProviderTimeout)
+    assert sandbox.retrieve("slow").status == ProviderStatus.CAPTURED  # the money moved: settling says so
+
+
+def test_the_guard_opens_its_breaker_under_a_slow_provider_and_sends_nothing_while_open(redis_client):
+    sandbox = SandboxProvider(redis_client, slow=6.0)
+    guarded = GuardedProvider(sandbox, charge_timeout=0.05, fail_max=3, reset_s=0.5)
+    for attempt in range(3):
+        assert not guarded.refusing
+        with pytest.raises(ProviderTimeout):
+            guarded.charge(1000, "KRW", token(sandbox, SLOW), f"slow-{attempt}")
+    assert guarded.refusing
+    with pytest.raises(ProviderUnavailable):
+        guarded.charge(1000, "KRW", token(sandbox, "4242424242424242"), "while-open")
+    assert sandbox.retrieve("while-open") is None  # never sent
+    time.sleep(0.6)  # the trial call is due: a good answer closes the breaker again
+    assert not guarded.refusing
+    assert guarded.charge(1000, "KRW", token(sandbox, "4242424242424242"), "trial").status == "captured"
+    assert guarded.breaker.current_state == "closed"
+
+
+def test_a_good_answer_between_slow_ones_keeps_the_breaker_closed(redis_client):
+    sandbox = SandboxProvider(redis_client, slow=6.0)
+    guarded = GuardedProvider(sandbox, charge_timeout=0.05, fail_max=2, reset_s=10)
+    for attempt in range(3):
+        with pytest.raises(ProviderTimeout):
+            guarded.charge(1000, "KRW", token(sandbox, SLOW), f"slow-{attempt}")
+        guarded.charge(1000, "KRW", token(sandbox, "4242424242424242"), f"good-{attempt}")
+    assert not guarded.refusing

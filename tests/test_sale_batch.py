@@ -41,6 +41,12 @@ def sale_order(member, product_id, ticket, quantity=1):
     }
 
 
+def one_order_each(shop, sale_id: int, members: list, product_id: int) -> list[dict]:
+    """One sale order of one unit per member, made in one batch (ticket keys t0, t1, ...)."""
+    wanted = [sale_order(member, product_id, f"t{i}") for i, member in enumerate(members)]
+    return make_orders(shop, sale_id, wanted).json()["items"]
+
+
 def pay(shop, payments):
     return shop.internal("POST", "/api/orders/internal/batch/pay", json={"payments": payments})
 
@@ -300,9 +306,7 @@ def test_a_ticket_replayed_with_another_body_is_a_conflict(shop):
 def test_a_batch_pays_good_cards_and_tells_declined_ones_each_charge_once(shop):
     members = [shop.shopper() for _ in range(3)]
     lamp = shop.product(price=5_000)
-    orders = make_orders(
-        shop, 44, [sale_order(m, lamp["id"], f"t{i}") for i, m in enumerate(members)]
-    ).json()["items"]
+    orders = one_order_each(shop, 44, members, lamp["id"])
     payments = [
         attempt(shop, orders[0], "a1"),
         attempt(shop, orders[1], "a1", DECLINED_CARD),
@@ -486,3 +490,45 @@ def test_the_reconciler_leaves_a_waiting_or_just_taken_checkout_and_hands_back_o
         assert reconcile_sale(big_sale.id, now=time.time() + 60) == {"handed_back": 1}
         assert records.read(big_sale.id, first).state == "interrupted"
         assert records.read(big_sale.id, second).state == "queued"
+
+
+SLOW_CARD = {**GOOD_CARD, "card_number": "4000000000000044"}
+
+
+def test_a_slow_card_holds_neither_its_batch_nor_the_good_cards_in_it(shop):
+    members = [shop.shopper() for _ in range(3)]
+    lamp = shop.product(price=5_000)
+    orders = one_order_each(shop, 46, members, lamp["id"])
+    cards = [GOOD_CARD, SLOW_CARD, GOOD_CARD]
+    started = time.monotonic()
+    answer = pay(shop, [attempt(shop, o, "a1", card) for o, card in zip(orders, cards, strict=True)])
+    took = time.monotonic() - started
+    assert answer.status_code == 200, answer.json()
+    # The slow card takes 6 s; its charge's own deadline (2 s) answers it pending, the others paid.
+    assert took < 4.0, f"the batch waited {took:.1f}s for its slow card"
+    assert [i["order"]["state"] for i in answer.json()["items"]] == ["paid", "payment_pending", "paid"]
+    [slow_payment] = shop.payments_of(orders[1]["id"])
+    settled = shop.internal("POST", f"/api/payments/{slow_payment['id']}/settle").json()
+    assert settled["state"] == "captured"  # the provider did take the money: settling records it
+
+
+def test_while_the_provider_breaker_is_open_a_batch_charges_nothing_and_the_attempt_pays_later(
+    shop, live_api
+):
+    ada = shop.shopper()
+    lamp = shop.product(price=5_000)
+    [order] = make_orders(shop, 47, [sale_order(ada, lamp["id"], "t1")]).json()["items"]
+    payment = attempt(shop, order, "a1")
+    breaker = live_api.extensions["yakku.payment_provider"].breaker
+    breaker.open()
+    try:
+        [item] = pay(shop, [payment]).json()["items"]
+        assert item["error"]["code"] == "charges_paused" and item["order"] is None
+        assert shop.payments_of(order["id"]) == []  # nothing stored, nothing sent
+        assert shop.internal("GET", "/api/payments/internal/ready").status_code == 503
+    finally:
+        breaker.close()
+    assert shop.internal("GET", "/api/payments/internal/ready").status_code == 200
+    [again] = pay(shop, [payment]).json()["items"]  # the same attempt key: it never reached the provider
+    assert again["error"] is None and again["order"]["state"] == "paid"
+    assert [p["state"] for p in shop.payments_of(order["id"])] == ["captured"]

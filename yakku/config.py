@@ -26,6 +26,9 @@ DEFAULTS = {
     "AUTH_RATE_LIMIT": "20 per minute",  # per e-mail and caller, in the accounts service
     "WEB_AUTH_RATE_LIMIT": "30 per minute",  # per client address, at the storefront
     "UNPAID_ORDER_HOLD_MINUTES": 15,  # an unpaid shop order's units go back after this
+    # A payment pending for less than this may still be in flight: settling leaves it alone. It outlasts
+    # the longest call that could still be charging it (PAYMENT_CHARGE_TIMEOUT_S, SERVICE_TIMEOUT retries).
+    "ORDER_SETTLE_AFTER_S": 60,
     "MAX_OPEN_UNPAID_ORDERS": 3,  # unpaid shop orders one shopper may have open at once
     "WTF_CSRF_TIME_LIMIT": None,
     # No body of ours comes near 1 MiB (the largest is the drain's batch of sale orders); beyond, 413.

@@ -11,6 +11,10 @@ leaves every checkout of it where the reconciler finishes it.
 A checkout asking for more units than are left while others' are held is not sold out: those units may
 come back. If the batch itself held them, it asks once more after paying; otherwise, or if still short,
 the shopper is told FEWER_LEFT with the units left, and may submit again for fewer.
+
+When orders (or payments behind it) does not answer, or payments pauses its charges, the batch's
+undecided checkouts go back to the line at once (pressure.py), and the drain takes no more until the
+services answer again.
 """
 
 import time
@@ -18,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from admission import recovery, stock
-from admission.checkout import records
+from admission.checkout import pressure, records
 from admission.checkout.records import Checkout, CheckoutRequest, CheckoutState
 from admission.checkout.steps import (
     AWAITING_PROVIDER,
@@ -34,8 +38,10 @@ from admission.checkout.steps import (
 from admission.replies import ReserveCode
 from admission.states import TicketState
 from admission.stock import REFUSALS
+from api.client.errors import ServiceUnavailable
 from api.orders.exceptions import SaleUnitsTaken
 from api.orders.states import OrderState
+from api.payments.states import CHARGES_PAUSED
 
 # What a refused reservation tells the shopper; "insufficient" is told FEWER_LEFT, with the units left.
 REFUSED_STATES = {ReserveCode.SOLD_OUT: CheckoutState.SOLD_OUT, ReserveCode.EXPIRED: CheckoutState.EXPIRED}
@@ -48,6 +54,7 @@ class InFlight:
     request: CheckoutRequest
     checkout: Checkout
     units: int = 0  # reserved
+    fresh: bool = False  # this batch reserved them (not an earlier attempt of the ticket)
     left: int = 0  # the units left when it was refused for asking more
     order: dict | None = None  # the order after the last step that answered it
 
@@ -57,16 +64,29 @@ def drain_batch(sale_id: int, requests: list[CheckoutRequest]) -> Counter:
     batch = start(sale_id, requests)
     crash_point("before_reserve")
     reserved, short = reserve(sale_id, batch)
-    tell(sale_id, confirm(sale_id, pay(sale_id, order(sale_id, reserved))))
-    if short and reserved:
-        # This batch's own reservations held units while the refusals were answered; they are paid (or
-        # held for a declined card) now: ask once more, so a sell-out within one batch ends sold out.
-        again, short = reserve(sale_id, short)
-        tell(sale_id, confirm(sale_id, pay(sale_id, order(sale_id, again))))
+    try:
+        tell(sale_id, confirm(sale_id, pay(sale_id, order(sale_id, reserved))))
+        if short and reserved:
+            # This batch's own reservations held units while the refusals were answered; they are paid
+            # (or held for a declined card) now: ask once more, so a sell-out within one batch ends sold out.
+            again, short = reserve(sale_id, short)
+            tell(sale_id, confirm(sale_id, pay(sale_id, order(sale_id, again))))
+    except ServiceUnavailable as away:
+        # No answer from orders: whatever is still undecided goes back to the line now, not in a minute.
+        undecided = [item for item in batch if item.checkout.state == CheckoutState.PROCESSING]
+        give_back(sale_id, undecided, f"{away.service} unavailable ({away.reason})")
+        return Counter(item.checkout.state.value for item in batch)
     for item in short:
         records.fewer_left(item.checkout, item.left)
     tell(sale_id, short)
     return Counter(item.checkout.state.value for item in batch)
+
+
+def give_back(sale_id: int, items: list[InFlight], why: str) -> None:
+    """Put these checkouts back in the line (pressure.give_back): a reservation this batch made is undone
+    unless an order answered for it (then its charge may be under way: it is kept, and goes on)."""
+    held = [(item.checkout, item.request, item.fresh and item.order is None) for item in items]
+    pressure.give_back(sale_id, held, why)
 
 
 def start(sale_id: int, requests: list[CheckoutRequest]) -> list[InFlight]:
@@ -81,7 +101,7 @@ def start(sale_id: int, requests: list[CheckoutRequest]) -> list[InFlight]:
         checkout = Checkout(
             request.ticket_id, CheckoutState.PROCESSING, request.attempt, request.quantity, current.order_id
         )
-        checkout.version = current.version
+        checkout.version, checkout.left_at_submit = current.version, current.left_at_submit
         batch.append(InFlight(request, checkout))
     return tell(sale_id, batch)
 
@@ -94,7 +114,7 @@ def reserve(sale_id: int, batch: list[InFlight]) -> tuple[list[InFlight], list[I
     reserved, short, refused = [], [], []
     for item, outcome in zip(batch, outcomes, strict=True):
         if outcome.reserved:
-            item.units = outcome.units
+            item.units, item.fresh = outcome.units, outcome.code == ReserveCode.RESERVED
             reserved.append(item)
         elif outcome.code == ReserveCode.INSUFFICIENT:
             item.left = outcome.stock_left
@@ -128,10 +148,12 @@ def pay(sale_id: int, ordered: list[InFlight]) -> list[InFlight]:
     unpaid = [item for item in ordered if item.order["state"] != OrderState.PAID]
     answers = pay_orders(sale_id, [(item.request, item.checkout) for item in unpaid])
     crash_point("after_charge")
-    now, over = time.time(), []
+    now, over, paused = time.time(), [], []
     for item, answer in zip(unpaid, answers, strict=True):
         error, item.order = answer["error"], answer["order"]
-        if error and error["code"] in DECLINED_CODES:
+        if error and error["code"] == CHARGES_PAUSED:
+            paused.append(item)  # not sent, nothing charged: back to the line until charges resume
+        elif error and error["code"] in DECLINED_CODES:
             declined(sale_id, item.request, item.checkout, refusal_message(error), now)
         elif error and error["code"] == SaleUnitsTaken.code:
             over.append(item)
@@ -142,7 +164,8 @@ def pay(sale_id: int, ordered: list[InFlight]) -> list[InFlight]:
         for item in over:
             give_up(sale_id, item.request.ticket_id, item.checkout.order_id, TicketState.RELEASED)
             item.checkout.tell(CheckoutState.FAILED, SaleUnitsTaken.message)
-    return ordered
+    give_back(sale_id, paused, "payments paused its charges")
+    return [item for item in ordered if item not in paused]
 
 
 def confirm(sale_id: int, charged: list[InFlight]) -> list[InFlight]:

@@ -2,7 +2,8 @@
 
 Two jobs, each a module-level function enqueued by reference and idempotent:
 - drain_sale(sale_id): takes the sale's checkout line in batches (drain.py) until none wait, keeping
-  one more job queued while more wait, so an idle worker drains beside it;
+  one more job queued while more wait, so an idle worker drains beside it; while orders or payments
+  is away it takes nothing, and goes on when they answer (pressure.py);
 - sweep(): the reconciler's round (reconcile.py) over every sale, queued by the admitter every
   RECONCILE_EVERY_S; it also queues a drain for a line whose job was lost.
 Nothing below this module enqueues, so the saga's modules import one way: jobs -> drain, reconcile ->
@@ -15,7 +16,7 @@ from collections import Counter
 from flask import current_app
 
 from admission import recovery, sales
-from admission.checkout import line, reconcile
+from admission.checkout import line, pressure, reconcile
 from admission.checkout.drain import drain_batch
 from admission.checkout.records import CheckoutRequest
 from admission.checkout.steps import crash_point
@@ -64,15 +65,21 @@ def drain_sale(sale_id: int) -> dict:
     line.clear_drain_mark(sale_id)
     size = current_app.config["CHECKOUT_BATCH"]
     done: Counter = Counter()
+    held_off = False
     try:
         for _ in range(MAX_BATCHES):
+            if pressure.away() and not pressure.wait_until_back():
+                held_off = True  # still away: the line waits, untouched, for the job the sweep queues
+                done["held_off"] += 1
+                break
             requests = line.take(sale_id, size)
             if not requests:
                 break
             _call_help(sale_id)
             done.update(drain_batch(sale_id, requests))
     finally:
-        _call_help(sale_id)  # more arrived, or the bound was met: the next job takes them
+        if not held_off:
+            _call_help(sale_id)  # more arrived, or the bound was met: the next job takes them
     return dict(done)
 
 

@@ -25,6 +25,8 @@ from yakku.extensions import get_redis
 DRAIN_MARK_TTL = 120
 # How far into the line the oldest waiting checkout is looked for (past tickets taken already).
 LOOK_AHEAD = 100
+# What a shopper whose checkout went back to the line reads (a charge may be under way: no promise).
+WAITING_AGAIN = "A service we need is not answering; your checkout keeps its place and goes on once it does."
 
 
 def put(sale_id: int, requests: list[CheckoutRequest], order_ids: dict[str, int] | None = None) -> None:
@@ -33,10 +35,7 @@ def put(sale_id: int, requests: list[CheckoutRequest], order_ids: dict[str, int]
     keys = sale_keys(sale_id)
     with get_redis().pipeline(transaction=True) as pipe:
         for request in requests:
-            order_id = (order_ids or {}).get(request.ticket_id)
-            queued = Checkout(
-                request.ticket_id, CheckoutState.QUEUED, request.attempt, request.quantity, order_id
-            )
+            queued = records.queued(request, (order_ids or {}).get(request.ticket_id))
             records.record(sale_id, queued, client=pipe)
             pipe.hset(keys.checkout_requests, request.ticket_id, json.dumps(asdict(request)))
             pipe.rpush(keys.checkout_line, request.ticket_id)
@@ -46,10 +45,21 @@ def put(sale_id: int, requests: list[CheckoutRequest], order_ids: dict[str, int]
 def put_unless_changed(sale_id: int, request: CheckoutRequest, read: str, order_id: int | None) -> bool:
     """Record one checkout QUEUED and list its request, only if its record is still `read` (as stored,
     '' for none): of two submits of one ticket at once exactly one goes in. Whether it went in."""
-    queued = Checkout(request.ticket_id, CheckoutState.QUEUED, request.attempt, request.quantity, order_id)
+    queued = records.queued(request, order_id)
     queued.updated_at, queued.version = time.time(), records.version_of(read) + 1
     args = [request.ticket_id, read, records.encode(queued), json.dumps(asdict(request))]
     return scripts().submit(sale_id, args) == SubmitOutcome.QUEUED
+
+
+def put_back(sale_id: int, held: list[tuple[Checkout, CheckoutRequest, bool]]) -> set[str]:
+    """Put (checkout, request, undo its reservation) a batch took back at the head of the line, in their
+    order, QUEUED again over the version the batch holds (put_back.lua); the tickets refused, whose record
+    another writer moved on (they are left as that writer left them)."""
+    now, args = time.time(), []
+    for checkout, request, undo in held:
+        stored = records.next_version(checkout.tell(CheckoutState.QUEUED, WAITING_AGAIN), now)
+        args += [request.ticket_id, records.encode(stored), json.dumps(asdict(request)), int(undo)]
+    return set(scripts().put_back(sale_id, args)) if args else set()
 
 
 def mark_drain_queued(sale_id: int) -> bool:

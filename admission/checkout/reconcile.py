@@ -17,7 +17,7 @@ from collections import Counter
 from enum import StrEnum
 
 from admission import stock
-from admission.checkout import line, records
+from admission.checkout import line, pressure, records
 from admission.checkout.records import (
     FINAL_CHECKOUT_STATES,
     HOLDING_NOTHING_STATES,
@@ -89,7 +89,7 @@ def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_
     unreserved = [record for record in looked_at if record.state in UNRESERVED_STATES]
     for record in unreserved:
         if _stalled_before_reserving(sale_id, record, now, lease):
-            done[_tell(sale_id, record, CheckoutState.INTERRUPTED, INTERRUPTED, Done.HANDED_BACK)] += 1
+            done[_hand_back(sale_id, record, now)] += 1
     waiting_for_shopper = [record for record in unreserved if record.state in HOLDING_NOTHING_STATES]
     done.update(_end_waiting_for_shopper(sale_id, waiting_for_shopper, now))
     return done
@@ -158,7 +158,7 @@ def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LE
             return _tell(sale_id, record, CheckoutState.FAILED, GAVE_UP, Done.DECLINE_LAPSED)
         if record.state in records.SAME_QUANTITY_STATES:  # declined or interrupted: held for the shopper
             return Done.AWAITING_SHOPPER
-        return _tell(sale_id, record, CheckoutState.INTERRUPTED, INTERRUPTED, Done.HANDED_BACK)
+        return _hand_back(sale_id, record, now)
     give_up(sale_id, ticket_id, order["id"], TicketState.RELEASED)
     return _tell(sale_id, record, CheckoutState.EXPIRED, EXPIRED_UNPAID, Done.RELEASED)
 
@@ -183,6 +183,12 @@ def _order(sale_id: int, ticket_id: str) -> dict:
     owner = stock.ticket_owner(sale_id, ticket_id)
     (order,) = make_orders(sale_id, [(owner, ticket_id, stock.reserved_units(sale_id, ticket_id))])
     return order
+
+
+def _hand_back(sale_id: int, record: Checkout, now: float) -> Done:
+    # "Submit again" is worth something only with time to do it: the ticket gets its time back first.
+    pressure.give_time_back(sale_id, record, now)
+    return _tell(sale_id, record, CheckoutState.INTERRUPTED, INTERRUPTED, Done.HANDED_BACK)
 
 
 def _tell(sale_id: int, record: Checkout, state: CheckoutState, message: str, done: Done) -> Done:

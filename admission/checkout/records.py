@@ -64,6 +64,9 @@ class Checkout:
     updated_at: float = 0.0
     units_left: int | None = None  # FEWER_LEFT: the units on the counter when the reserve was refused
     version: int = 0  # one more at each write: what a compare-and-set (advance.lua) checks
+    # Seconds the ticket had left when this checkout was submitted: what a hand-back gives back, so time
+    # the platform lost is not the shopper's (0: unknown, a record written before it was kept).
+    left_at_submit: float = 0.0
 
     def to_dict(self) -> dict:
         return {**asdict(self), "final": self.state in FINAL_CHECKOUT_STATES}
@@ -84,6 +87,7 @@ class CheckoutRequest:
     quantity: int
     attempt: int
     payment_method: str
+    left_at_submit: float = 0.0  # seconds the ticket had left at submit (the record keeps it)
 
     @classmethod
     def decode(cls, raw: str) -> "CheckoutRequest":
@@ -92,6 +96,13 @@ class CheckoutRequest:
         data = json.loads(raw)
         data.pop("card", None)
         return cls(**{"payment_method": "", **data})
+
+
+def queued(request: CheckoutRequest, order_id: int | None = None) -> Checkout:
+    """The record of a checkout put in the line for `request`: QUEUED, waiting for a worker."""
+    checkout = Checkout(request.ticket_id, CheckoutState.QUEUED, request.attempt, request.quantity, order_id)
+    checkout.left_at_submit = request.left_at_submit
+    return checkout
 
 
 def _decode(raw: str) -> Checkout:
@@ -161,9 +172,14 @@ def advance(sale_id: int, checkouts: list[Checkout]) -> set[str]:
         return set()
     now, args = time.time(), []
     for checkout in checkouts:
-        checkout.updated_at, checkout.version = now, checkout.version + 1
-        args += [checkout.ticket_id, encode(checkout)]
+        args += [checkout.ticket_id, encode(next_version(checkout, now))]
     return set(scripts().advance(sale_id, args))
+
+
+def next_version(checkout: Checkout, now: float) -> Checkout:
+    """The checkout as its writer's compare-and-set stores it: one version on, touched `now`."""
+    checkout.updated_at, checkout.version = now, checkout.version + 1
+    return checkout
 
 
 def version_of(stored: str) -> int:

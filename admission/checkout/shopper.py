@@ -50,7 +50,9 @@ def submit(sale_id: int, shopper_id: int, token: str, quantity: int, card: dict)
         quantity = previous.quantity  # units are reserved once, on the first attempt
     else:
         _within_limit(sale_id, shopper_id, quantity)
-    request = CheckoutRequest(ticket.id, shopper_id, quantity, attempt, tokenise(card, shopper_id))
+    token_for_card = tokenise(card, shopper_id)
+    left = max(0.0, ticket.expires_at - time.time())  # what a hand-back gives back, if one comes
+    request = CheckoutRequest(ticket.id, shopper_id, quantity, attempt, token_for_card, left)
     order_id = previous.order_id if previous else None
     if not jobs.queue_checkout_unless_changed(sale_id, request, read, order_id):
         raise CheckoutInProgress()  # another submit of this ticket went in first

@@ -198,6 +198,11 @@ class OrdersClient(ServiceClient):
     def settle(self, order_id: int) -> dict:
         """Settle a payment left pending by asking payments (the reconciler's call)."""
 
+    # Tried once: whoever probes asks again later.
+    @get("/api/health", idempotent=False)
+    def health(self) -> dict:
+        """Whether the orders process reaches its database and Redis (503 when it does not)."""
+
 
 class PaymentsClient(ServiceClient):
     service = "payments"
@@ -235,6 +240,11 @@ class PaymentsClient(ServiceClient):
     @get("/api/payments/internal/by-order/{order_id}")
     def by_order(self, order_id: int) -> dict:
         """{items: [payments of the order, newest first]}."""
+
+    @get("/api/payments/internal/ready", idempotent=False)
+    def ready(self) -> dict:
+        """Whether a charge can go through now (503 while the database or the provider is away); tried
+        once."""
 
 
 class SalesClient(ServiceClient):

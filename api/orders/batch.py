@@ -21,6 +21,7 @@ from api.common import insert_rows, release_connection, rows_of, update_by_id
 from api.orders import remote
 from api.orders.exceptions import (
     CardRejected,
+    ChargesPaused,
     IdempotencyConflict,
     IllegalTransition,
     OrderNotFound,
@@ -43,7 +44,7 @@ from api.orders.services import (
     total_of,
 )
 from api.orders.states import OrderSource, OrderState, allowed
-from api.payments.states import PAYMENT_METHOD_EXPIRED, PaymentState
+from api.payments.states import CHARGES_PAUSED, PAYMENT_METHOD_EXPIRED, PaymentState
 from workers.order_mail import OrderMail, enqueue_order_mails
 from yakku.errors import YakkuError
 from yakku.extensions import db
@@ -318,6 +319,8 @@ def _finish(attempts: list[dict], keys: list[str], answers: list[Answer], outcom
         waiting = order["state"] == OrderState.PAYMENT_PENDING and order["payment_key"] == key
         if target is not None and waiting:
             _move(order, target, _reason(result), transitions)
+            if isinstance(error, ChargesPaused):
+                order["payment_key"] = None  # never sent: the same attempt may start again
             if target == OrderState.PAID:
                 paid.append(order["id"])
         payment = result.get("payment")
@@ -344,6 +347,8 @@ def _outcome(result: dict) -> tuple[OrderState | None, YakkuError | None]:
             return OrderState.PAYMENT_FAILED, CardRejected(error["message"], fields=error.get("fields"))
         if error["code"] == PAYMENT_METHOD_EXPIRED:
             return OrderState.PAYMENT_FAILED, PaymentMethodExpired(fields=error.get("fields"))
+        if error["code"] == CHARGES_PAUSED:
+            return OrderState.PAYMENT_FAILED, ChargesPaused()
         return OrderState.PAYMENT_FAILED, PaymentRefused(error["message"], fields={"payments": error["code"]})
     if payment["state"] == PaymentState.CAPTURED:
         return OrderState.PAID, None

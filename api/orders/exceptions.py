@@ -1,6 +1,6 @@
 """What the orders service refuses, and why."""
 
-from api.payments.states import PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED
+from api.payments.states import CHARGES_PAUSED, PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED
 from yakku.errors import Conflict, NotFound, YakkuError
 
 
@@ -56,6 +56,12 @@ class PaymentMethodExpired(YakkuError):
     status = 422
     code = PAYMENT_METHOD_EXPIRED
     message = "The card details have expired; enter the card again."
+
+
+class ChargesPaused(YakkuError):
+    status = 503
+    code = CHARGES_PAUSED
+    message = "Payments paused charges (the provider is too slow); nothing was charged: pay again shortly."
 
 
 class CardRejected(YakkuError):

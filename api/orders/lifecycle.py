@@ -10,6 +10,8 @@ import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
+
 from api.client.errors import ServiceError, ServiceRejected, ServiceUnavailable
 from api.orders import remote
 from api.orders.exceptions import (
@@ -29,9 +31,6 @@ from workers.order_mail import OrderMail, enqueue_order_mail
 from yakku.extensions import db
 
 log = logging.getLogger(__name__)
-
-# A pending payment younger than this may still be in flight; the reconciler leaves it alone.
-SETTLE_AFTER = timedelta(seconds=60)
 
 HOLDING = frozenset({OrderState.CREATED, OrderState.PAYMENT_PENDING})
 SOLD = frozenset({OrderState.PAID, OrderState.SHIPPED})
@@ -193,11 +192,14 @@ def sync_stock(order: Order) -> None:
         remote.release(order.stock_key)
 
 
-def settle_pending(order_id: int, min_age: timedelta = SETTLE_AFTER) -> Order:
+def settle_pending(order_id: int, min_age: timedelta | None = None) -> Order:
     """Settle an order whose payment got no answer, by asking payments what became of the charge.
 
-    The reconciler calls it for orders left PAYMENT_PENDING; younger ones may still be in flight.
+    The reconciler calls it for orders left PAYMENT_PENDING; ones younger than `min_age` (default
+    ORDER_SETTLE_AFTER_S) may still be in flight.
     """
+    if min_age is None:
+        min_age = timedelta(seconds=float(current_app.config["ORDER_SETTLE_AFTER_S"]))
     order = get_order(order_id)
     if order.state != OrderState.PAYMENT_PENDING:
         sync_stock(order)

@@ -23,13 +23,20 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from api.common import insert_rows, release_connection, rows_of, update_by_id
 from api.payments.exceptions import (
     AmountMismatch,
+    ChargesPaused,
     IdempotencyConflict,
     IllegalTransition,
     OrderNotPayable,
     PaymentMethodExpired,
 )
 from api.payments.models import Payment, PaymentTransition
-from api.payments.providers import ChargeRequest, PaymentMethod, ProviderTimeout, get_provider
+from api.payments.providers import (
+    ChargeRequest,
+    PaymentMethod,
+    ProviderTimeout,
+    ProviderUnavailable,
+    get_provider,
+)
 from api.payments.services import OUTCOMES, PAYABLE_ORDER_STATE, _fingerprint, usable_methods
 from api.payments.states import PaymentState, allowed
 from yakku.errors import YakkuError
@@ -54,19 +61,21 @@ Answer = tuple[dict | None, YakkuError | None]
 def charge_batch(charges: list[dict]) -> list[Answer]:
     """Charge each {order, amount, currency, idempotency_key, payment_method} once per key; per charge,
     in the order given, its payment or why it was refused. New payments are stored in one transaction
-    and the provider's answers in another."""
+    and the provider's answers in another. While the provider's breaker is open, a new charge is
+    refused (ChargesPaused) before anything is stored or sent, and a pending one is answered as it is."""
     keys = [c["idempotency_key"] for c in charges]
     known = _by_keys(keys)
     methods = _methods([c for c in charges if c["idempotency_key"] not in known])
+    paused = get_provider().refusing
     fresh: dict[str, dict] = {}
     for c in charges:
         key = c["idempotency_key"]
-        if key not in known and key not in fresh and _refusal(c, methods.get(key)) is None:
+        if key not in known and key not in fresh and _refusal(c, methods.get(key), paused) is None:
             fresh[key] = _new_payment(c, methods[key])
     if fresh:
         _store(list(fresh.values()))
         known = _by_keys(keys)
-    answers = [_answer(c, known.get(c["idempotency_key"]), methods) for c in charges]
+    answers = [_answer(c, known.get(c["idempotency_key"]), methods, paused) for c in charges]
     return _charge_pending(charges, answers)
 
 
@@ -85,9 +94,11 @@ def _by_keys(keys: list[str]) -> dict[str, dict]:
     return {payment["idempotency_key"]: payment for payment in rows_of(query)}
 
 
-def _answer(charge: dict, payment: dict | None, methods: dict[str, PaymentMethod | None]) -> Answer:
+def _answer(
+    charge: dict, payment: dict | None, methods: dict[str, PaymentMethod | None], paused: bool
+) -> Answer:
     if payment is None:
-        return None, _refusal(charge, methods.get(charge["idempotency_key"]))
+        return None, _refusal(charge, methods.get(charge["idempotency_key"]), paused)
     if payment["request_fingerprint"] != _fingerprint(
         charge["order"]["id"], charge["amount"], charge["currency"]
     ):
@@ -106,7 +117,7 @@ def _move(payment: dict, target: PaymentState, reason: str, transitions: list[di
     )
 
 
-def _refusal(charge: dict, method: PaymentMethod | None) -> YakkuError | None:
+def _refusal(charge: dict, method: PaymentMethod | None, paused: bool) -> YakkuError | None:
     order = charge["order"]
     if order["total"] != charge["amount"] or order["currency"] != charge["currency"]:
         return AmountMismatch(fields={"amount": f"The order is {order['total']} {order['currency']}."})
@@ -114,6 +125,8 @@ def _refusal(charge: dict, method: PaymentMethod | None) -> YakkuError | None:
         return OrderNotPayable(fields={"state": order["state"]})
     if method is None:
         return PaymentMethodExpired()
+    if paused:
+        return ChargesPaused()
     return None
 
 
@@ -174,12 +187,17 @@ def _charge_pending(charges: list[dict], answers: list[Answer]) -> list[Answer]:
         for i, (p, _e) in enumerate(answers)
         if p is not None and p["state"] == PaymentState.PENDING
     ]
-    if not pending:
-        return answers
+    if not pending or get_provider().refusing:
+        return answers  # a pending payment is settled later; none is sent while the breaker is open
     release_connection()  # no pooled connection is held while the provider thinks
     requests = [_charge_request(charges[index]) for index, _payment_id in pending]
+    try:
+        sent = get_provider().charge_many(requests)
+    except ProviderUnavailable:
+        log.warning("the provider's breaker opened before %d charges were sent: left pending", len(pending))
+        return answers
     results = {}
-    for (index, payment_id), result in zip(pending, get_provider().charge_many(requests), strict=True):
+    for (index, payment_id), result in zip(pending, sent, strict=True):
         if isinstance(result, ProviderTimeout):
             log.info("provider timed out on payment %s (order %s)", payment_id, charges[index]["order"]["id"])
         else:

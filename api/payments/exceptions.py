@@ -1,6 +1,6 @@
 """What the payments service refuses, and why."""
 
-from api.payments.states import PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED
+from api.payments.states import CHARGES_PAUSED, PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED
 from yakku.errors import Conflict, NotFound, YakkuError
 
 
@@ -65,3 +65,9 @@ class OrdersUnavailable(YakkuError):
 class RefundRefused(Conflict):
     code = "refund_refused"
     message = "The payment provider refused the refund."
+
+
+class ChargesPaused(YakkuError):
+    status = 503
+    code = CHARGES_PAUSED
+    message = "The payment provider answers too slowly: charges are paused for a moment; nothing was charged."

@@ -127,3 +127,8 @@ class ChargeResultOut(Schema):
 
 class ChargeBatchOut(Schema):
     items = List(Nested(ChargeResultOut))
+
+
+class ReadyOut(Schema):
+    database = String(metadata={"description": "ok: the payments database answers"})
+    provider = String(metadata={"description": "closed: the provider's breaker lets charges through"})

@@ -14,6 +14,7 @@ from api.common import release_connection
 from api.orders.states import OrderState
 from api.payments.exceptions import (
     AmountMismatch,
+    ChargesPaused,
     IdempotencyConflict,
     IllegalTransition,
     OrderNotFound,
@@ -32,6 +33,7 @@ from api.payments.providers import (
     ProviderResult,
     ProviderStatus,
     ProviderTimeout,
+    ProviderUnavailable,
     get_provider,
 )
 from api.payments.states import PaymentState, allowed
@@ -74,7 +76,8 @@ def charge(
 
     The same key answers the same payment and never captures twice: the key is unique here, and
     the provider dedups by it too, so even two concurrent first calls make one capture. A token that
-    expired, or was made for another shopper, is refused (PaymentMethodExpired) before any payment.
+    expired, or was made for another shopper, is refused (PaymentMethodExpired) before any payment,
+    and so is every new charge while the provider's breaker is open (ChargesPaused).
     """
     request_hash = _fingerprint(order_id, amount, currency)
     payment = find_by_key(idempotency_key)
@@ -83,6 +86,8 @@ def charge(
     if payment is None:
         account_id = _check_order(order_id, amount, currency)
         method = _method(pay_with, account_id)
+        if get_provider().refusing:
+            raise ChargesPaused()
         payment, created = _insert(
             order_id, account_id, amount, currency, idempotency_key, request_hash, method.last4
         )
@@ -99,6 +104,9 @@ def charge(
         # Stays PENDING: the provider may have charged. settle() asks it later, by the same key.
         log.info("provider timed out on payment %s (order %s)", payment_id, order_id)
         raise PaymentTimeout(fields={"payment_id": payment_id}) from None
+    except ProviderUnavailable:
+        # The breaker opened since: not sent. It stays PENDING; settling finds no charge (FAILED).
+        raise ChargesPaused(fields={"payment_id": payment_id}) from None
     return _record(payment_id, result), created
 
 

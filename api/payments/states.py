@@ -7,6 +7,9 @@ PAYMENT_DECLINED = "payment_declined"
 # The error code of a charge whose payment-method token expired (or was never made for this shopper):
 # nothing was charged, and the shopper enters the card again.
 PAYMENT_METHOD_EXPIRED = "payment_method_expired"
+# The error code of a charge not sent because the provider's breaker is open (it answered too slowly):
+# nothing was charged, and the same attempt may be made again once charges resume.
+CHARGES_PAUSED = "charges_paused"
 
 
 class DeclineCode(StrEnum):

@@ -6,11 +6,11 @@ from dataclasses import asdict
 from flask import current_app
 
 from api.auth import service_required
-from api.common import error_responses
+from api.common import error_responses, ping_database
 from api.payments import batch, services
 from api.payments.blueprint import bp
-from api.payments.exceptions import PaymentDeclined
-from api.payments.providers import Card
+from api.payments.exceptions import ChargesPaused, PaymentDeclined
+from api.payments.providers import Card, get_provider
 from api.payments.schemas import (
     ChargeBatchIn,
     ChargeBatchOut,
@@ -19,6 +19,7 @@ from api.payments.schemas import (
     PaymentMethodIn,
     PaymentMethodOut,
     PaymentOut,
+    ReadyOut,
 )
 from api.payments.states import PaymentState
 
@@ -117,3 +118,16 @@ def settle(payment_id: int):
 def payments_of_order(order_id: int):
     """Every payment of an order, newest first."""
     return {"items": services.payments_of(order_id)}
+
+
+@bp.get("/internal/ready")
+@service_required
+@bp.output(ReadyOut)
+@bp.doc(**SERVICE_ONLY, responses=error_responses(401, 503))
+def ready():
+    """Whether a charge can go through now: the database answers (503 if not) and the provider's breaker
+    is closed (503 charges_paused while it is open). The drain asks before it takes checkouts again."""
+    ping_database()
+    if get_provider().refusing:
+        raise ChargesPaused()
+    return {"database": "ok", "provider": get_provider().breaker.current_state}

@@ -68,6 +68,10 @@ class ProviderTimeout(Exception):
     """The provider did not answer in time: the charge may or may not have happened."""
 
 
+class ProviderUnavailable(Exception):
+    """The provider's breaker is open: the charge was not sent (nothing was charged)."""
+
+
 class PaymentProvider(Protocol):
     """A payment provider adapter. Every call is idempotent by the key or reference it names."""
 
@@ -81,15 +85,27 @@ class PaymentProvider(Protocol):
         """The methods behind these tokens, in the order given; None for one unknown or expired."""
         ...
 
-    def charge(self, amount: int, currency: str, payment_method: str, idempotency_key: str) -> ProviderResult:
+    def charge(
+        self,
+        amount: int,
+        currency: str,
+        payment_method: str,
+        idempotency_key: str,
+        timeout: float | None = None,
+    ) -> ProviderResult:
         """Capture `amount` (minor units) with a tokenised card; the same key answers the same result,
-        never a second charge. A token gone by then is declined (DeclineCode.PAYMENT_METHOD_EXPIRED)."""
+        never a second charge. A token gone by then is declined (DeclineCode.PAYMENT_METHOD_EXPIRED).
+        Raises ProviderTimeout once `timeout` seconds pass without an answer (None: the adapter's own)."""
         ...
 
-    def charge_many(self, requests: list[ChargeRequest]) -> list[ProviderResult | ProviderTimeout]:
+    def charge_many(
+        self, requests: list[ChargeRequest], timeout: float | None = None
+    ) -> list[ProviderResult | ProviderTimeout]:
         """charge() for each request, as one call where the provider allows it; per request, in the order
-        given, its result or the timeout it met. An adapter for a provider without a batch call makes
-        the charges concurrently: a batch waits for its slowest charge, not for the sum of them."""
+        given, its result or the timeout it met. Each charge has its own deadline of `timeout` seconds: a
+        charge not answered by then is answered ProviderTimeout, and the others are not held for it. An
+        adapter for a provider without a batch call makes the charges concurrently, each with that
+        timeout: a batch waits for its slowest charge (at most `timeout`), not for the sum of them."""
         ...
 
     def refund(self, reference: str, amount: int) -> ProviderResult:

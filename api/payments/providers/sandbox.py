@@ -1,7 +1,7 @@
 """The sandbox provider: a payment network in the manner of Stripe's test mode, kept in Redis.
 
 Documented in docs/payments.md. Test cards decide the outcome (success, decline, insufficient
-funds, timeout); any other Luhn-valid number succeeds, unless SANDBOX_DECLINE_RATE declines a
+funds, timeout, a slow answer); any other Luhn-valid number succeeds, unless SANDBOX_DECLINE_RATE declines a
 share of charges, chosen by a hash of the idempotency key so a retry gets the same answer.
 Charges are remembered in Redis under their key, as a real provider's idempotency does.
 
@@ -36,6 +36,7 @@ SUCCEEDS = "4242424242424242"
 DECLINED = "4000000000000002"
 INSUFFICIENT_FUNDS = "4000000000009995"
 TIMES_OUT = "4000000000000119"
+SLOW = "4000000000000044"
 
 
 class Outcome(StrEnum):
@@ -45,12 +46,15 @@ class Outcome(StrEnum):
     DECLINED = "declined"
     INSUFFICIENT_FUNDS = "insufficient_funds"
     TIMES_OUT = "times_out"
+    # Captured at once, but the answer takes SANDBOX_SLOW_S: a provider that is slow, not down.
+    SLOW = "slow"
 
 
 TEST_CARDS = {
     DECLINED: Outcome.DECLINED,
     INSUFFICIENT_FUNDS: Outcome.INSUFFICIENT_FUNDS,
     TIMES_OUT: Outcome.TIMES_OUT,
+    SLOW: Outcome.SLOW,
 }
 # The decline each outcome class answers with.
 DECLINE_CODES = {
@@ -80,10 +84,13 @@ class SandboxProvider:
 
     name = "sandbox"
 
-    def __init__(self, connection: redis.Redis, timeout: float = 0.2, decline_rate: float = 0.0):
+    def __init__(
+        self, connection: redis.Redis, timeout: float = 0.2, decline_rate: float = 0.0, slow: float = 6.0
+    ):
         self.redis = connection
         self.timeout = timeout
         self.decline_rate = decline_rate
+        self.slow = slow
         self._refund = connection.register_script(_REFUND_SCRIPT)
 
     def tokenise(self, card: Card, account_id: int, ttl: int) -> PaymentMethod:
@@ -107,34 +114,46 @@ class SandboxProvider:
             _method(token, json.loads(raw)) if raw else None for token, raw in zip(tokens, raws, strict=True)
         ]
 
-    def charge(self, amount: int, currency: str, payment_method: str, idempotency_key: str) -> ProviderResult:
+    def charge(
+        self,
+        amount: int,
+        currency: str,
+        payment_method: str,
+        idempotency_key: str,
+        timeout: float | None = None,
+    ) -> ProviderResult:
         """Capture or decline by the token's card; the same key answers the charge already made."""
-        answer = self.charge_many([ChargeRequest(amount, currency, payment_method, idempotency_key)])[0]
+        request = ChargeRequest(amount, currency, payment_method, idempotency_key)
+        answer = self.charge_many([request], timeout)[0]
         if isinstance(answer, ProviderTimeout):
             raise answer
         return answer
 
-    def charge_many(self, requests: list[ChargeRequest]) -> list[ProviderResult | ProviderTimeout]:
+    def charge_many(
+        self, requests: list[ChargeRequest], timeout: float | None = None
+    ) -> list[ProviderResult | ProviderTimeout]:
         """charge() for each, in at most three round trips whatever their number: read the keys'
         charges and the tokens' cards, record the new charges (SET NX), read back those a concurrent
-        call recorded first.
+        call recorded first. A slow card's charge is recorded at once, but each answer about it takes
+        SANDBOX_SLOW_S; past `timeout` it is answered ProviderTimeout (retrieve, for settling, is quick).
 
         A drain's batch pays hundreds of orders in one call; two round trips per charge were a fifth
         of the orders service's time in it (docs/performance.md).
         """
+        deadline = float("inf") if timeout is None else timeout
         references = [reference_for(r.idempotency_key) for r in requests]
         keys = [SANDBOX_CHARGE_KEY.format(reference=reference) for reference in references]
         methods = [SANDBOX_METHOD_KEY.format(token=r.payment_method) for r in requests]
         found = self._get_all(keys + methods)  # every key shares the hash tag: one MGET
         answers: list = [_result(json.loads(raw)) if raw else None for raw in found[: len(keys)]]
         cards = [json.loads(raw) if raw else None for raw in found[len(keys) :]]
-        slow = {i for i, card in enumerate(cards) if card and card["outcome"] == Outcome.TIMES_OUT}
-        if any(answers[i] is None for i in slow):
-            time.sleep(self.timeout)  # like a network that never answers: nothing is recorded
+        delays = {Outcome.TIMES_OUT: self.timeout, Outcome.SLOW: self.slow}
+        waits = {i: delays.get(card["outcome"], 0.0) if card else 0.0 for i, card in enumerate(cards)}
+        silent = {i for i, card in enumerate(cards) if card and card["outcome"] == Outcome.TIMES_OUT}
         fresh = {
             i: self._decide(request, references[i], cards[i])
             for i, request in enumerate(requests)
-            if answers[i] is None and i not in slow
+            if answers[i] is None and i not in silent
         }
         pipe = self.redis.pipeline(transaction=False)
         for i, record in fresh.items():
@@ -145,9 +164,17 @@ class SandboxProvider:
             fresh[i] = json.loads(raw)
         for i, record in fresh.items():
             answers[i] = _result(record)
+        # The charges are answered side by side: the call lasts as long as its slowest answer (a slow
+        # card's is slow every time it is asked, a replay too), and no longer than the deadline. One not
+        # answered by then is a timeout, whatever was recorded.
+        waited = min(deadline, max(waits.values(), default=0.0))
+        if waited:
+            time.sleep(waited)
+        for i, wait in waits.items():
+            if wait > deadline:
+                answers[i] = None
         return [
-            a if a is not None else ProviderTimeout(f"sandbox: no answer within {self.timeout}s")
-            for a in answers
+            a if a is not None else ProviderTimeout(f"sandbox: no answer within {waited}s") for a in answers
         ]
 
     def _decide(self, request: ChargeRequest, reference: str, card: dict | None) -> dict:
