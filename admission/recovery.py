@@ -200,7 +200,7 @@ def _rebuild(sale: Sale, recovery: Recovery, client) -> None:
     for name, value in settings.items():
         args += [name, value]
     scripts().arm(sale.id, args, client)
-    pipe = client.pipeline()
+    pipe = client.pipeline(transaction=False)  # the cross-sale sets are on another slot of a cluster
     if sale.state != SaleState.ARMED:
         opened_at = _opened_at(sale)
         pipe.hset(keys.settings, mapping={"state": sale.state.value, "opened_at": opened_at})
