@@ -45,7 +45,7 @@ OUTAGE_S = 6.0
 TIMEOUT_S = 60.0
 IN_LINE, FORMS = {"waiting", "standby"}, {"checkout", "declined", "fewer_left", "interrupted"}
 FINAL = {"paid", "sold_out", "expired", "failed", "closed", "not_joined"}
-PANEL = re.compile(r'id="sale-status"[^>]*data-kind="(\w+)"(?:[^>]*hx-trigger="load delay:(\d+)s")?')
+PANEL = re.compile(r'id="sale-status"[^>]*data-kind="(\w+)"(?:[^>]*hx-trigger="every (\d+)s")?')
 TICKET_FIELD = re.compile(r'<input[^>]*name="ticket"[^>]*value="([^"]+)"')
 CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
 
@@ -179,8 +179,7 @@ class WebShopper:
         except requests.RequestException:
             answer = None
         if answer is None or answer.status_code >= 500:
-            self.failed_polls += 1  # the shop is away: ask again after a moment, as the page does
-            time.sleep(1)
+            self.failed_polls += 1  # the shop is away: ask again on the same hint, as the page does
             return None
         kind = PANEL.search(answer.text).group(1)
         if kind != self.panel:
