@@ -7,8 +7,6 @@ back, everyone who kept polling still has their place, is admitted in order and 
 """
 
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -20,6 +18,7 @@ import pytest
 import redis
 import requests
 from catalog_helpers import add_product
+from process_helpers import YAKKU, Processes
 from sale_helpers import GOOD_CARD, Sale
 from test_sale_recovery import process_env
 
@@ -57,67 +56,39 @@ class Platform:
     def __init__(self, config: dict, redis: PrivateRedis, folder: Path):
         self.redis, self.web_port = redis, free_port()
         self.api_port = int(config["API_URL"].rsplit(":", 1)[1])
-        self.env = process_env(config, **SETTINGS)
-        self.env.update(MAIL_URL=config["MAIL_URL"], YAKKU_INSTANCE_PATH=str(folder))
-        self.log = (folder / "processes.log").open("ab")
-        self.processes: dict[str, subprocess.Popen] = {}
+        env = process_env(config, **SETTINGS)
+        env.update(MAIL_URL=config["MAIL_URL"], YAKKU_INSTANCE_PATH=str(folder))
+        self.processes = Processes(env, folder / "processes.log", timeout=TIMEOUT_S)
 
     @property
     def web(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
-    @property
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
-
     def start(self, *names: str) -> None:
         for name in names:
-            self.processes[name] = subprocess.Popen(
-                self._command(name), env=self.env, stdout=self.log, stderr=subprocess.STDOUT
-            )
+            self.processes.start(name, self._command(name))
 
     def _command(self, name: str) -> list[str]:
-        if name in ("web", "api"):
-            port = self.web_port if name == "web" else self.api_port
-            gunicorn = str(Path(sys.executable).parent / "gunicorn")
-            return [
-                gunicorn,
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--worker-class",
-                "gthread",
-            ] + [
-                "--threads",
-                "8",
-                f"yakku.wsgi:{name}()",
-            ]
-        return [sys.executable, "-c", "from yakku.cli import main; main()", name]
+        if name not in ("web", "api"):
+            return [*YAKKU, name]
+        port = self.web_port if name == "web" else self.api_port
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        return [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread"] + [
+            "--threads",
+            "8",
+            f"yakku.wsgi:{name}()",
+        ]
 
     def wait_until_serving(self) -> None:
         for url in (f"{self.web}/", f"http://127.0.0.1:{self.api_port}/api/health"):
             self.wait_for(f"{url} to answer", lambda url=url: _answers(url))
 
     def wait_for(self, what: str, ready) -> None:
-        deadline = time.monotonic() + TIMEOUT_S
-        while not ready():
-            stopped = {name: p.returncode for name, p in self.processes.items() if p.poll() is not None}
-            assert not stopped, f"{stopped} exited while waiting for {what}:\n{self.output}"
-            assert time.monotonic() < deadline, f"no {what} within {TIMEOUT_S}s:\n{self.output}"
-            time.sleep(0.1)
+        self.processes.wait_for(what, ready, every=0.1)
 
     def stop(self) -> None:
-        """Every process, then Redis (as `yakku up` stops them): SIGTERM, and SIGKILL to what lingers."""
-        for process in self.processes.values():
-            process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self.processes.clear()
+        """Every process, then Redis, as `yakku up` stops them."""
+        self.processes.stop()
         self.redis.stop()
 
 
@@ -207,7 +178,6 @@ def platform(own_redis, app, config, tmp_path):
     yield platform
     platform.stop()
     platform.redis.start()  # for the app fixture's clean-up
-    platform.log.close()
 
 
 def in_line(shoppers: list[WebShopper]) -> bool:
@@ -257,7 +227,7 @@ def test_a_platform_stop_costs_no_waiter_who_kept_polling_their_place(
     ends = {s.number: s.panel for s in line}
     assert ends == {n: "paid" if n <= UNITS else "sold_out" for n in range(1, SHOPPERS + 1)}, (
         {s.number: s.panels for s in line},
-        platform.output[-3000:],
+        platform.processes.output[-3000:],
     )
     tickets = [sale_ticket(app, sale.id, member.id) for member in members]
     assert tickets == [f"{sale.id}-{n}" for n in range(1, UNITS + 1)] + [None] * (
