@@ -65,4 +65,6 @@ class Beat:
                 except redis.RedisError as away:
                     # No beat while Redis is away: no poll is answered either, so the gap is downtime.
                     log.debug("front door beat failed: %s", away)
+                except Exception:  # a thread that died would stop every sale's clock for good
+                    log.exception("front door beat failed")
                 self._stop.wait(interval)

@@ -7,8 +7,10 @@
 -- ARGV: now (epoch s), the front door's clock now ('' if it never beat)
 -- Returns the sale's clock now: now less its downtime (a string: Redis would truncate a fraction).
 local now, up = tonumber(ARGV[1]), tonumber(ARGV[2])
-local downtime, at, was_up = unpack(redis.call('HMGET', KEYS[1], 'downtime', 'clock_at', 'clock_up'))
+local state, downtime, at, was_up =
+  unpack(redis.call('HMGET', KEYS[1], 'state', 'downtime', 'clock_at', 'clock_up'))
 downtime, at, was_up = tonumber(downtime) or 0, tonumber(at), tonumber(was_up)
+if not state then return string.format('%.17g', now) end -- no such sale: write nothing
 if at and now <= at then
   return string.format('%.17g', now - downtime) -- a tick from behind: nothing passed since the last one
 end
