@@ -30,6 +30,10 @@ DEFAULTS = {
     "HAND_BACK_MIN_S": 20.0,
     "RECONCILE_EVERY_S": 15,  # how often the admitter queues a reconciler sweep
     "RECONCILE_LEASE_S": LEASE_SECONDS,  # a checkout touched this recently is left to its worker
+    # Each web process beats the front door's clock this often (admission/front_door.py); a gap in the
+    # beats longer than FRONT_DOOR_STALE_S is downtime, which stops every sale's clock.
+    "FRONT_DOOR_BEAT_S": 1.0,
+    "FRONT_DOOR_STALE_S": 3.0,
 }
 
 

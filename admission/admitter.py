@@ -1,6 +1,9 @@
 """The admitter: opens sales on time, expires unused tickets, evicts silent waiters, tells the unlucky
 they are sold out, and admits the next shoppers at each sale's rate. Only the lease holder acts.
 
+Silence is measured on each sale's clock, which stands still while the front door was away
+(admission/front_door.py): a platform stop is not held against the waiters it kept from polling.
+
 It touches Redis only: a sale it opens is recorded in the database the next time the sale is read
 (sales.get_sale and sales.list_sales bring the row up to date with Redis).
 """
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from admission import series
+from admission import front_door, series
 from admission.checkout import jobs
 from admission.keys import ACTIVE_SALES, ADMITTER_LEASE, sale_keys
 from admission.scripts import scripts
@@ -45,13 +48,21 @@ def tick(now: float | None = None) -> list[SaleTick]:
     """One round over every live sale; callable from a test with an explicit `now`."""
     now = time.time() if now is None else now
     client = current_app.extensions["yakku.redis"]
-    return [tick_sale(int(sale_id), now) for sale_id in sorted(client.smembers(ACTIVE_SALES), key=int)]
+    front_door_clock = front_door.reading(now)  # read once: no sale's script may touch its key
+    sale_ids = sorted(client.smembers(ACTIVE_SALES), key=int)
+    return [tick_sale(int(sale_id), now, front_door_clock) for sale_id in sale_ids]
 
 
-def tick_sale(sale_id: int, now: float) -> SaleTick:
-    """One round over one sale, in the order that frees slots before filling them."""
+def tick_sale(sale_id: int, now: float, front_door_clock: float | None = None) -> SaleTick:
+    """One round over one sale, in the order that frees slots before filling them.
+
+    front_door_clock: the front door's clock now (front_door.reading); None means wall time.
+    """
     client, loaded = current_app.extensions["yakku.redis"], scripts()
     report = SaleTick(sale_id)
+    # First, and for an armed sale too: its pre-queue's deadlines run on the same clock.
+    clock_args = [now, "" if front_door_clock is None else front_door_clock]
+    sale_clock = float(loaded.clock(sale_id, clock_args, client))
     state, opens_at = client.hmget(sale_keys(sale_id).settings, "state", "opens_at")
     if state == SaleState.ARMED and opens_at and float(opens_at) <= now:
         report.opened = open_in_redis(sale_id, now)
@@ -59,7 +70,7 @@ def tick_sale(sale_id: int, now: float) -> SaleTick:
     if state not in (SaleState.OPEN, SaleState.PAUSED):
         return report
     report.expired = loaded.expire(sale_id, [now, SWEEP_BATCH], client)
-    report.evicted = loaded.evict(sale_id, [now, SWEEP_BATCH], client)
+    report.evicted = loaded.evict(sale_id, [sale_clock, SWEEP_BATCH], client)
     window = current_app.config["ADMISSION_RATE_WINDOW_S"]
     admitted = loaded.admit(sale_id, [now, sale_id, window], client)
     report.admitted = [(a.ticket, int(a.shopper), float(a.deadline)) for a in admitted]

@@ -17,9 +17,15 @@ RECONCILE_SWEEP = "reconciler:sweep"
 # Set (with a TTL) while the services a checkout needs (orders, payments) do not answer: every sale's
 # drain takes no checkout from its line until a probe finds them back (admission/checkout/pressure.py).
 SERVICES_AWAY = "checkout:services_away"
+# hash: up (the front door's clock: wall time less every gap in its beats), at (its last beat). Written by
+# the web processes (front_door.py), read by the admitter, never by a sale's script (it has no hash tag).
+# No TTL: a clock that vanished during a long outage would read as "never beat", and wall time would
+# evict everyone the outage kept from polling.
+FRONT_DOOR_CLOCK = "frontdoor:clock"
 
 SETTINGS = "sale:{{{sale_id}}}:settings"  # hash: state, units, rate, cap, window, limit, opens_at, grace,
-# and the draw's draw_seed (secret until opening), draw_salt, draw_commitment, drawn (entries placed)
+# the draw's draw_seed (secret until opening), draw_salt, draw_commitment, drawn (entries placed), and the
+# sale's clock (clock.lua): downtime (seconds the front door was away), clock_at, clock_up (last tick's)
 STOCK = "sale:{{{sale_id}}}:stock"  # units not reserved (R)
 HELD = "sale:{{{sale_id}}}:held"  # units held by reservations not yet paid or released (H)
 SOLD = "sale:{{{sale_id}}}:sold"  # units paid
@@ -29,7 +35,7 @@ SEQUENCE = "sale:{{{sale_id}}}:seq"  # counter giving queue scores
 SHUFFLED = "sale:{{{sale_id}}}:shuffled"  # set once when the pre-queue was shuffled into the queue
 DRAW = "sale:{{{sale_id}}}:draw"  # list of the drawn entry hashes, in the order the draw placed them
 DRAW_PLACES = "sale:{{{sale_id}}}:draw_places"  # hash shopper -> their place in the draw (1-based)
-SEEN = "sale:{{{sale_id}}}:seen"  # zset waiting shopper -> deadline to poll again
+SEEN = "sale:{{{sale_id}}}:seen"  # zset waiting shopper -> deadline to poll again, on the sale's clock
 WAITERS = "sale:{{{sale_id}}}:waiters"  # hash shopper -> WaiterState (absent: never joined)
 SHOPPER_TICKET = "sale:{{{sale_id}}}:shopper_ticket"  # hash shopper -> ticket id
 TICKET_SEQUENCE = "sale:{{{sale_id}}}:ticket_seq"  # counter giving ticket ids

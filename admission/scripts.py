@@ -23,6 +23,8 @@ from admission.keys import sale_keys
 FOLDER = Path(__file__).parent / "scripts"
 # Scripts that start with the shared reservation rule (and take its KEYS).
 WITH_RESERVE_CORE = ("reserve", "reserve_batch", "recheck")
+# Scripts whose one key belongs to no sale (the admitter's lease, the front door's clock).
+WITHOUT_SALE_KEYS = ("lease", "front_door")
 _HEADER = re.compile(r"^-- (KEYS|REPLY): (.*(?:\n--   +.*)*)", re.MULTILINE)
 
 
@@ -98,6 +100,8 @@ class Scripts:
     confirm: SaleScript
     settle: SaleScript
     lease: SaleScript  # its one key is the lease's, not a sale's: call .script directly
+    front_door: SaleScript  # its one key is the front door's clock, not a sale's: call .script directly
+    clock: SaleScript
     take: SaleScript
     submit: SaleScript
     advance: SaleScript

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask_jwt_extended import create_access_token
 
-from admission import admitter, sales, stock, waiting_room
+from admission import admitter, front_door, sales, stock, waiting_room
 from admission.keys import sale_keys
 from admission.states import SaleState
 
@@ -79,6 +79,10 @@ class SalesOps:
 
     def tick(self, now=T0):
         return admitter.tick(now)
+
+    def beat(self, now=T0):
+        """The web's front door answers at `now` (the beat its thread sends each second)."""
+        return front_door.beat(now)
 
     def queue(self, sale_id: int) -> list[int]:
         return [int(member) for member in self.redis.zrange(sale_keys(sale_id).queue, 0, -1)]

@@ -4,13 +4,12 @@ Real processes on a real redis-server that the test stops and starts again on th
 append-only file, as `yakku up` runs its private Redis.
 """
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from admission_helpers import SalesOps
+from process_helpers import YAKKU, Processes
 from rq import Worker
 from rq.job import JobStatus
 from test_sale_recovery import process_env
@@ -42,20 +41,9 @@ class Platform:
         self.app = create_api_app(settings)
         env = process_env(settings, ADMITTER_INTERVAL_S="0.1")
         env.update(MAIL_URL=settings["MAIL_URL"], YAKKU_INSTANCE_PATH=str(folder))
-        self.log = (folder / "processes.log").open("wb")
-        self.processes = {
-            name: subprocess.Popen(
-                [sys.executable, "-c", "from yakku.cli import main; main()", name],
-                env=env,
-                stdout=self.log,
-                stderr=subprocess.STDOUT,
-            )
-            for name in ("worker", "admitter")
-        }
-
-    @property
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
+        self.processes = Processes(env, folder / "processes.log", timeout=TIMEOUT_S)
+        for name in ("worker", "admitter"):
+            self.processes.start(name, [*YAKKU, name])
 
     def restart_redis(self) -> None:
         self.redis.stop()
@@ -63,24 +51,11 @@ class Platform:
         self.redis.start()
 
     def wait_for(self, what: str, ready) -> None:
-        deadline = time.monotonic() + TIMEOUT_S
         with self.app.app_context():
-            while not ready():
-                stopped = {name: p.returncode for name, p in self.processes.items() if p.poll() is not None}
-                assert not stopped, f"{stopped} exited while waiting for {what}:\n{self.output}"
-                assert time.monotonic() < deadline, f"no {what} within {TIMEOUT_S}s:\n{self.output}"
-                time.sleep(0.2)
+            self.processes.wait_for(what, ready)
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self.log.close()
+        self.processes.stop()
         self.redis.stop()
 
 

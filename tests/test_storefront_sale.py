@@ -77,7 +77,7 @@ def _trigger(body: str) -> str | None:
 def _ends_at_the_deadline(body: str) -> bool:
     """A checkout form's panel asks once, when its ticket ends: no polling while the shopper types."""
     left = int(re.search(r'data-countdown="(\d+)"', body).group(1))
-    return _trigger(body) in (f"load delay:{left}s", f"load delay:{left + 1}s")
+    return _trigger(body) in (f"every {left}s", f"every {left + 1}s")
 
 
 def _fragment(web, sale) -> str:
@@ -129,7 +129,7 @@ def test_joining_before_opening_waits_in_the_pre_queue_until_the_draw(new_sale, 
     assert answer.status_code == 302 and answer.headers["Location"] == sale.wait_url
     body = _fragment(web, sale)
     assert "The sale opens in" in body and "drawn at random" in body
-    assert _trigger(body).startswith("load delay:")
+    assert _trigger(body).startswith("every ")
 
 
 def test_the_waiting_fragment_polls_on_the_servers_hint_and_keeps_the_place(
@@ -146,7 +146,7 @@ def test_the_waiting_fragment_polls_on_the_servers_hint_and_keeps_the_place(
     web.post(f"/sales/{sale.id}/join")
     first, again = _fragment(web, sale), _fragment(web, sale)
     hint = sale.status(me).poll_after_seconds
-    assert _trigger(first) == f"load delay:{hint}s" and 'hx-swap="outerHTML"' in first
+    assert _trigger(first) == f"every {hint}s" and 'hx-swap="outerHTML"' in first
     for body in (first, again):  # a refresh shows the same place
         assert re.search(r'class="sale-position">2<', body)
         assert re.search(r'class="people-ahead">1<', body)
@@ -183,7 +183,7 @@ def test_paying_shows_processing_then_the_paid_order(new_sale, shop_web, web):
     sale = admitted_shopper(new_sale, shop_web, web)
     answer = _pay(web, sale, quantity=2)
     body = _text(answer)
-    assert "Processing your order" in body and _trigger(body) == "load delay:1s"
+    assert "Processing your order" in body and _trigger(body) == "every 1s"
     sale.drain()
     paid = _fragment(web, sale)
     assert "Your order is paid" in paid and _trigger(paid) is None
@@ -315,7 +315,7 @@ def test_early_joiners_see_their_place_soon_after_the_sale_is_opened_by_hand(new
     before = _fragment(web, sale)
     assert "The sale opens in" in before and re.search(r'data-countdown="3[23]\d{3}"', before)
     # Nine hours ahead, the server's hint alone would be 30 s: the page asks sooner, for an early opening.
-    assert int(re.fullmatch(r"load delay:(\d+)s", _trigger(before)).group(1)) <= room.PREQUEUE_POLL_S
+    assert int(re.fullmatch(r"every (\d+)s", _trigger(before)).group(1)) <= room.PREQUEUE_POLL_S
     sale.open()
     after = _fragment(web, sale)
     assert "opens in" not in after and "data-countdown" not in after

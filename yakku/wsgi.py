@@ -3,6 +3,7 @@
 import atexit
 import os
 
+from admission import front_door
 from api.client.registry import Heartbeat
 from yakku.factory import create_api_app, create_web_app
 
@@ -24,5 +25,7 @@ def api():
 
 
 def web():
-    """The storefront and the operator dashboard."""
-    return create_web_app({"SERVICE_NAME": "web"})
+    """The storefront and the operator dashboard; it beats the front door's clock while it runs."""
+    app = create_web_app({"SERVICE_NAME": "web"})
+    front_door.Beat(app).start()  # in each gunicorn worker (the app is made after the fork)
+    return app

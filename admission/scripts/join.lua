@@ -5,7 +5,7 @@
 -- ARGV: shopper, poll deadline (epoch s)
 -- Returns {outcome, waiter state}: outcome is joined | existing | not_open (state = the sale's state).
 -- REPLY: outcome, detail
-local state = redis.call('HGET', KEYS[1], 'state')
+local state, downtime = unpack(redis.call('HMGET', KEYS[1], 'state', 'downtime'))
 local current = redis.call('HGET', KEYS[8], ARGV[1])
 if current then return {'existing', current} end
 if state ~= 'armed' and state ~= 'open' and state ~= 'paused' then return {'not_open', state or ''} end
@@ -21,5 +21,6 @@ else
   redis.call('ZADD', KEYS[5], redis.call('INCR', KEYS[6]), ARGV[1])
 end
 redis.call('HSET', KEYS[8], ARGV[1], 'waiting')
-redis.call('ZADD', KEYS[7], ARGV[2], ARGV[1])
+-- On the sale's clock, as evict.lua judges it: wall time less the time the front door was away.
+redis.call('ZADD', KEYS[7], tonumber(ARGV[2]) - (tonumber(downtime) or 0), ARGV[1])
 return {'joined', 'waiting'}

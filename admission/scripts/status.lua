@@ -1,5 +1,5 @@
 -- A shopper's status in one trip: where they stand, the admission rate their ETA rests on, when to ask
--- again, and, since asking keeps the place, the waiter's seen deadline moved on.
+-- again, and, since asking keeps the place, the waiter's seen deadline moved on (on the sale's clock).
 -- A waiter of an open sale whom the units not reserved cannot reach, given the people ahead, is told
 -- they are on standby (the stored state stays waiting: standby is a place in the same line), with their
 -- standby number, the units left and the tickets in play whose units may come back to the line.
@@ -21,8 +21,8 @@
 -- ~1,433 requests/s, and however long the line, its front costs only ~22r.
 local shopper, now, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local grace, spread = tonumber(ARGV[4]), tonumber(ARGV[5])
-local state, configured, opened_at, opens_at =
-  unpack(redis.call('HMGET', KEYS[1], 'state', 'rate', 'opened_at', 'opens_at'))
+local state, configured, opened_at, opens_at, downtime =
+  unpack(redis.call('HMGET', KEYS[1], 'state', 'rate', 'opened_at', 'opens_at', 'downtime'))
 state = state or ''
 local waiter = redis.call('HGET', KEYS[2], shopper) or ''
 
@@ -40,8 +40,10 @@ local function hint_for(seconds)
 end
 local function keep_place(hint)
   -- A waiter unseen for max(3 x hint, grace) loses the place. XX: only a waiter has an entry;
-  -- GT: a later deadline is never shortened.
-  redis.call('ZADD', KEYS[8], 'XX', 'GT', now + math.max(3 * hint, grace), shopper)
+  -- GT: a later deadline is never shortened. The deadline is on the sale's clock (clock.lua): time
+  -- the front door was away does not count against the waiter.
+  local clock = now - (tonumber(downtime) or 0)
+  redis.call('ZADD', KEYS[8], 'XX', 'GT', clock + math.max(3 * hint, grace), shopper)
 end
 
 if redis.call('SISMEMBER', KEYS[4], shopper) == 1 then

@@ -1,7 +1,8 @@
 """The shopper's sale: join, the waiting room that replaces itself, the checkout, and its outcome.
 
-The waiting-room fragment is the unit htmx swaps: it carries `hx-trigger="load delay:Ns"` with the
-server's poll hint while something is still to happen, and renders without it once the state is final.
+The waiting-room fragment is the unit htmx swaps: it carries `hx-trigger="every Ns"` with the
+server's poll hint while something is still to happen (a failed poll is asked again on the same hint),
+and renders without it once the state is final.
 Without JavaScript the whole page refreshes itself (a <noscript> meta refresh) on the same hint.
 """
 

@@ -226,7 +226,7 @@ def test_a_shopper_asking_for_more_than_is_left_while_units_are_held_buys_fewer(
     alert = buyer.locator("#sale-status .alert")
     expect(alert).to_contain_text("Only 1 left — you asked for 3. Lower the quantity and try again.")
     # No polling while the shopper decides: one request, when the ticket ends (some 300 s on).
-    at_the_end = re.compile(r"^load delay:(2\d\d|300)s$")
+    at_the_end = re.compile(r"^every (2\d\d|300)s$")
     expect(buyer.locator("#sale-status")).to_have_attribute("hx-trigger", at_the_end)
     expect(buyer.get_by_label("Quantity")).to_have_value("1")
     expect(buyer.get_by_label("Quantity")).to_have_attribute("max", "1")
@@ -342,3 +342,38 @@ def test_an_early_joiner_finds_their_draw_entry_and_place(live_shop, pages, shop
     buyer.get_by_role("link", name="How to check the draw").click()
     expect(buyer.locator(".sale-draw-mine")).to_have_count(1)
     live_shop.screenshot(buyer, "sale-draw-page")
+
+
+def test_a_waiter_s_page_keeps_asking_while_the_shop_is_away_so_they_keep_their_place(
+    live_shop, pages, shoppers
+):
+    # No admitter runs: the waiter stays first in line.
+    product_id, sale = open_sale_of_tea(live_shop.api_app, checkout_window_s=300, per_shopper_limit=1)
+    ada = shoppers.verified(name="Ada")
+    waiter = pages("desktop")
+    log_in(live_shop, waiter, ada.email, f"/products/{product_id}")
+    waiter.get_by_role("button", name="Join the queue").click()
+    expect(waiter.locator(".sale-position")).to_have_text("1")
+    polls = "**/sales/*/wait"
+
+    def away_for(answer, polls_missed: int = 2) -> None:
+        """The shop's polls answered by `answer` (the shop away) until the page has asked that often."""
+        missed = []
+        waiter.route(polls, lambda route: (missed.append(route.request.url), answer(route)))
+        deadline = time.monotonic() + 10
+        while len(missed) < polls_missed:
+            assert time.monotonic() < deadline, f"the page asked {len(missed)} times in 10 s, then stopped"
+            waiter.wait_for_timeout(200)
+        waiter.unroute(polls)
+
+    away_for(lambda route: route.abort("connectionrefused"))  # the web restarting
+    # A proxy in front answers for it: its error page is not the waiting room, and stays out of it.
+    away_for(
+        lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>502 Bad Gateway</h1>")
+    )
+    expect(waiter.locator("#sale-status")).to_have_attribute("data-kind", "waiting")
+    expect(waiter.get_by_text("502 Bad Gateway")).to_have_count(0)
+    with waiter.expect_response(lambda answer: "/wait" in answer.url and answer.status == 200):
+        pass  # the shop is back: the next poll goes through, and the place was kept
+    expect(waiter.locator(".sale-position")).to_have_text("1")
+    expect(waiter.locator("#sale-status")).to_have_attribute("hx-trigger", "every 1s")
