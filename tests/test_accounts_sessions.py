@@ -2,14 +2,16 @@
 
 import time
 from dataclasses import replace
+from datetime import timedelta
 
 import jwt as pyjwt
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 from flask_jwt_extended import decode_token
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from api.accounts.models import Account
+from admission.checkout.jobs import sweep
+from api.accounts.models import Account, RevokedFamily, utcnow
 from api.accounts.passwords import hasher_for, needs_rehash
 from api.auth import GENERATION_KEY, Role
 from yakku.extensions import db
@@ -304,3 +306,16 @@ def test_a_generation_redis_counted_before_the_database_did_is_kept(app, client,
     assert client.post("/api/accounts/me/password", headers=ada.headers, json=change).status_code == 200
     assert shoppers.me(before).status_code == 401
     assert shoppers.refresh(before).status_code == 401
+
+
+def test_the_sweep_forgets_an_ended_sign_in_once_its_tokens_have_all_expired(app, client, shoppers):
+    ada, bo = shoppers.verified(), shoppers.verified()
+    for member in (ada, bo):
+        assert client.post(LOGOUT, headers=member.refresh_headers).status_code == 204
+    with app.app_context():  # ada logged out over a refresh token's lifetime ago
+        week_ago = utcnow() - app.config["JWT_REFRESH_TOKEN_EXPIRES"] - timedelta(seconds=1)
+        long_ago = {"revoked_at": week_ago, "expires_at": utcnow() - timedelta(seconds=1)}
+        db.session.execute(update(RevokedFamily).where(RevokedFamily.account_id == ada.id).values(**long_ago))
+        db.session.commit()
+        assert sweep() == {"ended_sign_ins_forgotten": 1}
+        assert db.session.scalars(select(RevokedFamily.account_id)).all() == [bo.id]  # still ended
