@@ -17,9 +17,11 @@ from yakku.extensions import get_redis, jwt
 REVOKED_KEY = "jwt:revoked:{jti}"
 # Every token of one sign-in (its refresh tokens and the access tokens they were traded for) shares a
 # family id: logging out, or presenting a spent refresh token (a stolen copy replayed), ends the family.
+# Redis's copy of a revoked_token_families row, for the checks of every request.
 FAMILY_REVOKED_KEY = "jwt:family:{family}:revoked"
 # An account's session generation: its tokens carry the value they were issued under, and raising it
-# (account deleted, password changed) ends every session the account had, on every device.
+# (account deleted, password changed) ends every session the account had, on every device. Redis's
+# copy of accounts.sessions_generation, for the checks of every request.
 GENERATION_KEY = "jwt:account:{account_id}:generation"
 
 # flask-jwt-extended hands the encode-key callback only the identity, so the token type being
@@ -164,10 +166,12 @@ def current_claims() -> dict:
     return g.token_claims
 
 
-def issue_token_pair(identity: str, claims: dict, family: str | None = None) -> dict:
-    """A fresh access token and refresh token, each signed with its own key; a new family unless given."""
-    generation = get_redis().get(GENERATION_KEY.format(account_id=identity))
-    claims = {**claims, "fam": family or uuid.uuid4().hex, "gen": int(generation or 0)}
+def issue_token_pair(identity: str, claims: dict, *, generation: int, family: str | None = None) -> dict:
+    """A fresh access token and refresh token, each signed with its own key; a new family unless given.
+
+    generation: the account's session generation, from its row (Redis's copy may have been lost).
+    """
+    claims = {**claims, "fam": family or uuid.uuid4().hex, "gen": generation}
     access = create_access_token(identity, additional_claims=claims)
     marker = _signing.set("refresh")
     try:
@@ -184,19 +188,36 @@ def revoke(payload: dict) -> None:
 
 
 def revoke_family(payload: dict) -> None:
-    """End the token's whole family: every refresh and access token of that sign-in stops working."""
+    """End the token's whole family in Redis: every refresh and access token of that sign-in stops working
+    (api.accounts.ended_sessions.end_family records it in the database first)."""
     ttl = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
     get_redis().set(FAMILY_REVOKED_KEY.format(family=token_family(payload)), "1", ex=ttl)
 
 
-def end_all_sessions(account_id: int) -> None:
-    """End every session the account has (every family, every device): its tokens all stop working."""
+def generation_in_redis(account_id: int | str) -> int:
+    """The account's session generation as Redis has it (0 once lost or expired)."""
+    return int(get_redis().get(GENERATION_KEY.format(account_id=account_id)) or 0)
+
+
+def raise_generation(account_id: int | str, generation: int) -> None:
+    """Raise the account's session generation in Redis to `generation`, never lower it: every token
+    issued under an older one stops working.
+
+    The database counts generations; Redis gets the count, not an increment, so a Redis that lost the
+    key learns the real value. Never lowered, so a slow writer of an older value cannot bring back
+    the tokens a newer one ended.
+    """
     key = GENERATION_KEY.format(account_id=account_id)
     ttl = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
-    pipe = get_redis().pipeline()
-    pipe.incr(key)
-    pipe.expire(key, ttl)  # older tokens have expired by then, so a lost generation ends nothing
-    pipe.execute()
+
+    def raise_unless_higher(pipe) -> None:
+        current = int(pipe.get(key) or 0)
+        pipe.multi()
+        if generation > current:
+            # Older tokens have all expired by the key's expiry: a key gone then ends nothing.
+            pipe.set(key, generation, ex=ttl)
+
+    get_redis().transaction(raise_unless_higher, key)
 
 
 def revoke_once(payload: dict) -> bool:

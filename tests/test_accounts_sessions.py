@@ -1,16 +1,19 @@
 """Signing in and out: one answer for every bad credential, rotating refresh tokens, revocation."""
 
 import time
+from dataclasses import replace
+from datetime import timedelta
 
 import jwt as pyjwt
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 from flask_jwt_extended import decode_token
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from api.accounts.models import Account
+from admission.checkout.jobs import sweep
+from api.accounts.models import Account, RevokedFamily, utcnow
 from api.accounts.passwords import hasher_for, needs_rehash
-from api.auth import Role
+from api.auth import GENERATION_KEY, Role
 from yakku.extensions import db
 from yakku.factory import create_api_app
 
@@ -236,3 +239,83 @@ def test_me_answers_the_account_of_the_token(client, shoppers, operator):
     ada = shoppers.verified(name="Ada", email="ada@example.test")
     assert client.get(ME, headers=ada.headers).json["email"] == "ada@example.test"
     assert client.get(ME, headers=operator.headers).json["role"] == "operator"
+
+
+# Redis loses data (docs/reliability.md): a restart without persistence, or a flush. Revocations are
+# recorded in the database too, so an ended session stays ended.
+
+
+def redis_loses_everything(app) -> None:
+    """Redis restarted without persistence: every key is gone, the revocations with them."""
+    app.extensions["yakku.redis"].flushdb()
+
+
+def test_a_logged_out_refresh_token_stays_refused_after_redis_loses_its_data(app, client, shoppers):
+    ada = shoppers.verified()
+    assert client.post(LOGOUT, headers=ada.refresh_headers).status_code == 204
+    redis_loses_everything(app)
+
+    refused = client.post(REFRESH, headers=ada.refresh_headers)
+    assert (refused.status_code, refused.json["error"]["code"]) == (401, "token_revoked")
+    # The refusal told Redis again: the sign-in's access token stops now, not at its expiry.
+    assert client.get(ME, headers=ada.headers).json["error"]["code"] == "token_revoked"
+
+
+def test_a_family_ended_by_a_replayed_refresh_token_stays_ended_after_redis_loses_its_data(
+    client, shoppers, app
+):
+    ada = shoppers.verified()
+    spent = ada.refresh_token
+    assert shoppers.refresh(ada).status_code == 200
+    assert shoppers.refresh(ada, token=spent).status_code == 401  # the replay ends the family
+    redis_loses_everything(app)
+
+    assert shoppers.refresh(ada).json["error"]["code"] == "token_revoked"
+
+
+def test_a_password_change_ends_the_other_sessions_even_after_redis_loses_its_data(app, client, shoppers):
+    ada = shoppers.verified()
+    laptop = shoppers.log_in(replace(ada))  # the same shopper signed in on another device
+    change = {"current_password": ada.password, "new_password": "a brand new passphrase"}
+    changed = client.post("/api/accounts/me/password", headers=ada.headers, json=change)
+    assert changed.status_code == 200
+    ada.access_token, ada.refresh_token = changed.json["access_token"], changed.json["refresh_token"]
+    redis_loses_everything(app)
+    fresh = shoppers.log_in(replace(ada, password="a brand new passphrase"))
+
+    refused = shoppers.refresh(laptop)
+    assert (refused.status_code, refused.json["error"]["code"]) == (401, "token_revoked")
+    # Redis has the account's generation again: the laptop's access token stops now, not at its expiry,
+    assert shoppers.me(laptop).json["error"]["code"] == "token_revoked"
+    # while the pair the change answered and a sign-in since carry the generation they were issued at.
+    for member in (ada, fresh):
+        assert shoppers.me(member).status_code == 200
+        assert shoppers.refresh(member).status_code == 200
+        assert shoppers.me(member).status_code == 200
+
+
+def test_a_generation_redis_counted_before_the_database_did_is_kept(app, client, shoppers):
+    ada = shoppers.verified()
+    # Before revision 5a80f0a0c240 ending every session raised the generation in Redis alone.
+    app.extensions["yakku.redis"].set(GENERATION_KEY.format(account_id=ada.id), 2)
+    shoppers.log_in(ada)
+    assert shoppers.me(ada).status_code == 200 and shoppers.refresh(ada).status_code == 200
+    before = replace(ada)
+
+    change = {"current_password": ada.password, "new_password": "a brand new passphrase"}
+    assert client.post("/api/accounts/me/password", headers=ada.headers, json=change).status_code == 200
+    assert shoppers.me(before).status_code == 401
+    assert shoppers.refresh(before).status_code == 401
+
+
+def test_the_sweep_forgets_an_ended_sign_in_once_its_tokens_have_all_expired(app, client, shoppers):
+    ada, bo = shoppers.verified(), shoppers.verified()
+    for member in (ada, bo):
+        assert client.post(LOGOUT, headers=member.refresh_headers).status_code == 204
+    with app.app_context():  # ada logged out over a refresh token's lifetime ago
+        week_ago = utcnow() - app.config["JWT_REFRESH_TOKEN_EXPIRES"] - timedelta(seconds=1)
+        long_ago = {"revoked_at": week_ago, "expires_at": utcnow() - timedelta(seconds=1)}
+        db.session.execute(update(RevokedFamily).where(RevokedFamily.account_id == ada.id).values(**long_ago))
+        db.session.commit()
+        assert sweep() == {"ended_sign_ins_forgotten": 1}
+        assert db.session.scalars(select(RevokedFamily.account_id)).all() == [bo.id]  # still ended

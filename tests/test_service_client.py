@@ -207,7 +207,7 @@ def test_internal_endpoints_refuse_calls_without_a_valid_service_token(echo, app
                 SERVICE_TOKEN_HEADER: sign_service_token("another-deployment-secret-32-bytes-long", "orders")
             }
         if "Authorization" in headers:
-            shopper = issue_token_pair("1", {"role": "shopper"})["access_token"]
+            shopper = issue_token_pair("1", {"role": "shopper"}, generation=0)["access_token"]
             headers = {"Authorization": f"Bearer {shopper}", SERVICE_TOKEN_HEADER: shopper}
     answer = requests.get(f"{echo.url}/echo/1", headers=headers, timeout=5)
     assert answer.status_code == 401

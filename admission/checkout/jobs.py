@@ -21,6 +21,7 @@ from admission.checkout.drain import drain_batch
 from admission.checkout.records import CheckoutRequest
 from admission.checkout.steps import crash_point
 from admission.keys import RECONCILE_SWEEP
+from api.accounts.ended_sessions import purge_ended_families
 from api.orders.expiry import expire_unpaid_orders
 from yakku.extensions import get_redis
 from yakku.queues import QueueName, get_queue
@@ -102,8 +103,9 @@ def schedule_sweep() -> bool:
 
 def sweep() -> dict:
     """The periodic job the admitter queues: put back what Redis lost of any sale from the database,
-    reconcile every sale, settle the closed ones, and expire the shop's unpaid orders (they hold units
-    too, and this is the platform's one periodic job)."""
+    reconcile every sale, settle the closed ones, expire the shop's unpaid orders (they hold units
+    too), and forget ended sign-ins whose tokens have all expired (this is the platform's one periodic
+    job)."""
     recovered = recovery.check_sales()
     done = reconcile_all(lease=current_app.config["RECONCILE_LEASE_S"])
     for found in recovered:
@@ -113,6 +115,9 @@ def sweep() -> dict:
     expired = expire_unpaid_orders()
     if expired:
         done["unpaid_orders_expired"] += expired
+    forgotten = purge_ended_families()
+    if forgotten:
+        done["ended_sign_ins_forgotten"] += forgotten
     return dict(done)
 
 

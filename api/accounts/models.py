@@ -1,4 +1,4 @@
-"""The accounts table, and the password-reset links sent for its accounts."""
+"""The accounts table, the password-reset links sent for its accounts, and the sign-ins ended."""
 
 from datetime import UTC, datetime
 
@@ -34,6 +34,10 @@ class Account(db.Model):
     # Bumped whenever a verification link is sent or used: a link carries the value it was made
     # with, so only the newest link works, and only once.
     verification_round: Mapped[int] = mapped_column(Integer, default=0)
+    # Raised whenever every session of the account ends (password changed or reset, account deleted):
+    # a token carries the value it was issued under, and refresh refuses one below it. Redis holds a
+    # copy for the checks of every request; this one survives Redis losing its data.
+    sessions_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @property
@@ -54,3 +58,18 @@ class PasswordReset(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RevokedFamily(db.Model):
+    """A sign-in ended (logged out, or its refresh token replayed): every token of its family is refused.
+
+    Kept until the family's last token has expired. No foreign key: a replayed token of a deleted
+    account still ends its family, and the row goes at its expiry like any other.
+    """
+
+    __tablename__ = "revoked_token_families"
+
+    family: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -13,12 +13,12 @@ from urllib.parse import urlencode
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from api.accounts.ended_sessions import end_all_sessions
 from api.accounts.exceptions import InvalidAccountData, ResetLinkExpired, ResetLinkInvalid, ResetLinkUsed
 from api.accounts.models import Account, PasswordReset, utcnow
 from api.accounts.passwords import hash_password
 from api.accounts.rules import PASSWORD_MAX, PASSWORD_MIN
 from api.accounts.services import MAIL_RETRY, find_by_email
-from api.auth import end_all_sessions
 from workers.mail import enqueue_email
 from yakku.extensions import db
 

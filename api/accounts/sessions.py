@@ -1,5 +1,6 @@
 """Signing in and out: credentials for a token pair, refresh-token rotation, revocation."""
 
+from api.accounts.ended_sessions import end_all_sessions, end_family, generation_for, refuse_if_ended
 from api.accounts.exceptions import (
     AccountGone,
     AccountUnverified,
@@ -14,12 +15,10 @@ from api.accounts.services import find_by_email, get_account
 from api.auth import (
     TokenRevoked,
     decode_token,
-    end_all_sessions,
     issue_token_pair,
     refuse_if_revoked,
     revocation_step,
     revoke,
-    revoke_family,
     revoke_once,
 )
 from yakku.errors import Unauthorized
@@ -27,7 +26,8 @@ from yakku.extensions import db, get_redis
 
 
 def _tokens_for(account: Account, family: str | None = None) -> dict:
-    return issue_token_pair(str(account.id), {"role": account.role.value, "name": account.name}, family)
+    claims = {"role": account.role.value, "name": account.name}
+    return issue_token_pair(str(account.id), claims, generation=generation_for(account), family=family)
 
 
 def log_in(email: str, password: str) -> dict:
@@ -49,14 +49,15 @@ def refresh(refresh_claims: dict) -> dict:
 
     Only a thief or a bug presents a spent refresh token (the storefront shares one rotation between
     its concurrent requests), and we cannot tell which copy is the owner's: every token issued after
-    the spent one stops working too, and the owner signs in again.
+    the spent one stops working too, and the owner signs in again. Redis answers first, as for every
+    request; the database then refuses what Redis forgot (ended_sessions.refuse_if_ended).
     """
     answer = get_redis().execute_command(*revocation_step())
     if answer[0]:
-        revoke_family(refresh_claims)
+        end_family(refresh_claims)
     refuse_if_revoked(answer)
     if not revoke_once(refresh_claims):  # spent by a request that raced this one
-        revoke_family(refresh_claims)
+        end_family(refresh_claims)
         raise TokenRevoked()
     # Read the account again: its role or name may have changed, it may be gone or unverified since.
     account = get_account(int(refresh_claims["sub"]))
@@ -64,6 +65,7 @@ def refresh(refresh_claims: dict) -> dict:
         raise AccountGone()
     if not account.verified:
         raise AccountUnverified()
+    refuse_if_ended(refresh_claims, account, in_redis=int(answer[2] or 0))
     return _tokens_for(account, family=refresh_claims.get("fam"))
 
 
@@ -71,7 +73,7 @@ def log_out(refresh_claims: dict, access_token: str | None = None) -> None:
     """Revoke the refresh token and, if given, the same account's access token."""
     access_claims = _access_claims(access_token, refresh_claims["sub"]) if access_token else None
     revoke(refresh_claims)
-    revoke_family(refresh_claims)  # the access tokens traded for earlier refresh tokens too
+    end_family(refresh_claims)  # the access tokens traded for earlier refresh tokens too
     if access_claims:
         revoke(access_claims)
 
@@ -97,9 +99,9 @@ def delete_account(account_id: int, password: str) -> None:
         raise AccountGone()
     if not check_password(account.password_hash, password):
         raise WrongPassword()
+    end_all_sessions(account_id)  # first: the generation is counted on the row about to go
     db.session.delete(account)
     db.session.commit()
-    end_all_sessions(account_id)
 
 
 def change_password(account_id: int, current: str, new: str) -> dict:
