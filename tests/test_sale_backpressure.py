@@ -7,7 +7,6 @@ faults are injected there: the database refuses every statement for a while, or 
 """
 
 import signal
-import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -45,8 +44,10 @@ def database_away(api_app):
     with api_app.app_context():
         engine = db.engine
 
+    unreachable = engine.dialect.dbapi.OperationalError  # the driver's own: sqlite3's or pymysql's
+
     def refuse(conn, cursor, statement, parameters, context, executemany):
-        raise sqlite3.OperationalError("unable to open database file (the test took it away)")
+        raise unreachable("the database is unreachable (the test took it away)")
 
     event.listen(engine, "before_cursor_execute", refuse)
     try:
