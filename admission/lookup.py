@@ -1,5 +1,6 @@
 """Small Redis-only look-ups the web pages need around the waiting room: never the SQL database."""
 
+import time
 from dataclasses import dataclass
 
 from admission.keys import ACTIVE_SALES, sale_keys
@@ -59,3 +60,30 @@ def waiter_state(sale_id: int, shopper_id: int) -> WaiterState | None:
 def shopper_ticket_id(sale_id: int, shopper_id: int) -> str | None:
     """The id of the ticket the shopper was admitted with, if any (it outlives the admission)."""
     return get_redis().hget(sale_keys(sale_id).shopper_ticket, shopper_id)
+
+
+# Every page in line asks whether the sale has ended this often, so each is told within 2 s of the end
+# (the last unit paid, or the close); each process asks Redis at most every END_CHECK_FRESH_S for it.
+END_CHECK_EVERY_S = 1.5
+END_CHECK_FRESH_S = 0.25
+_ends: dict[int, tuple[float, WaiterState | None]] = {}
+
+
+def sale_end(sale_id: int) -> WaiterState | None:
+    """How the sale has ended for whoever is still in line: SOLD_OUT once every unit is paid, CLOSED once
+    closed with units unsold; None while it goes on (or while Redis does not hold it)."""
+    now = time.monotonic()
+    known = _ends.get(sale_id)
+    if known and now - known[0] < END_CHECK_FRESH_S:
+        return known[1]
+    keys = sale_keys(sale_id)
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.hmget(keys.settings, "state", "units").get(keys.sold)
+    (state, units), sold = pipe.execute()
+    ended = None
+    if state and int(sold or 0) >= int(units or 0) > 0:
+        ended = WaiterState.SOLD_OUT
+    elif state == SaleState.CLOSED:
+        ended = WaiterState.CLOSED
+    _ends[sale_id] = (now, ended)
+    return ended

@@ -79,6 +79,12 @@ class SettleOut(Schema):
     returned = Integer()
 
 
+class SaleEndOut(Schema):
+    ended = Boolean()
+    state = String(allow_none=True, metadata={"enum": ["sold_out", "closed"]})
+    check_again_seconds = Float()
+
+
 class WaiterStatusOut(Schema):
     sale_id = Integer()
     state = String(metadata={"enum": [state.value for state in WaiterState]})

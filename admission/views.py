@@ -3,12 +3,14 @@
 from apiflask import APIBlueprint
 from flask import Response, jsonify, request
 
-from admission import draw, sales, waiting_room
+from admission import draw, lookup, sales, waiting_room
 from admission.audit import audit_sale
+from admission.lookup import END_CHECK_EVERY_S
 from admission.schemas import (
     DrawOut,
     SaleChange,
     SaleDetailOut,
+    SaleEndOut,
     SaleIn,
     SaleListOut,
     SaleOut,
@@ -22,7 +24,7 @@ from yakku.extensions import limiter
 bp = APIBlueprint("sales", __name__, url_prefix="/api/sales", tag="Sales")
 # The waiting room's join and poll: the platform's hottest requests, tens of thousands of shoppers
 # asking every few seconds, so each costs one Redis round trip and as little else as it can.
-WAITING_ROOM_ENDPOINTS = frozenset({"sales.join_queue", "sales.my_status"})
+WAITING_ROOM_ENDPOINTS = frozenset({"sales.join_queue", "sales.my_status", "sales.sale_end"})
 
 OPERATOR_ONLY = error_responses(401, 403)
 LIFECYCLE = error_responses(401, 403, 404, 409)
@@ -125,6 +127,19 @@ def sale_draw(sale_id: int):
     entries in draw order from opening."""
     sales.get_sale(sale_id)  # brings the row up to date: an opening the admitter made is published here
     return draw.published(sale_id)
+
+
+@bp.get("/<int:sale_id>/end")
+@bp.output(SaleEndOut)
+@bp.doc(responses=[])
+def sale_end(sale_id: int):
+    """Whether the sale has ended for those still in line (sold out: every unit paid; or closed). Cheap and
+    open to anyone: a waiter far back, whose status hint is long, asks this every
+    `check_again_seconds` to be told the end within 2 s."""
+    ended = lookup.sale_end(sale_id)
+    return jsonify(
+        {"ended": ended is not None, "state": ended and ended.value, "check_again_seconds": END_CHECK_EVERY_S}
+    )
 
 
 @limiter.request_filter

@@ -288,6 +288,39 @@ def test_shoppers_the_units_cannot_reach_wait_on_standby_then_are_told_sold_out_
     assert "http-equiv" not in page
 
 
+def test_a_waiter_whose_next_status_is_far_off_is_told_the_end_within_two_seconds(
+    new_sale, shop_web, web, shoppers, client
+):
+    sale = new_sale(units=1, per_shopper_limit=1)
+    sale.open()
+    first = shoppers.verified()
+    with sale.app.app_context():
+        waiting_room.join(sale.id, first.id)
+        for _ in range(3):
+            waiting_room.join(sale.id, shoppers.verified().id)
+    shop_web.sign_in()
+    web.post(f"/sales/{sale.id}/join")
+    sale.admit()
+    body = _fragment(web, sale)  # on standby: its own status may be up to 30 s off, by its place
+    end_check = re.search(r'<span hidden hx-get="([^"]+)" hx-trigger="every ([\d.]+)s"', body)
+    assert end_check and float(end_check.group(2)) <= 2 - lookup.END_CHECK_FRESH_S
+    assert web.get(end_check.group(1), headers=HX).status_code == 204  # nothing to tell yet
+    assert client.get(f"/api/sales/{sale.id}/end").json == {
+        "ended": False,
+        "state": None,
+        "check_again_seconds": lookup.END_CHECK_EVERY_S,
+    }
+    with sale.app.app_context():
+        ticket = lookup.shopper_ticket_id(sale.id, first.id)
+        stock.reserve(sale.id, ticket, 1)
+        stock.confirm(sale.id, ticket)  # the one unit is paid: the sale has ended for everyone in line
+    time.sleep(lookup.END_CHECK_FRESH_S)
+    told = web.get(end_check.group(1), headers=HX)
+    assert told.status_code == 286  # htmx stops polling on it
+    assert "Sold out" in _text(told) and 'id="sale-status"' in _text(told) and "hx-trigger" not in _text(told)
+    assert client.get(f"/api/sales/{sale.id}/end").json["state"] == "sold_out"
+
+
 def test_a_turn_left_unused_expires(new_sale, shop_web, web):
     sale = new_sale(checkout_window_s=10)
     sale.open()

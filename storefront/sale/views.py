@@ -6,12 +6,15 @@ and renders without it once the state is final.
 Without JavaScript the whole page refreshes itself (a <noscript> meta refresh) on the same hint.
 """
 
+from functools import cache
+
 from flask import abort, redirect, render_template, request, url_for
 from htmx_flask import make_response
 
 from admission import draw, lookup, waiting_room
 from admission.checkout import shopper
 from admission.exceptions import CheckoutInProgress, SaleNotOpen, SoldOut, TicketExpired, TicketUsed
+from admission.states import WaiterState
 from api.client import sales
 from api.client.errors import ServiceRejected
 from storefront.errors import apply_card_errors, error_response
@@ -52,6 +55,24 @@ def wait(sale_id: int):
     if sale is None and current.kind == PanelKind.NOT_JOINED:
         abort(404)
     return _render(current, sale)
+
+
+@bp.get("/<int:sale_id>/end")
+def end(sale_id: int):
+    """What every page in line asks every END_CHECK_EVERY_S, whatever its place: nothing (204) while the
+    sale goes on; once it has ended, the final panel, with 286, on which htmx stops polling. The same
+    answer for everyone, so it needs no sign-in and is rendered once per process."""
+    ended = lookup.sale_end(sale_id)
+    if ended is None:
+        return "", 204
+    return _ended_panel(sale_id, ended), 286
+
+
+@cache
+def _ended_panel(sale_id: int, ended: WaiterState) -> str:
+    return render_template(
+        "storefront/sale/_status.html", panel=room.Panel(PanelKind(ended.value), sale_id), kinds=PanelKind
+    )
 
 
 @bp.get("/<int:sale_id>/draw")
@@ -102,6 +123,7 @@ def _render(current: room.Panel, sale, form: SaleCheckoutForm | None = None, sta
         "product": product,
         "room": room,
         "kinds": PanelKind,
+        "end_check_every": lookup.END_CHECK_EVERY_S,
     }
     if request.htmx:
         return render_template("storefront/sale/_status.html", **context), status

@@ -307,6 +307,34 @@ def test_a_shopper_on_standby_is_admitted_when_a_declined_unit_comes_back_and_bu
     live_shop.screenshot(buyer, "sale-standby-bought")
 
 
+def test_a_waiter_far_back_is_told_the_sale_ended_within_two_seconds_and_stops_asking(
+    live_shop, pages, shoppers
+):
+    """Far back in a slow line the next status is 30 s off; the end of the sale is told within 2 s."""
+    api_app = live_shop.api_app
+    product_id, sale = open_sale_of_tea(api_app, admission_rate=0.01, checkout_window_s=120)
+    with api_app.app_context():
+        for _ in range(2):
+            waiting_room.join(sale.id, shoppers.verified().id)
+    ada = shoppers.verified(name="Ada")
+    page = pages("desktop")
+    log_in(live_shop, page, ada.email, f"/products/{product_id}")
+    page.get_by_role("button", name="Join the queue").click()
+    expect(page.locator("#sale-status")).to_have_attribute("hx-trigger", "every 30s")
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/end") else None)
+    with api_app.app_context():
+        sales.close_sale(sale.id)
+        closed_at = time.monotonic()
+    expect(page.locator("#sale-status h1")).to_have_text("The sale has ended", timeout=2_000)
+    told_after = time.monotonic() - closed_at
+    ends_asked = len(asked)
+    page.wait_for_timeout(3_000)
+    assert len(asked) == ends_asked, "the page kept asking after it was told"
+    assert told_after < 2.0
+    live_shop.screenshot(page, "sale-ended-told")
+
+
 def phone_twin(live_shop, page, member, sale_path: str, position: str):
     """The same shopper on a phone: a second device shows the same place."""
     twin = page("phone")
