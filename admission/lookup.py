@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from admission.keys import ACTIVE_SALES, sale_keys
+from admission import sale_index
+from admission.keys import sale_keys
 from admission.states import SaleState, WaiterState
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 
 SLOT_STATES = (SaleState.ARMED, SaleState.OPEN, SaleState.PAUSED)
 
@@ -25,7 +26,7 @@ class LiveSale:
 def live_sale(sale_id: int) -> LiveSale | None:
     """The sale's live settings, or None when Redis does not hold it (a draft, or gone)."""
     keys = sale_keys(sale_id)
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = get_sales_redis().pipeline(transaction=False)
     pipe.hmget(keys.settings, "product_id", "state", "opens_at", "limit", "draw_commitment").get(keys.stock)
     (product_id, state, opens_at, limit, commitment), left = pipe.execute()
     if not state or not product_id:
@@ -43,7 +44,7 @@ def live_sale(sale_id: int) -> LiveSale | None:
 
 def live_sale_for_product(product_id: int) -> LiveSale | None:
     """The armed, open or paused sale of a product (the newest, if several)."""
-    for sale_id in sorted((int(s) for s in get_redis().smembers(ACTIVE_SALES)), reverse=True):
+    for sale_id in reversed(sale_index.active_sales()):
         sale = live_sale(sale_id)
         if sale and sale.product_id == product_id and sale.state in SLOT_STATES:
             return sale
@@ -52,10 +53,10 @@ def live_sale_for_product(product_id: int) -> LiveSale | None:
 
 def waiter_state(sale_id: int, shopper_id: int) -> WaiterState | None:
     """Where the shopper stands in the sale, or None if they never joined."""
-    value = get_redis().hget(sale_keys(sale_id).waiters, shopper_id)
+    value = get_sales_redis().hget(sale_keys(sale_id).waiters, shopper_id)
     return WaiterState(value) if value else None
 
 
 def shopper_ticket_id(sale_id: int, shopper_id: int) -> str | None:
     """The id of the ticket the shopper was admitted with, if any (it outlives the admission)."""
-    return get_redis().hget(sale_keys(sale_id).shopper_ticket, shopper_id)
+    return get_sales_redis().hget(sale_keys(sale_id).shopper_ticket, shopper_id)
