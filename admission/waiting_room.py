@@ -75,9 +75,11 @@ def status(
 ) -> WaiterStatus:
     """Where the shopper stands, and when to ask again; asking keeps their place (status.lua).
 
-    check_revocation: ask in the same round trip whether the request's token is revoked (the poll's
-    only other Redis call), and refuse it if so. status.lua has then already kept the place, which is
-    the shopper's own either way: a revoked token learns nothing and gains nobody a place.
+    check_revocation: ask whether the request's token is revoked (the poll's only other Redis call), and
+    refuse it if so. With one Redis it rides in the same round trip, and status.lua has then already
+    kept the place, which is the shopper's own either way: a revoked token learns nothing and gains
+    nobody a place. With the sales apart (the revocations' keys span slots: never on a cluster) it is
+    a trip of its own, first.
     """
     now = time.time() if now is None else now
     status_step = _status_step(sale_id, shopper_id, now)
