@@ -6,7 +6,7 @@ from flask import Flask
 from admission import views
 from admission.checkout import views as checkout_views
 from admission.checkout.reconcile import LEASE_SECONDS
-from admission.scripts import load_scripts
+from admission.scripts import load_plain_scripts, load_scripts
 
 # Every setting the sale reads, with its default (README.md's table lists them as YAKKU_<NAME>).
 DEFAULTS = {
@@ -38,10 +38,14 @@ DEFAULTS = {
 
 
 def init_app(app: Flask) -> None:
-    """Load the scripts on the app's Redis (extensions["yakku.admission"]); an API app serves /api/sales."""
+    """Load the sale's scripts on the sales Redis and those of no sale's keys (the lease's, the front door's
+    clock's) on the plain one (extensions["yakku.admission"]); an API app serves /api/sales."""
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
-    app.extensions["yakku.admission"] = {"scripts": load_scripts(app.extensions["yakku.redis"])}
+    app.extensions["yakku.admission"] = {
+        "scripts": load_scripts(app.extensions["yakku.sales_redis"]),
+        "plain": load_plain_scripts(app.extensions["yakku.redis"]),
+    }
     if isinstance(app, APIFlask) and "sales" not in app.blueprints:
         app.register_blueprint(views.bp)
         app.register_blueprint(checkout_views.bp)

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from admission import front_door, series
+from admission import front_door, sale_index, series
 from admission.checkout import jobs
-from admission.keys import ACTIVE_SALES, ADMITTER_LEASE, sale_keys
-from admission.scripts import scripts
+from admission.keys import ADMITTER_LEASE, sale_keys
+from admission.scripts import lease_script, scripts
 from admission.states import SaleState
 from admission.waiting_room import open_in_redis
+from yakku.extensions import get_redis, get_sales_redis
 from yakku.reconnect import REDIS_AWAY, wait_for_redis
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,8 @@ class SaleTick:
 def tick(now: float | None = None) -> list[SaleTick]:
     """One round over every live sale; callable from a test with an explicit `now`."""
     now = time.time() if now is None else now
-    client = current_app.extensions["yakku.redis"]
     front_door_clock = front_door.reading(now)  # read once: no sale's script may touch its key
-    sale_ids = sorted(client.smembers(ACTIVE_SALES), key=int)
-    return [tick_sale(int(sale_id), now, front_door_clock) for sale_id in sale_ids]
+    return [tick_sale(sale_id, now, front_door_clock) for sale_id in sale_index.active_sales()]
 
 
 def tick_sale(sale_id: int, now: float, front_door_clock: float | None = None) -> SaleTick:
@@ -58,7 +57,7 @@ def tick_sale(sale_id: int, now: float, front_door_clock: float | None = None) -
 
     front_door_clock: the front door's clock now (front_door.reading); None means wall time.
     """
-    client, loaded = current_app.extensions["yakku.redis"], scripts()
+    client, loaded = get_sales_redis(), scripts()
     report = SaleTick(sale_id)
     # First, and for an armed sale too: its pre-queue's deadlines run on the same clock.
     clock_args = [now, "" if front_door_clock is None else front_door_clock]
@@ -81,7 +80,9 @@ def tick_sale(sale_id: int, now: float, front_door_clock: float | None = None) -
 
 
 class Lease:
-    """A lease in Redis: SET NX PX to take it, compare-and-renew Lua to keep it, so one admitter acts."""
+    """A lease in Redis: SET NX PX to take it, compare-and-renew Lua to keep it, so one admitter acts.
+
+    It is no sale's key: it lives on the plain Redis (get_redis), with its script (lease_script)."""
 
     def __init__(self, holder: str | None = None, ttl_ms: int = 3000, key: str = ADMITTER_LEASE):
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -90,14 +91,14 @@ class Lease:
 
     def hold(self) -> bool:
         """Take the lease if it is free, or renew it if it is ours; True while we hold it."""
-        client = current_app.extensions["yakku.redis"]
-        if scripts().lease.script([self.key], [self.holder, self.ttl_ms], client):
+        client = get_redis()
+        if lease_script()([self.key], [self.holder, self.ttl_ms], client):
             return True
         return bool(client.set(self.key, self.holder, nx=True, px=self.ttl_ms))
 
     def give_up(self) -> None:
         """Release the lease if we hold it, so another admitter takes over at once."""
-        scripts().lease.script([self.key], [self.holder, 0], current_app.extensions["yakku.redis"])
+        lease_script()([self.key], [self.holder, 0], get_redis())
 
 
 def step(lease: Lease, now: float | None = None) -> list[SaleTick] | None:
@@ -135,7 +136,8 @@ def run(
                 # Redis restarting: wait for it, then the next tick takes the lease again (if a fresh
                 # Redis lost it) and reloads the scripts a restarted Redis has forgotten.
                 log.error("admitter tick failed: Redis unreachable (%s)", away)
-                wait_for_redis(current_app.extensions["yakku.redis"], "admitter", stop)
+                for client in {id(c): c for c in (get_redis(), get_sales_redis())}.values():
+                    wait_for_redis(client, "admitter", stop)
             except Exception:  # a failed tick must not end the admitter: retry next tick
                 log.exception("admitter tick failed")
             stop.wait(interval)

@@ -17,7 +17,7 @@ from admission.keys import sale_keys
 from admission.states import FINAL_TICKET_STATES, SaleState, TicketState
 from api.client import orders, payments
 from api.orders.states import OrderState
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Audit:
 def audit_sale(sale_id: int) -> Audit:
     """Gather the sale's figures from Redis, orders and payments, and check every invariant."""
     keys = sale_keys(sale_id)
-    redis = get_redis()
+    redis = get_sales_redis()
     settings = redis.hgetall(keys.settings)
     units, limit = int(settings.get("units", 0)), int(settings.get("limit", 0))
     left, held, sold = (int(redis.get(key) or 0) for key in (keys.stock, keys.held, keys.sold))
@@ -155,7 +155,7 @@ def behind_the_database(sale_id: int) -> dict[str, int]:
     committed, _highest = recovery.committed_tickets(sale_id)
     if not committed:
         return {}
-    states = get_redis().hmget(sale_keys(sale_id).tickets, [c.ticket_id for c in committed])
+    states = get_sales_redis().hmget(sale_keys(sale_id).tickets, [c.ticket_id for c in committed])
     behind: dict[str, int] = {}
     for c, state in zip(committed, states, strict=True):
         if recovery.behind(c, state):
@@ -170,7 +170,7 @@ def untold_endings(sale_id: int) -> dict[str, int]:
     told = records.in_states(sale_id, frozenset(CheckoutState))
     if not told:
         return {}
-    tickets = get_redis().hmget(sale_keys(sale_id).tickets, [record.ticket_id for record in told])
+    tickets = get_sales_redis().hmget(sale_keys(sale_id).tickets, [record.ticket_id for record in told])
     untold: dict[str, int] = {}
     for record, ticket in zip(told, tickets, strict=True):
         paid_both_or_neither = (ticket == TicketState.PAID) == (record.state == CheckoutState.PAID)
@@ -186,11 +186,11 @@ def admitted_out_of_order(sale_id: int) -> int:
     sequence, logged by admit.lua) must follow the one admitted before, and everyone still in line must
     have joined after the last one admitted."""
     keys = sale_keys(sale_id)
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = get_sales_redis().pipeline(transaction=False)
     pipe.lrange(keys.admission_log, 0, -1).zrange(keys.queue, 0, 0, withscores=True)
     log, first_waiting = pipe.execute()
     places = [float(place) for place in log]
     passed = sum(1 for before, after in zip(places, places[1:], strict=False) if after <= before)
     if places and first_waiting and first_waiting[0][1] < max(places):
-        passed += len(get_redis().zrangebyscore(keys.queue, "-inf", max(places)))
+        passed += len(get_sales_redis().zrangebyscore(keys.queue, "-inf", max(places)))
     return passed

@@ -16,7 +16,7 @@ from admission.keys import sale_keys
 from admission.models import Sale, SaleDraw, utcnow
 from admission.replies import LifecycleOutcome
 from admission.scripts import scripts
-from yakku.extensions import db, get_redis
+from yakku.extensions import db, get_sales_redis
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def arm_settings() -> dict[str, str]:
 
 def open_with_draw(sale_id: int, now: float) -> bool:
     """Open an armed sale in Redis, its pre-queue placed in draw order once; False if it was open already."""
-    client, keys = get_redis(), sale_keys(sale_id)
+    client, keys = get_sales_redis(), sale_keys(sale_id)
     seed, salt = _secret(sale_id)
     shoppers: dict[str, str] = {}  # entry -> shopper
     for _ in range(OPEN_ATTEMPTS):
@@ -73,7 +73,7 @@ def open_with_draw(sale_id: int, now: float) -> bool:
 def _secret(sale_id: int) -> tuple[str, str]:
     # A sale armed before draws were committed has none: it gets one now, published only at opening.
     settings = sale_keys(sale_id).settings
-    client = get_redis()
+    client = get_sales_redis()
     seed, salt = client.hmget(settings, "draw_seed", "draw_salt")
     if seed and salt:
         return seed, salt
@@ -84,7 +84,7 @@ def _secret(sale_id: int) -> tuple[str, str]:
 
 def record_commitment(sale_id: int) -> None:
     """Keep the armed sale's commitment and salt in the database: published from now on."""
-    commitment, salt = get_redis().hmget(sale_keys(sale_id).settings, "draw_commitment", "draw_salt")
+    commitment, salt = get_sales_redis().hmget(sale_keys(sale_id).settings, "draw_commitment", "draw_salt")
     if commitment and db.session.get(SaleDraw, sale_id) is None:
         db.session.add(SaleDraw(sale_id=sale_id, commitment=commitment, salt=salt))
         db.session.commit()
@@ -96,7 +96,7 @@ def record_draw(sale_id: int) -> None:
     if row is not None and row.seed:
         return
     keys = sale_keys(sale_id)
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = get_sales_redis().pipeline(transaction=False)
     pipe.hmget(keys.settings, "draw_seed", "draw_salt", "draw_commitment", "drawn").lrange(keys.draw, 0, -1)
     (seed, salt, commitment, drawn), entries = pipe.execute()
     if not (seed and drawn is not None):
@@ -151,7 +151,7 @@ def verify(draw: dict) -> list[Check]:
 
 def queue_check(sale_id: int, draw: dict) -> Check | None:
     """Whether the order Redis placed the pre-queue in is the published one (None once its keys are gone)."""
-    placed = get_redis().lrange(sale_keys(sale_id).draw, 0, -1)
+    placed = get_sales_redis().lrange(sale_keys(sale_id).draw, 0, -1)
     if not placed:
         return None
     same = placed == list(draw.get("entries") or [])
@@ -179,7 +179,7 @@ class ShopperEntry:
 def shopper_entry(sale_id: int, shopper_id: int) -> ShopperEntry | None:
     """The shopper's entry and (after opening) place in the draw; None for a sale without a draw."""
     keys = sale_keys(sale_id)
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = get_sales_redis().pipeline(transaction=False)
     pipe.hmget(keys.settings, "draw_salt", "draw_commitment", "drawn").hget(keys.draw_places, shopper_id)
     (salt, commitment, drawn), place = pipe.execute()
     if not salt:

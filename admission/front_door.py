@@ -18,7 +18,8 @@ import redis
 from flask import Flask, current_app
 
 from admission.keys import FRONT_DOOR_CLOCK
-from admission.scripts import scripts
+from admission.scripts import plain_script
+from yakku.extensions import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def reading(now: float | None = None) -> float | None:
 def _front_door(now: float | None, beating: bool) -> float | None:
     now = time.time() if now is None else now
     args = [now, current_app.config["FRONT_DOOR_STALE_S"], int(beating)]
-    answer = scripts().front_door.script([FRONT_DOOR_CLOCK], args, current_app.extensions["yakku.redis"])
+    answer = plain_script("front_door")([FRONT_DOOR_CLOCK], args, get_redis())
     return float(answer) if answer else None
 
 

@@ -1,11 +1,14 @@
 """Every Redis key of the sale area. A sale's keys share the hash tag {sale_id}, so a Redis Cluster keeps
-them on one shard and one Lua script may touch them all."""
+them on one shard and one Lua script may touch them all. The sales Redis (get_sales_redis) holds the
+sale keys and the two cross-sale sets; the lease, the sweep mark and the services-away mark are no
+sale's and live on the plain Redis (get_redis)."""
 
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
-# Cross-sale index of the sales the admitter looks after (armed, open or paused). It is the only key
-# without a sale's hash tag, so no script touches it together with a sale's keys.
+# Cross-sale index of the sales the admitter looks after (armed, open or paused). With SETTLING_SALES the
+# only sales-Redis keys without a sale's hash tag: on a cluster each has its own slot, so no script or
+# MULTI touches it with another key (written and read by admission/sale_index.py only).
 ACTIVE_SALES = "sales:active"
 # Closed sales whose leftover units have not gone back to the catalog yet: the reconciler still
 # looks after their in-flight reservations, then settles them.

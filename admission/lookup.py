@@ -3,9 +3,10 @@
 import time
 from dataclasses import dataclass
 
-from admission.keys import ACTIVE_SALES, sale_keys
+from admission import sale_index
+from admission.keys import sale_keys
 from admission.states import SaleState, WaiterState
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 
 SLOT_STATES = (SaleState.ARMED, SaleState.OPEN, SaleState.PAUSED)
 
@@ -26,7 +27,7 @@ class LiveSale:
 def live_sale(sale_id: int) -> LiveSale | None:
     """The sale's live settings, or None when Redis does not hold it (a draft, or gone)."""
     keys = sale_keys(sale_id)
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = get_sales_redis().pipeline(transaction=False)
     pipe.hmget(keys.settings, "product_id", "state", "opens_at", "limit", "draw_commitment").get(keys.stock)
     (product_id, state, opens_at, limit, commitment), left = pipe.execute()
     if not state or not product_id:
@@ -44,7 +45,7 @@ def live_sale(sale_id: int) -> LiveSale | None:
 
 def live_sale_for_product(product_id: int) -> LiveSale | None:
     """The armed, open or paused sale of a product (the newest, if several)."""
-    for sale_id in sorted((int(s) for s in get_redis().smembers(ACTIVE_SALES)), reverse=True):
+    for sale_id in reversed(sale_index.active_sales()):
         sale = live_sale(sale_id)
         if sale and sale.product_id == product_id and sale.state in SLOT_STATES:
             return sale
@@ -53,13 +54,13 @@ def live_sale_for_product(product_id: int) -> LiveSale | None:
 
 def waiter_state(sale_id: int, shopper_id: int) -> WaiterState | None:
     """Where the shopper stands in the sale, or None if they never joined."""
-    value = get_redis().hget(sale_keys(sale_id).waiters, shopper_id)
+    value = get_sales_redis().hget(sale_keys(sale_id).waiters, shopper_id)
     return WaiterState(value) if value else None
 
 
 def shopper_ticket_id(sale_id: int, shopper_id: int) -> str | None:
     """The id of the ticket the shopper was admitted with, if any (it outlives the admission)."""
-    return get_redis().hget(sale_keys(sale_id).shopper_ticket, shopper_id)
+    return get_sales_redis().hget(sale_keys(sale_id).shopper_ticket, shopper_id)
 
 
 # Every page in line asks whether the sale has ended this often, so each is told within 2 s of the end
@@ -77,7 +78,7 @@ def sale_end(sale_id: int) -> WaiterState | None:
     if known and now - known[0] < END_CHECK_FRESH_S:
         return known[1]
     keys = sale_keys(sale_id)
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = get_sales_redis().pipeline(transaction=False)
     pipe.hmget(keys.settings, "state", "units").get(keys.sold)
     (state, units), sold = pipe.execute()
     ended = None

@@ -28,19 +28,19 @@ from enum import StrEnum
 
 from sqlalchemy import and_, or_, select
 
-from admission import draw
+from admission import draw, sale_index
 from admission.checkout import records
 from admission.checkout.records import Checkout, CheckoutState
 from admission.checkout.steps import AWAITING_PROVIDER, PAID
 from admission.exceptions import SaleNotFound
-from admission.keys import ACTIVE_SALES, SETTLING_SALES, sale_keys
+from admission.keys import sale_keys
 from admission.models import Sale, SaleDraw, SaleRecovery
 from admission.scripts import scripts
 from admission.states import LIVE_STATES, SaleState, TicketState
 from api.client import orders
 from api.client.errors import ServiceError, ServiceUnavailable
 from api.orders.states import OrderState
-from yakku.extensions import db, get_redis
+from yakku.extensions import db, get_sales_redis
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def check_sale(sale_id: int, now: float | None = None) -> Recovery:
     recovery = Recovery(sale_id)
     if sale.state == SaleState.DRAFT:
         return recovery
-    client, keys = get_redis(), sale_keys(sale_id)
+    client, keys = get_sales_redis(), sale_keys(sale_id)
     if not client.exists(keys.settings):
         _rebuild(sale, recovery, client)
     _put_back_tickets(sale_id, recovery, client, now)
@@ -134,7 +134,7 @@ def ensure_loaded(sale_id: int) -> Recovery:
     if sale is None:
         raise SaleNotFound()
     recovery = Recovery(sale_id)
-    client = get_redis()
+    client = get_sales_redis()
     if sale.state != SaleState.DRAFT and not client.exists(sale_keys(sale_id).settings):
         _rebuild(sale, recovery, client)
         counted = scripts().recount(sale_id, [TICKET_GAP, 0])
@@ -200,7 +200,7 @@ def _rebuild(sale: Sale, recovery: Recovery, client) -> None:
     for name, value in settings.items():
         args += [name, value]
     scripts().arm(sale.id, args, client)
-    pipe = client.pipeline(transaction=False)  # the cross-sale sets are on another slot of a cluster
+    pipe = client.pipeline(transaction=False)  # the cross-sale sets are on other slots of a cluster
     if sale.state != SaleState.ARMED:
         opened_at = _opened_at(sale)
         pipe.hset(keys.settings, mapping={"state": sale.state.value, "opened_at": opened_at})
@@ -210,9 +210,9 @@ def _rebuild(sale: Sale, recovery: Recovery, client) -> None:
     if sale.leftovers_returned is not None:
         pipe.hset(keys.returns, mapping={"units": sale.leftovers_returned, "done": time.time()})
     if sale.state in LIVE_STATES:
-        pipe.sadd(ACTIVE_SALES, sale.id)
+        sale_index.add_active(sale.id, pipe)
     elif sale.leftovers_returned is None:
-        pipe.sadd(SETTLING_SALES, sale.id)
+        sale_index.add_settling(sale.id, pipe)
     pipe.execute()
     recovery.kind = RecoveryKind.REBUILT
     recovery.lost.insert(0, LINE_LOST)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import select, update
 
-from admission import catalog_units, draw, recovery
+from admission import catalog_units, draw, recovery, sale_index
 from admission.exceptions import IllegalTransition, SaleNotFound, SaleSettingsLocked
-from admission.keys import ACTIVE_SALES, SETTLING_SALES, sale_keys
+from admission.keys import sale_keys
 from admission.models import Sale, utcnow
 from admission.replies import LifecycleOutcome, SettleCode
 from admission.scripts import scripts
@@ -18,7 +18,7 @@ from admission.states import TRANSITIONS, SaleAction, SaleState
 from admission.waiting_room import measured_rate, open_in_redis
 from api.client.errors import ServiceError, ServiceUnavailable
 from api.common import release_connection
-from yakku.extensions import db, get_redis
+from yakku.extensions import db, get_sales_redis
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def get_sale(sale_id: int) -> Sale:
 def _catch_up(found: list[Sale]) -> None:
     # The admitter changes a sale's state in Redis only (it never writes SQL): the row follows here,
     # the first time the sale is read after the change.
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = get_sales_redis().pipeline(transaction=False)
     for sale in found:
         pipe.hget(sale_keys(sale.id).settings, "state")
     behind = [
@@ -82,7 +82,7 @@ def update_sale(sale_id: int, changes: dict) -> Sale:
         setattr(sale, name, value)
     db.session.commit()
     if sale.state != SaleState.DRAFT:
-        get_redis().hset(sale_keys(sale_id).settings, mapping=sale.redis_settings())
+        get_sales_redis().hset(sale_keys(sale_id).settings, mapping=sale.redis_settings())
     return sale
 
 
@@ -124,7 +124,7 @@ def load_into_redis(sale: Sale) -> None:
     for field, value in {**sale.redis_settings(), **draw.arm_settings()}.items():
         args += [field, value]
     scripts().arm(sale.id, args)
-    get_redis().sadd(ACTIVE_SALES, sale.id)
+    sale_index.add_active(sale.id)
 
 
 def open_sale(sale_id: int, now: float | None = None) -> Sale:
@@ -163,10 +163,7 @@ def close_sale(sale_id: int) -> Sale:
     if sale.state != SaleState.DRAFT:
         recovery.ensure_loaded(sale_id)  # a sale Redis lost is loaded first: its close must know its units
         scripts().close(sale_id)
-        pipe = get_redis().pipeline()
-        pipe.srem(ACTIVE_SALES, sale_id)
-        pipe.sadd(SETTLING_SALES, sale_id)
-        pipe.execute()
+        sale_index.move_to_settling(sale_id)  # not in one MULTI: the sets are apart on a cluster
     record_state(sale_id, SaleState.CLOSED)
     if sale.state != SaleState.DRAFT:
         try:
@@ -187,11 +184,11 @@ def settle_leftovers(sale_id: int) -> dict:
     if sale is None:
         raise SaleNotFound()
     if sale.leftovers_returned is not None:
-        get_redis().srem(SETTLING_SALES, sale_id)
+        sale_index.settled(sale_id)
         return {"settled": True, "returned": sale.leftovers_returned}
     # The leftovers are the units not sold by the database's record, not by a counter Redis may have lost.
     recovery.check_sale(sale_id)
-    client = get_redis()
+    client = get_sales_redis()
     keys = sale_keys(sale_id)
     code, units = scripts().settle(sale_id, [], client)
     if code != SettleCode.PLANNED:
@@ -203,22 +200,13 @@ def settle_leftovers(sale_id: int) -> dict:
         client.hset(keys.returns, "done", time.time())
     db.session.execute(update(Sale).where(Sale.id == sale_id).values(leftovers_returned=int(units)))
     db.session.commit()
-    client.srem(SETTLING_SALES, sale_id)
+    sale_index.settled(sale_id)
     return {"settled": True, "returned": int(units)}
-
-
-def sales_to_reconcile() -> list[int]:
-    """Live sales, and closed ones still settling: the reconciler's round."""
-    client = get_redis()
-    return sorted(int(s) for s in client.sunion(ACTIVE_SALES, SETTLING_SALES))
 
 
 def settle_closed_sales() -> dict[int, dict]:
     """Try to settle every closed sale that has not given its leftovers back yet."""
-    return {
-        sale_id: settle_leftovers(sale_id)
-        for sale_id in sorted(int(s) for s in get_redis().smembers(SETTLING_SALES))
-    }
+    return {sale_id: settle_leftovers(sale_id) for sale_id in sale_index.settling_sales()}
 
 
 def sale_figures(sale_id: int, now: float | None = None) -> dict:
@@ -226,7 +214,7 @@ def sale_figures(sale_id: int, now: float | None = None) -> dict:
     now = time.time() if now is None else now
     window = float(current_app.config["ADMISSION_RATE_WINDOW_S"])
     keys = sale_keys(sale_id)
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = get_sales_redis().pipeline(transaction=False)
     pipe.hgetall(keys.settings)
     for counter in (keys.stock, keys.held, keys.sold):
         pipe.get(counter)

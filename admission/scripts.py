@@ -15,15 +15,18 @@ from pathlib import Path
 
 import redis
 from flask import current_app
+from redis.cluster import RedisCluster
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
 from admission.keys import sale_keys
+from yakku.extensions import get_sales_redis
 
 FOLDER = Path(__file__).parent / "scripts"
 # Scripts that start with the shared reservation rule (and take its KEYS).
 WITH_RESERVE_CORE = ("reserve", "reserve_batch", "recheck")
-# Scripts whose one key belongs to no sale (the admitter's lease, the front door's clock).
+# Scripts whose one key belongs to no sale (the admitter's lease, the front door's clock): registered on
+# the plain Redis (plain_script), never among a sale's.
 WITHOUT_SALE_KEYS = ("lease", "front_door")
 _HEADER = re.compile(r"^-- (KEYS|REPLY): (.*(?:\n--   +.*)*)", re.MULTILINE)
 
@@ -52,9 +55,7 @@ class SaleScript:
 
     def __call__(self, sale_id: int, args: list | tuple = (), client: redis.Redis | None = None):
         """Run it on sale `sale_id`'s keys; the reply unpacked by name."""
-        raw = self.script(
-            keys=self.bind(sale_id), args=list(args), client=client or current_app.extensions["yakku.redis"]
-        )
+        raw = self.script(keys=self.bind(sale_id), args=list(args), client=client or get_sales_redis())
         return self.unpack(raw)
 
     def bind(self, sale_id: int) -> list[str]:
@@ -64,10 +65,6 @@ class SaleScript:
     def step(self, sale_id: int, args: list | tuple) -> tuple:
         """This script as one step of in_one_trip."""
         return (self, self.bind(sale_id), list(args))
-
-    def queue(self, pipe, sale_id: int, args: list | tuple) -> None:
-        """Add a call to a pipeline; unpack its answer with `unpack`."""
-        self.script(keys=self.bind(sale_id), args=list(args), client=pipe)
 
     def unpack(self, raw):
         """A raw reply as the header names it (a short reply leaves its last fields None)."""
@@ -81,7 +78,8 @@ class SaleScript:
 
 @dataclass(frozen=True)
 class Scripts:
-    """One registered script per .lua file (reserve_core.lua is a part, not a script)."""
+    """One registered script per .lua file, on the sales Redis (reserve_core.lua is a part, not a script;
+    lease.lua is the admitter's, on the plain Redis: lease_script)."""
 
     join: SaleScript
     status: SaleScript
@@ -99,8 +97,6 @@ class Scripts:
     release: SaleScript
     confirm: SaleScript
     settle: SaleScript
-    lease: SaleScript  # its one key is the lease's, not a sale's: call .script directly
-    front_door: SaleScript  # its one key is the front door's clock, not a sale's: call .script directly
     clock: SaleScript
     take: SaleScript
     submit: SaleScript
@@ -133,25 +129,29 @@ def load_script(client: redis.Redis, name: str) -> SaleScript:
     return SaleScript(name, client.register_script(text), _names(lines["KEYS"]), reply, repeated)
 
 
-def load_scripts(client: redis.Redis) -> Scripts:
-    """Register every script on `client` (EVALSHA, falling back to EVAL once after a server restart)."""
+def load_scripts(client: redis.Redis | RedisCluster) -> Scripts:
+    """Register every sale script on `client` (EVALSHA, falling back to EVAL once after a server
+    restart). On a cluster EVALSHA goes to the node of its first key: every script's KEYS are one sale's,
+    which share that sale's hash tag, so one node holds them all."""
     return Scripts(**{field.name: load_script(client, field.name) for field in fields(Scripts)})
 
 
-def in_one_trip(client: redis.Redis, steps: list[tuple]) -> list:
+def in_one_trip(client: redis.Redis | RedisCluster, steps: list[tuple]) -> list:
     """The answers to `steps`, sent in one round trip (a pipeline, not a transaction).
 
     A step is a command, ("EXISTS", key), or a script's step (SaleScript.step), sent as a bare EVALSHA:
     redis-py's own scripts in a pipeline ask SCRIPT EXISTS first, a second trip every time. If the server
     has lost a script (a restart), it is loaded and the steps are sent again: each must be safe to repeat.
-    A script's answer comes back unpacked by its header.
+    A script's answer comes back unpacked by its header. On a cluster, each step goes to the node of its
+    keys (steps of one sale: one node, one trip).
     """
     for attempt in range(2):
         pipe = client.pipeline(transaction=False)
         for step in steps:
             if isinstance(step[0], SaleScript):
                 loaded, keys, args = step
-                pipe.evalsha(loaded.script.sha, len(keys), *keys, *args)
+                # By name: redis-py's cluster pipeline refuses its evalsha() method, not the command.
+                pipe.execute_command("EVALSHA", loaded.script.sha, len(keys), *keys, *args)
             else:
                 pipe.execute_command(*step)
         try:
@@ -170,6 +170,21 @@ def in_one_trip(client: redis.Redis, steps: list[tuple]) -> list:
     raise AssertionError("unreachable")
 
 
+def load_plain_scripts(client: redis.Redis) -> dict[str, Script]:
+    """Register the scripts whose one key is no sale's (WITHOUT_SALE_KEYS) on `client`, the plain Redis."""
+    return {name: client.register_script(source(name)) for name in WITHOUT_SALE_KEYS}
+
+
 def scripts() -> Scripts:
-    """The current app's scripts."""
+    """The current app's sale scripts, on its sales Redis."""
     return current_app.extensions["yakku.admission"]["scripts"]
+
+
+def plain_script(name: str) -> Script:
+    """One of the current app's scripts on its plain Redis: call it with (keys, args, client)."""
+    return current_app.extensions["yakku.admission"]["plain"][name]
+
+
+def lease_script() -> Script:
+    """The admitter's lease script, on the plain Redis."""
+    return plain_script("lease")

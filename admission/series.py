@@ -8,7 +8,7 @@ import json
 import time
 
 from admission.keys import sale_keys
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 
 SAMPLE_INTERVAL_S = 2
 # One hour of samples at one every two seconds; older ones are dropped as new ones come in.
@@ -18,7 +18,7 @@ MAX_SAMPLES = 1800
 def sample(sale_id: int, now: float | None = None, client=None, force: bool = False) -> bool:
     """Record the sale's admitted, sold and waiting figures now, unless a sample was taken lately."""
     now = time.time() if now is None else now
-    client = client or get_redis()
+    client = client or get_sales_redis()
     keys = sale_keys(sale_id)
     if not client.set(keys.series_mark, now, nx=not force, px=int(SAMPLE_INTERVAL_S * 1000)):
         # The mark's TTL runs on the server's clock; a caller sampling for a later moment (an admitter
@@ -40,5 +40,5 @@ def sample(sale_id: int, now: float | None = None, client=None, force: bool = Fa
 
 def points(sale_id: int, client=None) -> list[dict]:
     """The sale's samples, oldest first: [{t, admitted, sold, waiting}, ...]."""
-    client = client or get_redis()
+    client = client or get_sales_redis()
     return [json.loads(member) for member in client.zrange(sale_keys(sale_id).series, 0, -1)]

@@ -21,9 +21,9 @@ from admission.exceptions import (
 )
 from admission.keys import sale_keys
 from admission.replies import HOLDING_CODES, ReserveCode, TicketChange
-from admission.scripts import Scripts, scripts
+from admission.scripts import Scripts, in_one_trip, scripts
 from admission.states import TicketState
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 
 # What reserve.lua answers when it refuses, and the error each refusal is.
 REFUSALS = {
@@ -64,7 +64,7 @@ class Outcome:
 
 
 def _bind(client: redis.Redis | None, loaded: Scripts | None) -> tuple[redis.Redis, Scripts]:
-    return client or get_redis(), loaded or scripts()
+    return client or get_sales_redis(), loaded or scripts()
 
 
 def _outcome(ticket_id: str, reply) -> Outcome:
@@ -162,12 +162,9 @@ def confirm_many(sale_id: int, ticket_ids: list[str]) -> dict[str, bool]:
     if not ticket_ids:
         return {}
     confirm = scripts().confirm
-    with get_redis().pipeline(transaction=False) as pipe:
-        for ticket_id in ticket_ids:
-            confirm.queue(pipe, sale_id, [ticket_id])
-        answers = pipe.execute()
+    answers = in_one_trip(get_sales_redis(), [confirm.step(sale_id, [ticket_id]) for ticket_id in ticket_ids])
     return {
-        ticket_id: confirm.unpack(answer).code in (TicketChange.PAID, TicketChange.ALREADY)
+        ticket_id: answer.code in (TicketChange.PAID, TicketChange.ALREADY)
         for ticket_id, answer in zip(ticket_ids, answers, strict=True)
     }
 
@@ -175,7 +172,7 @@ def confirm_many(sale_id: int, ticket_ids: list[str]) -> dict[str, bool]:
 def shopper_allowance(sale_id: int, shopper_id: int) -> tuple[int, int]:
     """(the sale's per-shopper limit, the units the shopper holds or bought in it already)."""
     keys = sale_keys(sale_id)
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = get_sales_redis().pipeline(transaction=False)
     pipe.hget(keys.settings, "limit").hget(keys.bought, shopper_id)
     limit, bought = pipe.execute()
     return int(limit or 1), int(bought or 0)
@@ -183,23 +180,23 @@ def shopper_allowance(sale_id: int, shopper_id: int) -> tuple[int, int]:
 
 def reserved_units(sale_id: int, ticket_id: str) -> int:
     """The units a ticket reserved (0 if it never did)."""
-    return int(get_redis().hget(sale_keys(sale_id).reservations, ticket_id) or 0)
+    return int(get_sales_redis().hget(sale_keys(sale_id).reservations, ticket_id) or 0)
 
 
 def stale_reservations(sale_id: int, older_than: float) -> list[str]:
     """Tickets reserved before `older_than` (epoch s), neither paid nor released yet: for the reconciler."""
-    return list(get_redis().zrangebyscore(sale_keys(sale_id).inflight, "-inf", older_than))
+    return list(get_sales_redis().zrangebyscore(sale_keys(sale_id).inflight, "-inf", older_than))
 
 
 def ticket_owner(sale_id: int, ticket_id: str) -> int | None:
     """The shopper a ticket was issued to."""
-    owner = get_redis().hget(sale_keys(sale_id).ticket_owner, ticket_id)
+    owner = get_sales_redis().hget(sale_keys(sale_id).ticket_owner, ticket_id)
     return int(owner) if owner else None
 
 
 def tickets_by_state(sale_id: int) -> dict[str, int]:
     """How many tickets of the sale are in each state: for the audit."""
     counts = {state.value: 0 for state in TicketState}
-    for state in get_redis().hvals(sale_keys(sale_id).tickets):
+    for state in get_sales_redis().hvals(sale_keys(sale_id).tickets):
         counts[state] = counts.get(state, 0) + 1
     return counts

@@ -16,7 +16,7 @@ from admission.exceptions import (
 )
 from admission.keys import sale_keys
 from admission.states import TicketState
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 
 SALT = "yakku.admission.ticket"
 
@@ -52,7 +52,7 @@ def read_ticket(token: str) -> Ticket:
 
 def ticket_state(sale_id: int, ticket_id: str) -> TicketState | None:
     """The ticket's state in Redis, or None if the sale never issued it."""
-    value = get_redis().hget(sale_keys(sale_id).tickets, ticket_id)
+    value = get_sales_redis().hget(sale_keys(sale_id).tickets, ticket_id)
     return TicketState(value) if value else None
 
 

@@ -17,7 +17,7 @@ from admission.scripts import in_one_trip, scripts
 from admission.states import IN_LINE_STATES, SaleState, WaiterState
 from admission.tickets import Ticket, sign_ticket
 from api.auth import refuse_if_revoked, revocation_step
-from yakku.extensions import get_redis
+from yakku.extensions import get_redis, get_sales_redis
 
 # Pre-queue shoppers learn their shuffled place just after opening; spreading their first poll over
 # this many seconds keeps 10,000 of them from all asking in the same second.
@@ -64,7 +64,7 @@ def join(sale_id: int, shopper_id: int, now: float | None = None) -> WaiterStatu
     """
     now = time.time() if now is None else now
     join_step = scripts().join.step(sale_id, [shopper_id, now + grace_seconds()])
-    joined, answer = in_one_trip(get_redis(), [join_step, _status_step(sale_id, shopper_id, now)])
+    joined, answer = in_one_trip(get_sales_redis(), [join_step, _status_step(sale_id, shopper_id, now)])
     if joined.outcome == JoinOutcome.NOT_OPEN:
         raise SaleNotOpen(fields={"state": joined.detail or "unknown"})
     return _status_from(sale_id, shopper_id, answer)
@@ -75,15 +75,22 @@ def status(
 ) -> WaiterStatus:
     """Where the shopper stands, and when to ask again; asking keeps their place (status.lua).
 
-    check_revocation: ask in the same round trip whether the request's token is revoked (the poll's
-    only other Redis call), and refuse it if so. status.lua has then already kept the place, which is
-    the shopper's own either way: a revoked token learns nothing and gains nobody a place.
+    check_revocation: ask whether the request's token is revoked (the poll's only other Redis call), and
+    refuse it if so. With one Redis it rides in the same round trip, and status.lua has then already
+    kept the place, which is the shopper's own either way: a revoked token learns nothing and gains
+    nobody a place. With the sales apart (the revocations' keys span slots: never on a cluster) it is
+    a trip of its own, first.
     """
     now = time.time() if now is None else now
-    steps = [revocation_step()] if check_revocation else []
-    *before, answer = in_one_trip(get_redis(), [*steps, _status_step(sale_id, shopper_id, now)])
-    if check_revocation:
-        refuse_if_revoked(before[0])
+    status_step = _status_step(sale_id, shopper_id, now)
+    if not check_revocation:
+        [answer] = in_one_trip(get_sales_redis(), [status_step])
+    elif get_sales_redis() is get_redis():  # one Redis holds the revocations and the sale: one trip
+        revoked, answer = in_one_trip(get_redis(), [revocation_step(), status_step])
+        refuse_if_revoked(revoked)
+    else:  # the revocations' keys are on the plain Redis, the sale's maybe on a cluster: a trip each
+        refuse_if_revoked(get_redis().execute_command(*revocation_step()))
+        [answer] = in_one_trip(get_sales_redis(), [status_step])
     return _status_from(sale_id, shopper_id, answer)
 
 
@@ -95,7 +102,7 @@ def _status_step(sale_id: int, shopper_id: int, now: float) -> tuple:
 
 def _status_from(sale_id: int, shopper_id: int, answer) -> WaiterStatus:
     if not answer.waiter:
-        if get_redis().hexists(sale_keys(sale_id).settings, "line_lost_at"):
+        if get_sales_redis().hexists(sale_keys(sale_id).settings, "line_lost_at"):
             raise PlaceLost()  # admission/recovery.py rebuilt the sale without its line
         raise NotInQueue()
     base = {"sale_id": sale_id, "state": WaiterState(answer.waiter), "sale_state": answer.sale_state}

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from api.common import ping_database
 from yakku.errors import YakkuError, error_body, status_code_name
-from yakku.extensions import db, get_redis
+from yakku.extensions import db, get_redis, get_sales_redis
 
 SERVICES = ("accounts", "catalog", "wishlist", "cart", "orders", "payments")
 
@@ -95,6 +95,8 @@ def _register_meta_views(app: Flask, names: tuple[str, ...]) -> None:
             "database": _check(ping_database),
             "redis": _check(lambda: get_redis().ping()),
         }
+        if get_sales_redis() is not get_redis():  # the sales apart (perhaps on a cluster): asked too
+            checks["sales_redis"] = _check(lambda: get_sales_redis().ping())
         healthy = all(value == "ok" for value in checks.values())
         return {"status": "ok" if healthy else "degraded", "services": list(names), **checks}, (
             200 if healthy else 503

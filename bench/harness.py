@@ -144,6 +144,7 @@ def _prepare_database(shop: Platform) -> None:
         upgrade()
         db.engine.dispose()
     app.extensions["yakku.redis"].flushdb()
+    app.extensions["yakku.sales_redis"].flushdb()  # the same client unless the sales are apart
 
 
 def wait_for(url: str, timeout: float = 30.0) -> None:

@@ -66,7 +66,7 @@ def admit(app, sale_id: int, buyers: int, window: int) -> list[tuple[str, int]]:
     from admission.keys import sale_keys
 
     with app.app_context():
-        redis, keys = app.extensions["yakku.redis"], sale_keys(sale_id)
+        redis, keys = app.extensions["yakku.sales_redis"], sale_keys(sale_id)
         deadline = time.time() + window
         admitted = [(f"{sale_id}-{n}", n) for n in range(1, buyers + 1)]
         pipe = redis.pipeline(transaction=False)
@@ -111,7 +111,7 @@ def outcomes(app, sale_id: int) -> tuple[dict, float]:
 
     counts: dict[str, int] = {}
     last = 0.0
-    for raw in app.extensions["yakku.redis"].hvals(sale_keys(sale_id).checkouts):
+    for raw in app.extensions["yakku.sales_redis"].hvals(sale_keys(sale_id).checkouts):
         record = json.loads(raw)
         counts[record["state"]] = counts.get(record["state"], 0) + 1
         if record["state"] in FINAL:
@@ -171,7 +171,9 @@ def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> 
         from admission.keys import sale_keys
 
         keys = sale_keys(sale_id)
-        app.extensions["yakku.redis"].delete(keys.checkout_line, keys.checkout_requests, keys.drain_queued)
+        app.extensions["yakku.sales_redis"].delete(
+            keys.checkout_line, keys.checkout_requests, keys.drain_queued
+        )
     decided = sum(counts.get(state, 0) for state in FINAL)
     elapsed = max(last - started, 1e-9)
     subprocess.run([*YAKKU, "reconcile", str(sale_id), "--lease", "0"], env=shop.env, capture_output=True)

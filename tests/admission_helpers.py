@@ -27,7 +27,7 @@ class SalesOps:
 
     def __init__(self, app):
         self.app = app
-        self.redis = app.extensions["yakku.redis"]
+        self.redis = app.extensions["yakku.sales_redis"]
 
     def draft(self, units=10, rate=10.0, cap=100, window=300, limit=2, opens_at=None, product_id=1):
         opens = opens_at or datetime.now(UTC) + timedelta(hours=1)

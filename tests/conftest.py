@@ -3,6 +3,11 @@
 With DATABASE_URL / REDIS_URL set (as .ci/run's second leg does) the tests use those; otherwise
 they run on the embedded default: a SQLite file and a private redis-server in a temp folder.
 The run is spread over pytest-xdist workers, each with backends of its own (see xdist_helpers).
+
+The sales may be put on a Redis Cluster apart from the plain Redis (the queues, caches, revocations):
+YAKKU_TEST_SALES_CLUSTER=1 starts a real 3-master cluster on loopback for each test process (so xdist
+workers never flush each other's sales: a cluster has one db), or SALES_REDIS_URL names one to use
+(with one test process, `-n 0`: the tests flush it).
 """
 
 import os
@@ -13,6 +18,7 @@ import redis
 from accounts_helpers import operator, shoppers, smtp_server  # noqa: F401  (shared fixtures)
 from admission_helpers import sales_ops  # noqa: F401  (shared fixture)
 from orders_helpers import shop  # noqa: F401  (shared fixtures)
+from redis_cluster import RedisTestCluster
 from sqlalchemy import text
 from storefront_helpers import shop_web  # noqa: F401  (shared fixture)
 from werkzeug.serving import make_server
@@ -87,6 +93,23 @@ def _server_pid(url: str) -> int:
 
 
 @pytest.fixture(scope="session")
+def sales_redis_url(tmp_path_factory):
+    """The sales Redis of the run when it is not REDIS_URL's (a cluster), else None."""
+    if os.environ.get("YAKKU_TEST_SALES_CLUSTER"):
+        cluster = RedisTestCluster(tmp_path_factory.mktemp("sales-cluster")).start()
+        try:
+            yield cluster.url
+        finally:
+            cluster.stop()
+        return
+    named = os.environ.get("SALES_REDIS_URL")
+    if named and os.environ.get("PYTEST_XDIST_WORKER"):
+        # Workers would flush each other's sales (a cluster has no db numbers to keep them apart).
+        raise RuntimeError("SALES_REDIS_URL is for one test process (-n 0); else YAKKU_TEST_SALES_CLUSTER=1")
+    yield named or None
+
+
+@pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if not os.environ.get("DATABASE_URL"):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'yakku.db'}"
@@ -96,11 +119,12 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def base_config(redis_url, database_url, tmp_path_factory):
+def base_config(redis_url, sales_redis_url, database_url, tmp_path_factory):
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
+        "REDIS_URL": redis_url,  # the queues' Redis, and the sales' too unless a cluster holds them
+        **({"SALES_REDIS_URL": sales_redis_url} if sales_redis_url else {}),
         "MAIL_URL": f"file://{tmp_path_factory.mktemp('outbox')}",
         "PUBLIC_URL": "http://shop.test",
         "AUTH_RATE_LIMIT": "1000 per minute",
@@ -181,7 +205,14 @@ def runner(app):
 
 @pytest.fixture
 def redis_client(app):
+    """The plain Redis: queues, caches, revocations, leases."""
     return app.extensions["yakku.redis"]
+
+
+@pytest.fixture
+def sales_redis(app):
+    """The sales Redis (the plain one unless the run puts the sales on a cluster): a sale's keys."""
+    return app.extensions["yakku.sales_redis"]
 
 
 def _clean(app) -> None:
@@ -194,3 +225,5 @@ def _clean(app) -> None:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
         app.extensions["yakku.redis"].flushdb()
+        if app.extensions["yakku.sales_redis"] is not app.extensions["yakku.redis"]:
+            app.extensions["yakku.sales_redis"].flushdb()  # on a cluster: every master's

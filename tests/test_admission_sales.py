@@ -130,7 +130,7 @@ def test_arming_takes_units_from_the_catalog_and_closing_gives_back_the_rest(app
             waiting_room.join(sale, shopper, now)
         admitter.tick(now + 1)
         tickets = [
-            app.extensions["yakku.redis"].hget(f"sale:{{{sale}}}:shopper_ticket", s) for s in (1, 2, 3)
+            app.extensions["yakku.sales_redis"].hget(f"sale:{{{sale}}}:shopper_ticket", s) for s in (1, 2, 3)
         ]
         for ticket in tickets[:2]:
             stock.reserve(sale, ticket, 2, now + 2)

@@ -3,7 +3,6 @@
 import multiprocessing
 
 import pytest
-import redis
 from admission_helpers import T0
 
 from admission import stock
@@ -18,6 +17,7 @@ from admission.exceptions import (
 )
 from admission.scripts import load_scripts
 from admission.states import TicketState, WaiterState
+from yakku.extensions import sales_client
 
 
 def test_reserve_takes_units_once_per_ticket(sales_ops):
@@ -134,7 +134,7 @@ def test_a_recheck_ends_an_unreserved_ticket_only_when_it_never_can_reserve(sale
 
 
 def _race(url, sale_id, tickets, results):
-    client = redis.Redis.from_url(url, decode_responses=True)
+    client = sales_client(url)  # the sales Redis, perhaps a cluster
     loaded = load_scripts(client)
     won = 0
     for ticket in tickets:
@@ -153,7 +153,7 @@ def _race(url, sale_id, tickets, results):
 
 
 @pytest.mark.parametrize("units", [37, 100])
-def test_processes_racing_for_the_last_units_never_oversell(sales_ops, redis_url, units):
+def test_processes_racing_for_the_last_units_never_oversell(sales_ops, redis_url, sales_redis_url, units):
     # As many tickets as units, each wanting up to 4: demand is 4x the units, spread over 8 processes.
     sale = sales_ops.opened(units=units, rate=10_000, cap=10_000, limit=4)
     tickets = sales_ops.admit_all(sale, *range(1, units + 1))
@@ -161,7 +161,10 @@ def test_processes_racing_for_the_last_units_never_oversell(sales_ops, redis_url
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     share = [tickets[i::8] for i in range(8)]
-    processes = [context.Process(target=_race, args=(redis_url, sale, part, results)) for part in share]
+    processes = [
+        context.Process(target=_race, args=(sales_redis_url or redis_url, sale, part, results))
+        for part in share
+    ]
     for process in processes:
         process.start()
     for process in processes:

@@ -41,12 +41,12 @@ def test_after_opening_later_arrivals_queue_fifo_behind_the_draw(sales_ops):
     assert [sales_ops.status(sale, s, T0 + 2).position for s in (30, 10, 20)] == [4, 5, 6]
 
 
-def test_one_place_per_shopper(sales_ops, redis_client):
+def test_one_place_per_shopper(sales_ops, sales_redis):
     sale = sales_ops.opened(units=100, rate=1)
     sales_ops.join(sale, 1, 2)
     again = sales_ops.join(sale, 2, now=T0 + 3)[0]  # a second tab, a refresh, a second join
     assert again.position == 2 and again.state == WaiterState.WAITING
-    assert redis_client.zcard(sale_keys(sale).queue) == 2
+    assert sales_redis.zcard(sale_keys(sale).queue) == 2
 
 
 def test_status_reports_people_ahead_eta_and_poll_hint(sales_ops):
@@ -183,10 +183,10 @@ def test_a_revoked_token_is_refused_at_the_poll_though_checked_in_the_status_tri
     assert client.get(f"/api/sales/{sale}/queue/me", headers=bearer(app, 41)).status_code == 200
 
 
-def test_polls_go_on_when_redis_has_lost_its_scripts(app, client, sales_ops, redis_client):
+def test_polls_go_on_when_redis_has_lost_its_scripts(app, client, sales_ops, sales_redis):
     sale = sales_ops.opened(units=10, rate=1, now=wall_clock())
     ada = bearer(app, 41)
     client.post(f"/api/sales/{sale}/queue", headers=ada)
-    redis_client.script_flush()  # as after a restart of a Redis that keeps its data
+    sales_redis.script_flush()  # as after a restart of a Redis that keeps its data (every master's)
     me = client.get(f"/api/sales/{sale}/queue/me", headers=ada)
     assert me.status_code == 200 and me.json["position"] == 1

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+import redis
 
 from admission import replies
 from admission.checkout.records import CheckoutState
@@ -161,3 +162,52 @@ def test_a_lua_header_names_keys_that_exist():
             continue  # its one key is the admitter's lease or the front door's clock, not a sale's
         keys = [key.strip() for key in header(text).get("KEYS", "").split(",") if key.strip()]
         assert set(keys) <= names, f"{name}.lua: {sorted(set(keys) - names)}"
+
+
+# Modules that name a sale's keys and still use the plain Redis, each for keys that are no sale's.
+PLAIN_REDIS_BESIDE_SALE_KEYS = {
+    "admission/admitter.py": "the admitter's lease and its script",
+    "admission/checkout/jobs.py": "the once-a-period mark of the sweep, beside its queue",
+    "admission/waiting_room.py": "a poll's token-revocation check (the jwt:* keys)",
+}
+
+
+def test_every_module_that_names_a_sale_key_reaches_it_through_the_sales_redis():
+    # A sale's keys may live on a Redis Cluster (get_sales_redis); the plain Redis (get_redis) never
+    # holds them. A module naming them uses the sales client, or is listed above with its reason.
+    naming = {
+        path.relative_to(ROOT).as_posix(): path.read_text()
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if re.search(r"\bsale_keys\b|\bsale_index\b", path.read_text())
+    }
+    plain = {
+        path
+        for path, text in naming.items()
+        if re.search(r"\bget_redis\(\)|extensions\[\"yakku\.redis\"\]", text)
+        and path != "yakku/extensions.py"
+    }
+    assert plain == set(PLAIN_REDIS_BESIDE_SALE_KEYS)
+
+
+def test_only_the_sale_index_touches_the_cross_sale_sets():
+    # They are on slots of their own on a cluster: written apart, in the order sale_index.py keeps.
+    users = {
+        path.relative_to(ROOT).as_posix()
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if re.search(r"\b(ACTIVE_SALES|SETTLING_SALES)\b", path.read_text())
+    }
+    assert users == {"admission/keys.py", "admission/sale_index.py"}
+
+
+def test_every_script_names_the_keys_of_one_slot():
+    # EVALSHA on a cluster goes to its first key's node, and a script may touch only that node's slot.
+    from redis.crc import key_slot
+
+    from admission.scripts import Scripts, load_script
+
+    client = redis.Redis()  # registering only reads the text: no connection is made
+    for field in Scripts.__dataclass_fields__:
+        keys = load_script(client, field).bind(sale_id=12345)
+        assert len({key_slot(key.encode()) for key in keys}) == 1, field

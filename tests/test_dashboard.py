@@ -139,12 +139,12 @@ def test_an_illegal_move_is_refused_readably(app, shop_web, web, ops):
     assert "A sale that is draft cannot open." in page and _state(app, sale_id) == "draft"
 
 
-def test_rate_and_cap_change_live(app, shop_web, web, ops, redis_client):
+def test_rate_and_cap_change_live(app, shop_web, web, ops, sales_redis):
     sale_id = _create(web, shop_web.ids["Jeju"])
     _act(web, sale_id, "arm")
     answer = web.post(f"/ops/sales/{sale_id}/settings", data={"admission_rate": "2.5", "admitted_cap": 7})
     assert answer.status_code == 302
-    assert redis_client.hmget(sale_keys(sale_id).settings, "rate", "cap") == ["2.5", "7"]
+    assert sales_redis.hmget(sale_keys(sale_id).settings, "rate", "cap") == ["2.5", "7"]
     page = _text(web.get(f"/ops/sales/{sale_id}"))
     assert 'value="2.5"' in page and "Rate and cap changed" in page
 

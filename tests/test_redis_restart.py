@@ -36,7 +36,9 @@ class Platform:
         self.redis = PrivateRedis(folder / "redis", persist=True).start()
         self.outbox = folder / "outbox"
         self.outbox.mkdir()
-        settings = {**config, "REDIS_URL": self.redis.url, "MAIL_URL": f"file://{self.outbox}"}
+        url = self.redis.url  # every role on it: the restart loses the one Redis, sales and queues
+        settings = {**config, "REDIS_URL": url, "SALES_REDIS_URL": url, "QUEUE_REDIS_URL": url}
+        settings["MAIL_URL"] = f"file://{self.outbox}"
         settings.setdefault("API_URL", "http://127.0.0.1:1")  # neither process calls the services here
         self.app = create_api_app(settings)
         env = process_env(settings, ADMITTER_INTERVAL_S="0.1")

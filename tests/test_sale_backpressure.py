@@ -91,7 +91,7 @@ def resumed_at_every_pause(worker):
 
 def counters(sale) -> dict:
     keys = sale_keys(sale.id)
-    redis = sale.app.extensions["yakku.redis"]
+    redis = sale.app.extensions["yakku.sales_redis"]
     return {
         "held": int(redis.get(keys.held) or 0),
         "left": int(redis.get(keys.stock) or 0),
@@ -229,7 +229,7 @@ def test_a_checkout_handed_back_late_gets_its_time_back(live_api, app, client, o
     ticket = admitted_ticket(sale, buyer)
     sale.checkout(buyer, ticket)
     assert run_worker(config, crash_at="before_reserve") == -signal.SIGKILL  # held nothing, told nothing
-    redis, keys = app.extensions["yakku.redis"], sale_keys(sale.id)
+    redis, keys = app.extensions["yakku.sales_redis"], sale_keys(sale.id)
     ticket_id = sale.outcome(buyer, ticket)["ticket_id"]
     deadline = float(redis.hget(keys.ticket_expiry, ticket_id))
     late = deadline - 2  # the sweep finds it with 2 s left on the ticket

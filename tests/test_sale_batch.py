@@ -438,7 +438,7 @@ def admit_directly(app, sale_id: int, shoppers: int) -> list[tuple[str, int]]:
     keys, deadline = sale_keys(sale_id), time.time() + 600
     admitted = [(f"{sale_id}-{n}", n) for n in range(1, shoppers + 1)]
     with app.app_context():
-        pipe = app.extensions["yakku.redis"].pipeline()
+        pipe = app.extensions["yakku.sales_redis"].pipeline(transaction=False)  # one sale's keys: one node
         for ticket, shopper in admitted:
             pipe.hset(keys.tickets, ticket, "admitted")
             pipe.hset(keys.ticket_owner, ticket, shopper)

@@ -26,8 +26,9 @@ def _published(client, sale_id: int) -> dict:
     return answer.json
 
 
-def _verify(redis_url, database_url, *args) -> tuple[int, str]:
-    env = {"REDIS_URL": redis_url, "DATABASE_URL": database_url}
+def _verify(config, *args) -> tuple[int, str]:
+    names = ("REDIS_URL", "SALES_REDIS_URL", "DATABASE_URL")
+    env = {name: config[name] for name in names if config.get(name)}
     result = CliRunner().invoke(main, ["verify-draw", *map(str, args)], env=env)
     return result.exit_code, result.output
 
@@ -101,19 +102,19 @@ def test_a_snapshot_that_misses_a_late_joiner_is_refused_and_nothing_moves(sales
     assert sorted(sales_ops.queue(sale)) == EARLY[:3]
 
 
-def test_verify_draw_says_the_published_draw_matches(redis_url, database_url, sales_ops, drawn):
-    code, output = _verify(redis_url, database_url, drawn)
+def test_verify_draw_says_the_published_draw_matches(config, sales_ops, drawn):
+    code, output = _verify(config, drawn)
     assert code == 0, output
     assert f"draw of sale {drawn}: matches" in output and "[ok] queue" in output
 
 
-def test_verify_draw_says_a_tampered_entry_list_does_not_match(redis_url, database_url, sales_ops, drawn):
+def test_verify_draw_says_a_tampered_entry_list_does_not_match(config, sales_ops, drawn):
     row = db.session.get(SaleDraw, drawn)
     entries = list(row.entries)
     entries[3], entries[4] = entries[4], entries[3]  # two places swapped after the fact
     row.entries = entries
     db.session.commit()
-    code, output = _verify(redis_url, database_url, drawn)
+    code, output = _verify(config, drawn)
     assert code == 1 and f"draw of sale {drawn}: DOES NOT MATCH" in output
     assert "[BROKEN] order: 2 of 40 entries out of the recomputed order" in output
     assert "[BROKEN] queue" in output

@@ -38,7 +38,8 @@ def process_env(config: dict, **settings: str) -> dict:
     """The environment of a `yakku` process on the test's database, Redis, services and keys."""
     secrets = ("SECRET_KEY", "SERVICE_SECRET", "TICKET_SECRET", "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET")
     env = {name: value for name, value in os.environ.items() if name != "YAKKU_CHECKOUT_CRASH_AT"}
-    env.update({name: config[name] for name in ("DATABASE_URL", "REDIS_URL", "API_URL")})
+    names = ("DATABASE_URL", "REDIS_URL", "SALES_REDIS_URL", "QUEUE_REDIS_URL", "API_URL")
+    env.update({name: config[name] for name in names if config.get(name)})
     env.update({f"YAKKU_{name}": config[name] for name in secrets})
     env.update({f"YAKKU_{name}": value for name, value in settings.items()})
     return env
@@ -211,14 +212,14 @@ def test_the_cli_reconciles_and_audits_a_sale(sale, shoppers, config):
 
 
 @pytest.mark.slow
-def test_the_audit_exits_non_zero_when_an_invariant_breaks(sale, shoppers, config, redis_client):
+def test_the_audit_exits_non_zero_when_an_invariant_breaks(sale, shoppers, config, sales_redis):
     from admission.keys import sale_keys
 
     buyer = shoppers.verified()
     ticket = admitted_ticket(sale, buyer)
     sale.checkout(buyer, ticket)
     sale.drain()
-    redis_client.incr(sale_keys(sale.id).sold)  # a unit sold that no paid order accounts for
+    sales_redis.incr(sale_keys(sale.id).sold)  # a unit sold that no paid order accounts for
     audited = yakku(config, "audit", str(sale.id))
     assert audited.returncode == 1
     assert "[BROKEN] units sold = units in paid orders" in audited.stdout

@@ -28,7 +28,8 @@ CATALOG_STOCK = 10
 def own_redis(config, tmp_path):
     """A redis-server for this test alone, with an append-only file: the test loses its data."""
     server = PrivateRedis(tmp_path / "redis", persist=True).start()
-    config["REDIS_URL"] = server.url
+    # Every role on it: what these tests lose is the one Redis of the embedded default, sales and queues.
+    config["REDIS_URL"] = config["SALES_REDIS_URL"] = config["QUEUE_REDIS_URL"] = server.url
     yield server
     server.stop()
 

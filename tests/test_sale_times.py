@@ -55,7 +55,7 @@ def _sale_id(answer) -> int:
     ("zone", "typed", "instant", "shown"), OPENINGS, indirect=["zone"], ids=[o[1] for o in OPENINGS]
 )
 def test_an_opening_typed_in_the_shops_zone_is_that_instant_everywhere(
-    zone, app, client, shop_web, web, operator, redis_client, typed, instant, shown
+    zone, app, client, shop_web, web, operator, sales_redis, typed, instant, shown
 ):
     shop_web.sign_in(operator)
     sale_id = _sale_id(_create(web, shop_web.ids["Jeju"], typed))
@@ -64,7 +64,7 @@ def test_an_opening_typed_in_the_shops_zone_is_that_instant_everywhere(
     answer = client.get(f"/api/sales/{sale_id}", headers=bearer(app, 1, role="operator"))
     assert answer.json["opens_at"] == instant
     web.post(f"/ops/sales/{sale_id}/arm")
-    opens = float(redis_client.hget(sale_keys(sale_id).settings, "opens_at"))
+    opens = float(sales_redis.hget(sale_keys(sale_id).settings, "opens_at"))
     assert opens == datetime.fromisoformat(instant).timestamp()
     page = _text(web.get(f"/ops/sales/{sale_id}"))
     assert f"opens {shown}" in page and f"Times in {zone.key}" in page

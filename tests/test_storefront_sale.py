@@ -365,7 +365,9 @@ def test_a_checkout_panel_past_its_tickets_end_shows_expired_without_a_pay_butto
     assert "Pay now" in form
     with sale.app.app_context():  # the ticket's end passes; the admitter has not swept it yet
         ticket_id = lookup.shopper_ticket_id(sale.id, me.id)
-        sale.app.extensions["yakku.redis"].hset(sale_keys(sale.id).ticket_expiry, ticket_id, time.time() - 1)
+        sale.app.extensions["yakku.sales_redis"].hset(
+            sale_keys(sale.id).ticket_expiry, ticket_id, time.time() - 1
+        )
     body = _fragment(web, sale)
     assert "Your turn expired" in body and "Pay now" not in body and _trigger(body) is None
     token = re.search(r'name="ticket" type="hidden" value="([^"]+)"', form).group(1)

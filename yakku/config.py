@@ -37,7 +37,15 @@ DEFAULTS = {
 }
 
 # Twelve-factor names read as they are, without the YAKKU_ prefix.
-PLAIN_ENVIRONMENT = ("DATABASE_URL", "REDIS_URL", "MAIL_URL", "PUBLIC_URL", "API_URL")
+PLAIN_ENVIRONMENT = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SALES_REDIS_URL",
+    "QUEUE_REDIS_URL",
+    "MAIL_URL",
+    "PUBLIC_URL",
+    "API_URL",
+)
 
 # Keys that must be shared by every process of one deployment; generated once when unset.
 SECRET_NAMES = (
@@ -79,9 +87,13 @@ def _derive(app: Flask) -> None:
     cfg.setdefault("DATABASE_URL", f"sqlite:///{instance / 'yakku.db'}")
     cfg.setdefault("MAIL_URL", f"file://{instance / 'outbox'}")
     cfg.setdefault("REDIS_URL", os.environ.get("REDIS_URL", ""))
+    # Two Redis roles, each REDIS_URL unless set (yakku/extensions.py RedisStore): the sales' one may be a
+    # Redis Cluster (redis+cluster://host:port, or rediss+cluster:// for TLS), the queues' one is plain.
+    for role in ("SALES_REDIS_URL", "QUEUE_REDIS_URL"):
+        cfg[role] = cfg.get(role) or cfg["REDIS_URL"]
     cfg["SQLALCHEMY_DATABASE_URI"] = database_uri(cfg["DATABASE_URL"])
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(cfg["SQLALCHEMY_DATABASE_URI"])
-    cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")
+    cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["QUEUE_REDIS_URL"] or "memory://")
     missing = [name for name in SECRET_NAMES if not cfg.get(name)]
     if missing:
         stored = load_or_create_secrets(instance)

@@ -8,6 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from redis.cluster import RedisCluster
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -33,23 +34,63 @@ limiter = Limiter(key_func=get_remote_address)
 csrf = CSRFProtect()
 
 
+# A sales URL naming a Redis Cluster: any one node's address, the client finds the others.
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+
+
+def is_cluster_url(url: str) -> bool:
+    """Whether `url` names a Redis Cluster (redis+cluster://host:port, rediss+cluster://... for TLS)."""
+    return url.split("://", 1)[0] in CLUSTER_SCHEMES
+
+
+def sales_client(url: str) -> redis.Redis | RedisCluster:
+    """A client of the sales Redis `url`: a RedisCluster for a cluster URL, else a plain Redis."""
+    if not is_cluster_url(url):
+        return redis.Redis.from_url(url, decode_responses=True)
+    scheme, rest = url.split("://", 1)
+    # Unlike the plain client, RedisCluster asks a node for the slot map here, when the app is built.
+    return RedisCluster.from_url(f"{CLUSTER_SCHEMES[scheme]}://{rest}", decode_responses=True)
+
+
 class RedisStore:
-    """One Redis client per app (strings decoded), kept in app.extensions["yakku.redis"]."""
+    """The app's two Redis clients (strings decoded), kept in app.extensions:
+
+    - "yakku.redis" (get_redis), on QUEUE_REDIS_URL: always one plain Redis. The queues (RQ, which cannot
+      run on a cluster), caches, rate limits, token revocations, the service registry, the admitter's
+      lease and every other key that is not a sale's; some of their commands name keys of several slots.
+    - "yakku.sales_redis" (get_sales_redis), on SALES_REDIS_URL: every sale:{id}:... key, their Lua
+      scripts and the cross-sale indexes (admission/sale_index.py). It may be a Redis Cluster: every
+      command and script sent to it names keys of one slot only.
+
+    Both default to REDIS_URL; on one URL they are one client (one pool).
+    """
 
     def init_app(self, app: Flask) -> None:
-        url = app.config["REDIS_URL"]
-        if not url:
+        plain_url, sales_url = app.config["QUEUE_REDIS_URL"], app.config["SALES_REDIS_URL"]
+        if not plain_url or not sales_url:
             raise RuntimeError("REDIS_URL is not set: run `yakku up`, or point it at a Redis server")
+        if is_cluster_url(plain_url):
+            raise RuntimeError(
+                "QUEUE_REDIS_URL (or REDIS_URL) names a Redis Cluster: the queues need a plain Redis;"
+                " put only the sales on the cluster, with SALES_REDIS_URL"
+            )
         # from_url builds a pool; no connection is opened until the first command.
-        app.extensions["yakku.redis"] = redis.Redis.from_url(url, decode_responses=True)
+        plain = redis.Redis.from_url(plain_url, decode_responses=True)
+        app.extensions["yakku.redis"] = plain
+        app.extensions["yakku.sales_redis"] = plain if sales_url == plain_url else sales_client(sales_url)
 
 
 redis_store = RedisStore()
 
 
 def get_redis() -> redis.Redis:
-    """The current app's Redis client."""
+    """The current app's plain Redis: queues, caches, revocations, leases; never a sale's keys."""
     return current_app.extensions["yakku.redis"]
+
+
+def get_sales_redis() -> redis.Redis | RedisCluster:
+    """The current app's sales Redis (perhaps a cluster): a sale's keys, its scripts, the sale indexes."""
+    return current_app.extensions["yakku.sales_redis"]
 
 
 @event.listens_for(Engine, "connect")

@@ -17,8 +17,9 @@ class QueueName(StrEnum):
 
 
 def init_app(app: Flask) -> None:
-    """Bind the queues to the app's Redis (RQ needs raw bytes, so it has its own client)."""
-    connection = Redis.from_url(app.config["REDIS_URL"])
+    """Bind the queues to the app's plain Redis, QUEUE_REDIS_URL (RQ needs raw bytes, so it has its own
+    client; RQ cannot run on a Redis Cluster, which only the sales may use)."""
+    connection = Redis.from_url(app.config["QUEUE_REDIS_URL"])
     app.extensions["yakku.rq"] = {name: Queue(name.value, connection=connection) for name in QueueName}
 
 

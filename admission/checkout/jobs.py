@@ -15,7 +15,7 @@ from collections import Counter
 
 from flask import current_app
 
-from admission import recovery, sales
+from admission import recovery, sale_index, sales
 from admission.checkout import line, pressure, reconcile
 from admission.checkout.drain import drain_batch
 from admission.checkout.records import CheckoutRequest
@@ -107,9 +107,11 @@ def sweep() -> dict:
     too), and forget ended sign-ins whose tokens have all expired (this is the platform's one periodic
     job)."""
     recovered = recovery.check_sales()
+    indexed = sale_index.repair()  # after the rebuild, which indexes the sales it put back
     done = reconcile_all(lease=current_app.config["RECONCILE_LEASE_S"])
     for found in recovered:
         done[f"recovered_{found.kind}"] += 1
+    done.update({f"indexed_{name}": count for name, count in indexed.items() if count})
     for settled in sales.settle_closed_sales().values():
         done["settled" if settled["settled"] else "not_settled_yet"] += 1
     expired = expire_unpaid_orders()
@@ -124,7 +126,7 @@ def sweep() -> dict:
 def reconcile_all(now: float | None = None, lease: float = reconcile.LEASE_SECONDS) -> Counter:
     """Reconcile every sale the admitter looks after; what was done, counted."""
     done: Counter = Counter()
-    for sale_id in sales.sales_to_reconcile():
+    for sale_id in sale_index.sales_to_reconcile():
         done.update(reconcile_one(sale_id, now, lease))
     return done
 

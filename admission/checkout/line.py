@@ -17,7 +17,7 @@ from admission.checkout.records import Checkout, CheckoutRequest, CheckoutState
 from admission.keys import sale_keys
 from admission.replies import SubmitOutcome
 from admission.scripts import scripts
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 
 # A job lost before it started (a flushed queue) stops blocking new ones after this; the reconciler's
 # sweep also queues a job for any sale whose line waits with no job queued, or whose oldest waiting
@@ -33,7 +33,7 @@ def put(sale_id: int, requests: list[CheckoutRequest], order_ids: dict[str, int]
     """Record the checkouts QUEUED (with the ticket's order, if it has one already) and list their
     requests, in one transaction."""
     keys = sale_keys(sale_id)
-    with get_redis().pipeline(transaction=True) as pipe:
+    with get_sales_redis().pipeline(transaction=True) as pipe:
         for request in requests:
             queued = records.queued(request, (order_ids or {}).get(request.ticket_id))
             records.record(sale_id, queued, client=pipe)
@@ -64,21 +64,21 @@ def put_back(sale_id: int, held: list[tuple[Checkout, CheckoutRequest, bool]]) -
 
 def mark_drain_queued(sale_id: int) -> bool:
     """Set the mark that a drain job waits to start; False if it was set already (one waits)."""
-    return bool(get_redis().set(sale_keys(sale_id).drain_queued, "1", nx=True, ex=DRAIN_MARK_TTL))
+    return bool(get_sales_redis().set(sale_keys(sale_id).drain_queued, "1", nx=True, ex=DRAIN_MARK_TTL))
 
 
 def clear_drain_mark(sale_id: int) -> None:
     """A drain job of the sale started: the next submit queues the next job."""
-    get_redis().delete(sale_keys(sale_id).drain_queued)
+    get_sales_redis().delete(sale_keys(sale_id).drain_queued)
 
 
 def oldest_wait(sale_id: int, now: float) -> float:
     """How long the oldest checkout still waiting in the line has waited (0 when none waits)."""
     keys = sale_keys(sale_id)
-    head = get_redis().lrange(keys.checkout_line, 0, LOOK_AHEAD - 1)
+    head = get_sales_redis().lrange(keys.checkout_line, 0, LOOK_AHEAD - 1)
     if not head:
         return 0.0
-    requests = get_redis().hmget(keys.checkout_requests, head)
+    requests = get_sales_redis().hmget(keys.checkout_requests, head)
     waiting = [ticket_id for ticket_id, request in zip(head, requests, strict=True) if request]
     oldest = records.read(sale_id, waiting[0]) if waiting else None
     return now - oldest.updated_at if oldest else 0.0
@@ -92,9 +92,9 @@ def take(sale_id: int, count: int) -> list[CheckoutRequest]:
 
 def waiting(sale_id: int, ticket_id: str) -> bool:
     """Whether a ticket's checkout waits in the line (no job has taken it yet)."""
-    return bool(get_redis().hexists(sale_keys(sale_id).checkout_requests, ticket_id))
+    return bool(get_sales_redis().hexists(sale_keys(sale_id).checkout_requests, ticket_id))
 
 
 def backlog(sale_id: int) -> int:
     """How many checkouts wait in the sale's line."""
-    return int(get_redis().hlen(sale_keys(sale_id).checkout_requests))
+    return int(get_sales_redis().hlen(sale_keys(sale_id).checkout_requests))

@@ -32,7 +32,7 @@ from admission.models import DECLINE_GRACE_S
 from admission.states import TicketState
 from api.client import orders
 from api.orders.states import OrderState
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 
 # A checkout a worker touched less than this long ago is left to that worker.
 LEASE_SECONDS = 30.0
@@ -100,7 +100,7 @@ def _end_with_ticket(sale_id: int, unfinished: list[Checkout], done: Counter) ->
     # the ticket has outlived: its end is the ticket's. The rest, still to finish, are returned.
     if not unfinished:
         return []
-    tickets = get_redis().hmget(sale_keys(sale_id).tickets, [record.ticket_id for record in unfinished])
+    tickets = get_sales_redis().hmget(sale_keys(sale_id).tickets, [record.ticket_id for record in unfinished])
     rest = []
     for record, ticket_state in zip(unfinished, tickets, strict=True):
         if ticket_state in TICKET_ENDS:
@@ -130,7 +130,7 @@ def _stalled_before_reserving(sale_id: int, record: Checkout, now: float, lease:
     # A worker that died before reserving held nothing: the ticket is still fresh, the shopper may retry.
     if record.state not in IN_PROGRESS_STATES:
         return False  # told already (fewer left): it waits for the shopper, not for a worker
-    state = get_redis().hget(sale_keys(sale_id).tickets, record.ticket_id)
+    state = get_sales_redis().hget(sale_keys(sale_id).tickets, record.ticket_id)
     return state == TicketState.ADMITTED and not _worker_has_it(sale_id, record, now, lease)
 
 
@@ -150,7 +150,7 @@ def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LE
         return _tell(sale_id, record, CheckoutState.PAID, PAID, Done.CONFIRMED)
     if order["state"] == OrderState.PAYMENT_PENDING:
         return Done.PAYMENT_STILL_PENDING
-    expires_at = float(get_redis().hget(sale_keys(sale_id).ticket_expiry, ticket_id) or 0)
+    expires_at = float(get_sales_redis().hget(sale_keys(sale_id).ticket_expiry, ticket_id) or 0)
     if now < expires_at:
         if record.state == CheckoutState.DECLINED and now - record.updated_at >= _decline_grace(sale_id):
             # The shopper walked away from the decline: the units go back to the line, to the next in it.
@@ -164,7 +164,7 @@ def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LE
 
 
 def _decline_grace(sale_id: int) -> float:
-    grace = get_redis().hget(sale_keys(sale_id).settings, "decline_grace")
+    grace = get_sales_redis().hget(sale_keys(sale_id).settings, "decline_grace")
     return float(grace) if grace else float(DECLINE_GRACE_S)
 
 

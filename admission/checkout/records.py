@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from admission.keys import sale_keys
 from admission.scripts import scripts
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 
 MAX_ATTEMPTS = 3
 
@@ -118,7 +118,7 @@ def read(sale_id: int, ticket_id: str) -> Checkout | None:
 def read_versioned(sale_id: int, ticket_id: str) -> tuple[Checkout | None, str]:
     """The checkout recorded for a ticket, and its record as stored ('' for none): the version a
     compare-and-set (submit.lua) checks is unchanged."""
-    raw = get_redis().hget(sale_keys(sale_id).checkouts, ticket_id) or ""
+    raw = get_sales_redis().hget(sale_keys(sale_id).checkouts, ticket_id) or ""
     return (_decode(raw) if raw else None), raw
 
 
@@ -126,13 +126,13 @@ def read_many(sale_id: int, ticket_ids: list[str]) -> dict[str, Checkout]:
     """The checkouts recorded for these tickets, by ticket (absent: none submitted)."""
     if not ticket_ids:
         return {}
-    answers = get_redis().hmget(sale_keys(sale_id).checkouts, ticket_ids)
+    answers = get_sales_redis().hmget(sale_keys(sale_id).checkouts, ticket_ids)
     return {ticket_id: _decode(raw) for ticket_id, raw in zip(ticket_ids, answers, strict=True) if raw}
 
 
 def in_states(sale_id: int, states: frozenset[CheckoutState]) -> list[Checkout]:
     """Every checkout of the sale in one of `states` (for the reconciler)."""
-    found = (_decode(raw) for _ticket_id, raw in get_redis().hscan_iter(sale_keys(sale_id).checkouts))
+    found = (_decode(raw) for _ticket_id, raw in get_sales_redis().hscan_iter(sale_keys(sale_id).checkouts))
     return [checkout for checkout in found if checkout.state in states]
 
 
@@ -162,7 +162,7 @@ def record_many(sale_id: int, checkouts: list[Checkout], client=None) -> None:
     for checkout in checkouts:
         checkout.updated_at = now
     mapping = {checkout.ticket_id: encode(checkout) for checkout in checkouts}
-    (client or get_redis()).hset(sale_keys(sale_id).checkouts, mapping=mapping)
+    (client or get_sales_redis()).hset(sale_keys(sale_id).checkouts, mapping=mapping)
 
 
 def advance(sale_id: int, checkouts: list[Checkout]) -> set[str]:

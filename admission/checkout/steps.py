@@ -19,7 +19,7 @@ from admission.keys import sale_keys
 from admission.states import TicketState
 from api.client import orders
 from api.payments.states import PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED, DeclineCode
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 
 # The refusals after which the shopper may submit another card (or the same one again) while the ticket
 # lasts: a decline, and a card token that expired before the charge (nothing was charged).
@@ -42,7 +42,7 @@ def charge_key(sale_id: int, ticket_id: str, attempt: int) -> str:
 
 def sale_product(sale_id: int) -> tuple[int, int]:
     """(the product a sale sells, its units), from its settings in Redis (the drain never reads SQL)."""
-    product_id, units = get_redis().hmget(sale_keys(sale_id).settings, "product_id", "units")
+    product_id, units = get_sales_redis().hmget(sale_keys(sale_id).settings, "product_id", "units")
     return int(product_id), int(units)
 
 
@@ -96,7 +96,7 @@ def declined(
 ) -> Checkout:
     """The checkout of a declined card: while the ticket lasts and attempts remain, the units wait for
     another card; otherwise the order is cancelled and the units go back. Not recorded: the caller does."""
-    expires_at = float(get_redis().hget(sale_keys(sale_id).ticket_expiry, request.ticket_id) or 0)
+    expires_at = float(get_sales_redis().hget(sale_keys(sale_id).ticket_expiry, request.ticket_id) or 0)
     if request.attempt < records.MAX_ATTEMPTS and now < expires_at:
         return checkout.tell(CheckoutState.DECLINED, message or "Payment declined.")
     give_up(sale_id, request.ticket_id, checkout.order_id, TicketState.DECLINED)

@@ -31,8 +31,10 @@ class Clients:
         # "sales" (the flash sale's API, from admission/) is served by the api process too.
         names = (*SERVICES, "sales")
         fallback = {name: config["SERVICE_URLS"].get(name, config["API_URL"]) for name in names}
-        # Discovery reads the registry from the app's Redis; no connection opens until the first call.
-        self.resolver = Resolver(redis.Redis.from_url(config["REDIS_URL"], decode_responses=True), fallback)
+        # Discovery reads the registry from the app's plain Redis; no connection opens until the first call.
+        self.resolver = Resolver(
+            redis.Redis.from_url(config["QUEUE_REDIS_URL"], decode_responses=True), fallback
+        )
         secret, caller = config["SERVICE_SECRET"], config["SERVICE_NAME"] or app.name
         self.sign = lambda: sign_service_token(secret, caller)
         self.options = {

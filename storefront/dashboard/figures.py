@@ -16,7 +16,7 @@ from admission.keys import sale_keys
 from admission.sales import sale_figures
 from admission.states import TicketState
 from admission.stock import tickets_by_state
-from yakku.extensions import get_redis
+from yakku.extensions import get_sales_redis
 from yakku.queues import QueueName
 
 
@@ -50,7 +50,7 @@ def checkout_counts(sale_id: int) -> dict:
     checkout count as declines, plus the last one when it is itself a decline or ended failed.
     """
     counts: dict[str, int] = {"declines": 0}
-    for raw in get_redis().hvals(sale_keys(sale_id).checkouts):
+    for raw in get_sales_redis().hvals(sale_keys(sale_id).checkouts):
         outcome = json.loads(raw)
         state, attempt = outcome["state"], int(outcome.get("attempt") or 0)
         counts[state] = counts.get(state, 0) + 1

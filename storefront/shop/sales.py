@@ -8,13 +8,11 @@ import contextlib
 import time
 from datetime import UTC, datetime
 
-from admission import lookup
-from admission.keys import ACTIVE_SALES
+from admission import lookup, sale_index
 from api.client import catalog
 from api.client.errors import ServiceError
 from storefront.sale import room
 from storefront.session import current_shopper
-from yakku.extensions import get_redis
 
 # Enough for a row of cards; the operator rarely runs more at once.
 MAX_SHOWN = 4
@@ -42,6 +40,5 @@ def sales_on_show() -> list[dict]:
 
 
 def _live_sales() -> list[lookup.LiveSale]:
-    ids = sorted(int(sale_id) for sale_id in get_redis().smembers(ACTIVE_SALES))
-    sales = (lookup.live_sale(sale_id) for sale_id in ids)
+    sales = (lookup.live_sale(sale_id) for sale_id in sale_index.active_sales())
     return [sale for sale in sales if sale and sale.state in lookup.SLOT_STATES]
