@@ -155,7 +155,8 @@ def own_redis(config, tmp_path):
     """A Redis kept on its append-only file, for the test and its processes (and the API's port): asked for
     before `app`, so the app is built on them."""
     server = PrivateRedis(tmp_path / "redis", persist=True).start()
-    config["REDIS_URL"] = server.url
+    # Every role on it (also in a run that puts the sales on a cluster): the platform stops it whole.
+    config["REDIS_URL"] = config["SALES_REDIS_URL"] = config["QUEUE_REDIS_URL"] = server.url
     config["API_URL"] = f"http://127.0.0.1:{free_port()}"
     yield server
     server.stop()
@@ -172,7 +173,7 @@ def platform(own_redis, app, config, tmp_path, platform_settings):
 
 def sale_ticket(app, sale_id: int, shopper_id: int) -> str | None:
     """The ticket the shopper was issued in the sale, if any."""
-    return app.extensions["yakku.redis"].hget(sale_keys(sale_id).shopper_ticket, shopper_id)
+    return app.extensions["yakku.sales_redis"].hget(sale_keys(sale_id).shopper_ticket, shopper_id)
 
 
 def first_shown(shopper: WebShopper, panel: str) -> float | None:
