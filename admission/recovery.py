@@ -120,10 +120,11 @@ def check_sale(sale_id: int, now: float | None = None) -> Recovery:
     recovery = Recovery(sale_id)
     if sale.state == SaleState.DRAFT:
         return recovery
+    ledger = committed_tickets(sale_id)  # first: a rebuild goes ahead only with the orders' record at hand
     client, keys = get_sales_redis(), sale_keys(sale_id)
     if not client.exists(keys.settings):
         _rebuild(sale, recovery, client)
-    _put_back_tickets(sale_id, recovery, client, now)
+    _put_back_tickets(sale_id, recovery, client, now, ledger)
     return recovery
 
 
@@ -144,9 +145,11 @@ def ensure_loaded(sale_id: int) -> Recovery:
     return recovery
 
 
-def _put_back_tickets(sale_id: int, recovery: Recovery, client, now: float) -> None:
+def _put_back_tickets(
+    sale_id: int, recovery: Recovery, client, now: float, ledger: tuple[list["Committed"], int]
+) -> None:
     keys = sale_keys(sale_id)
-    committed, highest = committed_tickets(sale_id)
+    committed, highest = ledger
     states = client.hmget(keys.tickets, [c.ticket_id for c in committed]) if committed else []
     todo = [c for c, state in zip(committed, states, strict=True) if behind(c, state)]
     for start in range(0, len(todo), RESTORE_BATCH):
