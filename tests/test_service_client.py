@@ -37,6 +37,9 @@ class EchoClient(ServiceClient):
     @get("/conflict")
     def conflict(self) -> dict: ...
 
+    @get("/echo/{item_id}", internal=True)
+    def read_between_services(self, item_id: int) -> dict: ...
+
 
 class EchoServer:
     """A real HTTP service on loopback that checks service tokens and can fail on demand."""
@@ -233,6 +236,29 @@ def test_discovery_prefers_a_registered_live_instance(echo, app, redis_client):
         assert EchoClient.for_current_app().read(5)["id"] == 5
 
 
+def test_calls_between_services_go_to_the_internal_pool_and_shoppers_calls_never_do(config, redis_client):
+    public, internal = (
+        EchoServer(config["SERVICE_SECRET"]).start(),
+        EchoServer(config["SERVICE_SECRET"]).start(),
+    )
+    from yakku.factory import create_api_app
+
+    app = create_api_app({**config, "SERVICE_URLS": {"catalog": public.url}})
+    try:
+        with app.app_context():
+            client = EchoClient.for_current_app()
+            client.read_between_services(1)  # no internal pool registered: the service's own address
+            registry.register(redis_client, registry.entry("catalog", internal=True), internal.url)
+            app.extensions["yakku.client"].resolver.forget("catalog")
+            client.read_between_services(2)
+            client.read(3)
+        assert (public.calls, internal.calls) == (["read", "read"], ["read"])
+        assert client.transport.breaker is not client.internal_transport.breaker  # one pool's fall, not both
+    finally:
+        public.stop()
+        internal.stop()
+
+
 def test_an_instance_whose_heartbeat_stopped_is_forgotten(redis_client):
     registry.register(redis_client, "orders", "http://a", now=time.time() - 60)
     registry.register(redis_client, "orders", "http://b")
@@ -267,7 +293,7 @@ def test_the_breaker_opens_while_the_payments_service_is_down_and_closes_when_it
         }
     )
     with caller.app_context():
-        breaker = BreakerWatch(payments().transport.breaker)
+        breaker = BreakerWatch(payments().internal_transport.breaker)  # every payments call is internal
         assert payments().by_order(1) == {"items": []}  # up: an order with no payments yet
         server.shutdown()
         server.server_close()
