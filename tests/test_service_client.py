@@ -236,27 +236,51 @@ def test_discovery_prefers_a_registered_live_instance(echo, app, redis_client):
         assert EchoClient.for_current_app().read(5)["id"] == 5
 
 
-def test_calls_between_services_go_to_the_internal_pool_and_shoppers_calls_never_do(config, redis_client):
+@pytest.fixture
+def two_pools(config):
+    """A public and an internal instance of one service, each a real HTTP server."""
     public, internal = (
         EchoServer(config["SERVICE_SECRET"]).start(),
         EchoServer(config["SERVICE_SECRET"]).start(),
     )
+    yield public, internal
+    public.stop()
+    internal.stop()
+
+
+@pytest.mark.parametrize(
+    ("internal_calls", "served"),
+    [
+        ("marked", {"public": ["read", "read"], "internal": ["read"]}),  # the storefront: its shoppers' calls
+        ("all", {"public": ["read"], "internal": ["read", "read"]}),  # a service or a worker: all its own
+    ],
+)
+def test_calls_between_services_go_to_the_internal_pool_once_it_is_registered(
+    config, redis_client, two_pools, internal_calls, served
+):
     from yakku.factory import create_api_app
 
-    app = create_api_app({**config, "SERVICE_URLS": {"catalog": public.url}})
-    try:
-        with app.app_context():
-            client = EchoClient.for_current_app()
-            client.read_between_services(1)  # no internal pool registered: the service's own address
-            registry.register(redis_client, registry.entry("catalog", internal=True), internal.url)
-            app.extensions["yakku.client"].resolver.forget("catalog")
-            client.read_between_services(2)
-            client.read(3)
-        assert (public.calls, internal.calls) == (["read", "read"], ["read"])
-        assert client.transport.breaker is not client.internal_transport.breaker  # one pool's fall, not both
-    finally:
-        public.stop()
-        internal.stop()
+    public, internal = two_pools
+    settings = {"SERVICE_URLS": {"catalog": public.url}, "SERVICE_INTERNAL_CALLS": internal_calls}
+    app = create_api_app({**config, **settings})
+    with app.app_context():
+        client = EchoClient.for_current_app()
+        client.read_between_services(1)  # no internal pool registered: the service's own address
+        registry.register(redis_client, registry.entry("catalog", internal=True), internal.url)
+        app.extensions["yakku.client"].resolver.forget("catalog")
+        client.read_between_services(2)
+        client.read(3)
+    assert {"public": public.calls, "internal": internal.calls} == served
+    assert client.internal_transport.internal  # its own connections and breaker: one pool's fall, not both
+
+
+def test_the_storefront_sends_only_the_calls_declared_internal_to_the_internal_pool(config):
+    from yakku.factory import create_web_app
+
+    with create_web_app(config).app_context():
+        assert not EchoClient.for_current_app().transport.internal
+    with create_web_app({**config, "SERVICE_INTERNAL_CALLS": "all"}).app_context():
+        assert EchoClient.for_current_app().transport.internal
 
 
 def test_an_instance_whose_heartbeat_stopped_is_forgotten(redis_client):

@@ -45,6 +45,12 @@ class Clients:
             "breaker_reset_seconds": float(config["SERVICE_BREAKER_RESET_SECONDS"]),
         }
         self._transports: dict[tuple[str, bool], Transport] = {}
+        calls = config["SERVICE_INTERNAL_CALLS"]
+        if calls not in INTERNAL_CALLS:
+            raise ValueError(f"SERVICE_INTERNAL_CALLS is {calls!r}: one of {', '.join(INTERNAL_CALLS)}")
+        # A service or a worker calls for the platform's own work, so every call it makes is internal
+        # (orders asking catalog for a product inside a batch); the storefront calls for its shoppers.
+        self.every_call_internal = calls == "all"
 
     def transport(self, service: str, internal: bool = False) -> Transport:
         """The transport of one service's public calls, or (`internal`) of the calls between services."""
@@ -55,6 +61,9 @@ class Clients:
         return self._transports[key]
 
 
+# Which of a process's calls go to the internal pool: every one, or those declared internal=True.
+INTERNAL_CALLS = ("all", "marked")
+
 # Every setting the client reads, with its default (README.md's table lists them as YAKKU_<NAME>).
 DEFAULTS = {
     "SERVICE_URLS": {},  # service name -> base URL, where the registry has none (default: API_URL)
@@ -64,6 +73,7 @@ DEFAULTS = {
     "SERVICE_ATTEMPTS": 3,  # tries of an idempotent call
     "SERVICE_BREAKER_FAIL_MAX": 5,  # failures in a row that open a service's breaker
     "SERVICE_BREAKER_RESET_SECONDS": 10,  # how long an open breaker refuses before a trial call
+    "SERVICE_INTERNAL_CALLS": "all",  # the storefront's default is "marked" (yakku/factory.py)
 }
 
 

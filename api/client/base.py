@@ -39,4 +39,5 @@ class ServiceClient:
         """This client, on the current app's shared transport for its service (with the shopper's token,
         for the routes a shopper calls)."""
         clients = current_app.extensions["yakku.client"]
-        return cls(clients.transport(cls.service), token, clients.transport(cls.service, internal=True))
+        internal = clients.transport(cls.service, internal=True)
+        return cls(clients.transport(cls.service, internal=clients.every_call_internal), token, internal)
