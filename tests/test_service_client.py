@@ -283,6 +283,21 @@ def test_the_storefront_sends_only_the_calls_declared_internal_to_the_internal_p
         assert EchoClient.for_current_app().transport.internal
 
 
+def test_every_declared_call_to_a_service_only_route_goes_to_the_internal_pool(app):
+    from api.client import services
+    from api.client.declare import Endpoint
+
+    routes = app.url_map.bind("api.test")
+    for client in vars(services).values():
+        if not (isinstance(client, type) and issubclass(client, ServiceClient)):
+            continue
+        for endpoint in (value for value in vars(client).values() if isinstance(value, Endpoint)):
+            sample = endpoint.path.format(**{name: "1" for name in endpoint.path_names})
+            view = app.view_functions[routes.match(sample, method=endpoint.verb)[0]]
+            if getattr(view, "service_only", False):
+                assert endpoint.internal, f"{client.__name__}.{endpoint.name} is a call between services"
+
+
 def test_an_instance_whose_heartbeat_stopped_is_forgotten(redis_client):
     registry.register(redis_client, "orders", "http://a", now=time.time() - 60)
     registry.register(redis_client, "orders", "http://b")

@@ -3,9 +3,10 @@
 It plays the part Eureka had in the seed. An instance is live while its heartbeat is fresh; when no
 instance is registered, the client falls back to the URL in config.
 
-A service has two entries: its own, for the calls shoppers' requests make (the public `api` pool, when
-it advertises), and its internal one, for the calls services make to each other (batch order and pay,
-stock reservations, tokenising a card), which only the `internal` pool advertises. An internal call
+A service has two entries: its own, for the calls made for shoppers (the public `api` pool, when it
+advertises), and its internal one, for the calls services and workers make to each other (batch order
+and pay, stock reservations, tokenising a card: `api/client/__init__.py` says which calls those are),
+which only the `internal` pool advertises. An internal call
 resolves to the internal entry while an instance of it is live, else to the service's own address,
 so a deployment without the internal pool still works, on one pool.
 """

@@ -1,7 +1,8 @@
 """One declared client per internal service. A method names a verb and a path; its body is never run.
 
 `internal=True` marks a call between services (a route behind `service_required`, or the probe a drain
-asks before it): it goes to the internal pool, never behind shoppers' requests in the public one.
+asks before it): it goes to the internal pool, never behind shoppers' requests in the public one. A
+service's or a worker's other calls go there too (SERVICE_INTERNAL_CALLS, api/client/__init__.py).
 """
 
 from api.client.base import ServiceClient
