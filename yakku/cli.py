@@ -150,6 +150,16 @@ def admitter() -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="BIND_HOST", show_envvar=True)
+@click.option("--port", default=8003, show_default=True, envvar="EVENTS_PORT", show_envvar=True)
+def events(host: str, port: int) -> None:
+    """Hold a Server-Sent Events stream per page in line; tell each the end of its sale at once."""
+    from events.serve import serve
+
+    serve(host, port)
+
+
+@main.command()
 @click.argument("sale_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
 def audit(sale_id: int, as_json: bool) -> None:

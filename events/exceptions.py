@@ -1,0 +1,5 @@
+"""The events process's refusals."""
+
+
+class TooManyListeners(Exception):
+    """The process holds its bound of listeners: the page keeps polling instead (answered 503)."""
