@@ -38,10 +38,18 @@ def main() -> None:
     show_envvar=True,
     help="Port of the internal API.",
 )
+@click.option(
+    "--events-port",
+    default=8003,
+    show_default=True,
+    envvar="EVENTS_PORT",
+    show_envvar=True,
+    help="Port of the events process (the pages in line hear the end of a sale there).",
+)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="RQ worker processes.")
-def up(web_port: int, api_port: int, workers: int) -> None:
+def up(web_port: int, api_port: int, events_port: int, workers: int) -> None:
     """Migrate, seed and run every Procfile process; Ctrl-C stops them all."""
-    sys.exit(launcher.up(launcher.Ports(web=web_port, api=api_port), workers))
+    sys.exit(launcher.up(launcher.Ports(web=web_port, api=api_port, events=events_port), workers))
 
 
 @contextlib.contextmanager

@@ -33,6 +33,7 @@ READY_TIMEOUT = 120.0
 class Ports:
     web: int
     api: int
+    events: int = 8003
 
 
 def instance_dir() -> Path:
@@ -114,6 +115,9 @@ def app_config(instance: Path, redis: str, ports: Ports | None = None) -> dict:
             API_PORT=str(ports.api),
             PUBLIC_URL=os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{ports.web}",
             API_URL=os.environ.get("API_URL") or f"http://127.0.0.1:{ports.api}",
+            EVENTS_PORT=str(ports.events),
+            # The pages in line listen there for the end of their sale (the events process, Procfile).
+            EVENTS_URL=os.environ.get("EVENTS_URL") or f"http://127.0.0.1:{ports.events}",
         )
     return settings
 
@@ -151,7 +155,8 @@ def process_environment(settings: dict) -> dict:
 
 def check_ports_free(ports: Ports) -> None:
     """Fail early, with the option to change, when a port is taken."""
-    for option, port in (("--web-port", ports.web), ("--api-port", ports.api)):
+    options = (("--web-port", ports.web), ("--api-port", ports.api), ("--events-port", ports.events))
+    for option, port in options:
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -211,6 +216,7 @@ def _announce(ports: Ports, instance: Path, settings: dict) -> None:
         f"Yakku is up.\n"
         f"  shop:       http://127.0.0.1:{ports.web}\n"
         f"  API docs:   http://127.0.0.1:{ports.api}/api/docs\n"
+        f"  events:     {settings['EVENTS_URL']}\n"
         f"  outbox:     {settings['MAIL_URL']}\n"
         f"  instance:   {instance}\n"
         "Press Ctrl-C to stop every process.\n"
