@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from catalog_helpers import add_product
-from process_helpers import YAKKU, Processes
-from test_sale_recovery import process_env
+from events_helpers import events_process
 from werkzeug.serving import make_server
 
 from admission import admitter, lookup, sales, stock, waiting_room
@@ -111,14 +110,9 @@ def live_web(web_app):
 @pytest.fixture
 def events_url(config, live_web, tmp_path):
     """The real events process (`yakku events`), asking the live web, holding at most MAX_LISTENERS."""
-    port = _free_port()
     settings = {"EVENTS_MAX_LISTENERS": str(MAX_LISTENERS), "EVENTS_HEARTBEAT_S": str(HEARTBEAT_S)}
-    env = {**process_env(config, **settings), "PUBLIC_URL": live_web}
-    processes = Processes(env, tmp_path / "events.log")
-    processes.start("events", [*YAKKU, "events", "--port", str(port)])
-    processes.wait_for("the events process listening", lambda: _accepts(port))
-    yield f"http://127.0.0.1:{port}"
-    processes.stop()
+    with events_process(config, live_web, tmp_path / "events.log", **settings) as url:
+        yield url
 
 
 @pytest.fixture
@@ -233,17 +227,3 @@ def test_a_page_in_line_listens_to_the_events_process_and_polls_only_as_a_safety
     assert "sse-connect" not in polled.get_data(as_text=True)
     assert f'hx-trigger="every {lookup.END_CHECK_EVERY_S}s"' in polled.get_data(as_text=True)
     assert "connect-src 'self';" in polled.headers["Content-Security-Policy"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
