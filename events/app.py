@@ -37,7 +37,6 @@ def create_app(settings: EventsSettings | None = None):
             full = [*cors, (b"retry-after", FULL_RETRY_AFTER_S)]
             await _answer(send, 503, b"Too many listeners: poll instead\n", full)
 
-    app.hub = hub
     return app
 
 

@@ -2,4 +2,5 @@
 
 
 class TooManyListeners(Exception):
-    """The process holds its bound of listeners: the page keeps polling instead (answered 503)."""
+    """The process holds its bound of listeners, or of sales watched: the page keeps polling instead
+    (answered 503)."""

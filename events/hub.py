@@ -38,9 +38,10 @@ class Hub:
     @contextlib.asynccontextmanager
     async def listening(self, sale_id: int) -> AsyncIterator[SaleWatch]:
         """Count one listener of the sale while in the block; TooManyListeners past the process's bound."""
-        if self.listeners >= self.settings.max_listeners:
+        watch = self.watches.get(sale_id)
+        if self.listeners >= self.settings.max_listeners or (watch is None and self._full_of_sales()):
             raise TooManyListeners(sale_id)
-        watch = self.watches.get(sale_id) or self._watch(sale_id)
+        watch = watch or self._watch(sale_id)
         watch.listeners += 1
         self.listeners += 1
         try:
@@ -51,6 +52,10 @@ class Hub:
             if not watch.listeners and not watch.ended.is_set():
                 watch.task.cancel()  # nobody left to tell: stop asking the web
                 del self.watches[sale_id]
+
+    def _full_of_sales(self) -> bool:
+        asking = sum(1 for watch in self.watches.values() if not watch.ended.is_set())
+        return asking >= self.settings.max_sales
 
     def _watch(self, sale_id: int) -> SaleWatch:
         # An ended sale's watch stays: it never runs again, so a page that comes later is told at once.

@@ -109,8 +109,13 @@ def live_web(web_app):
 
 @pytest.fixture
 def events_url(config, live_web, tmp_path):
-    """The real events process (`yakku events`), asking the live web, holding at most MAX_LISTENERS."""
-    settings = {"EVENTS_MAX_LISTENERS": str(MAX_LISTENERS), "EVENTS_HEARTBEAT_S": str(HEARTBEAT_S)}
+    """The real events process (`yakku events`), asking the live web, holding at most MAX_LISTENERS
+    streams of one sale."""
+    settings = {
+        "EVENTS_MAX_LISTENERS": str(MAX_LISTENERS),
+        "EVENTS_MAX_SALES": "1",  # each test's one sale
+        "EVENTS_HEARTBEAT_S": str(HEARTBEAT_S),
+    }
     with events_process(config, live_web, tmp_path / "events.log", **settings) as url:
         yield url
 
@@ -193,6 +198,8 @@ def test_past_its_bound_the_events_process_refuses_a_page_which_keeps_polling(
     assert refused.status == 503 and refused.headers["access-control-allow-origin"] == live_web
     held.pop().close()  # a page leaves: its place is free again
     time.sleep(0.2)
+    # Made-up sales cannot multiply the asks to the web: past its bound of sales watched, a 503 too.
+    assert EndStream(events_url, sale_id + 1000, live_web).status == 503
     assert EndStream(events_url, sale_id, live_web).status == 200
 
 
