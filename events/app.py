@@ -2,6 +2,7 @@
 until the sale ends, then sends the final panel and closes. Public, as the web's /end is: no cookies."""
 
 import asyncio
+import random
 import re
 
 from events.exceptions import TooManyListeners
@@ -52,9 +53,13 @@ async def _stream(watch: SaleWatch, heartbeat_s: float, receive, send, cors: lis
     await send({"type": "http.response.body", "body": LISTENING, "more_body": True})
     told = asyncio.ensure_future(watch.ended.wait())
     gone = asyncio.ensure_future(_disconnected(receive))
+    # A crowd connects within seconds: each stream's first heartbeat comes at a random point of the
+    # interval, so they are sent spread out, not as one wave that could meet the end's.
+    quiet_s = random.uniform(0.1, 1.0) * heartbeat_s
     try:
         while True:
-            await asyncio.wait((told, gone), timeout=heartbeat_s, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((told, gone), timeout=quiet_s, return_when=asyncio.FIRST_COMPLETED)
+            quiet_s = heartbeat_s
             if gone.done():
                 return
             if told.done():
