@@ -7,9 +7,9 @@ import time
 import pytest
 from events_helpers import events_process
 from playwright.sync_api import expect
-from test_sale_browser import log_in, open_sale_of_tea
+from test_sale_browser import wait_far_back
 
-from admission import lookup, sales, waiting_room
+from admission import lookup, sales
 from yakku.private_redis import free_port
 
 pytestmark = pytest.mark.browser
@@ -25,20 +25,6 @@ def events_port(config):
     port = free_port()
     config["EVENTS_URL"] = f"http://127.0.0.1:{port}"
     return port
-
-
-def wait_far_back(live_shop, page, shoppers):
-    """A sale whose line moves so slowly that Ada's own next status is 30 s off; Ada waiting in it."""
-    api_app = live_shop.api_app
-    product_id, sale = open_sale_of_tea(api_app, admission_rate=0.01, checkout_window_s=120)
-    with api_app.app_context():
-        for _ in range(2):
-            waiting_room.join(sale.id, shoppers.verified().id)
-    ada = shoppers.verified(name="Ada")
-    log_in(live_shop, page, ada.email, f"/products/{product_id}")
-    page.get_by_role("button", name="Join the queue").click()
-    expect(page.locator("#sale-status")).to_have_attribute("hx-trigger", "every 30s")
-    return sale
 
 
 def close_and_time_the_news(live_shop, page, sale) -> float:
