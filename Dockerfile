@@ -10,7 +10,7 @@ RUN useradd --create-home --uid 1000 yakku
 
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p yakku api admission workers storefront && pip install . && pip uninstall -y yakku
+RUN mkdir -p yakku api admission workers storefront events && pip install . && pip uninstall -y yakku
 
 COPY . .
 # Editable: the Procfile and static/ live beside the packages, where the code looks for them.
@@ -18,5 +18,5 @@ RUN pip install --no-deps -e . && mkdir -p /data/instance && chown -R yakku /dat
 
 USER yakku
 ENV YAKKU_INSTANCE_PATH=/data/instance
-EXPOSE 8000 8001
+EXPOSE 8000 8001 8003
 CMD ["yakku", "--help"]

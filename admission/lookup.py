@@ -67,6 +67,8 @@ def shopper_ticket_id(sale_id: int, shopper_id: int) -> str | None:
 # (the last unit paid, or the close); each process asks Redis at most every END_CHECK_FRESH_S for it.
 END_CHECK_EVERY_S = 1.5
 END_CHECK_FRESH_S = 0.25
+# With the end pushed (the events process), a page still asks this often, in case its stream went quiet.
+END_SAFETY_NET_S = 15
 _ends: dict[int, tuple[float, WaiterState | None]] = {}
 
 

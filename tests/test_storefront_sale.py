@@ -302,7 +302,7 @@ def test_a_waiter_whose_next_status_is_far_off_is_told_the_end_within_two_second
     web.post(f"/sales/{sale.id}/join")
     sale.admit()
     body = _fragment(web, sale)  # on standby: its own status may be up to 30 s off, by its place
-    end_check = re.search(r'<span hidden hx-get="([^"]+)" hx-trigger="every ([\d.]+)s"', body)
+    end_check = re.search(r'<span hidden id="sale-end" hx-get="([^"]+)" hx-trigger="every ([\d.]+)s"', body)
     assert end_check and float(end_check.group(2)) <= 2 - lookup.END_CHECK_FRESH_S
     assert web.get(end_check.group(1), headers=HX).status_code == 204  # nothing to tell yet
     assert client.get(f"/api/sales/{sale.id}/end").json == {

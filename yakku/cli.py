@@ -46,10 +46,18 @@ def main() -> None:
     show_envvar=True,
     help="Port of the API's pool for the calls between services.",
 )
+@click.option(
+    "--events-port",
+    default=8003,
+    show_default=True,
+    envvar="EVENTS_PORT",
+    show_envvar=True,
+    help="Port of the events process (the pages in line hear the end of a sale there).",
+)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="RQ worker processes.")
-def up(web_port: int, api_port: int, internal_port: int, workers: int) -> None:
+def up(web_port: int, api_port: int, internal_port: int, events_port: int, workers: int) -> None:
     """Migrate, seed and run every Procfile process; Ctrl-C stops them all."""
-    ports = launcher.Ports(web=web_port, api=api_port, internal=internal_port)
+    ports = launcher.Ports(web=web_port, api=api_port, internal=internal_port, events=events_port)
     sys.exit(launcher.up(ports, workers))
 
 
@@ -156,6 +164,16 @@ def admitter() -> None:
         signal.signal(signum, lambda *_: stop.set())
     with api_app(start_redis=False) as app, app.app_context():
         run(stop=stop)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="BIND_HOST", show_envvar=True)
+@click.option("--port", default=8003, show_default=True, envvar="EVENTS_PORT", show_envvar=True)
+def events(host: str, port: int) -> None:
+    """Hold a Server-Sent Events stream per page in line; tell each the end of its sale at once."""
+    from events.serve import serve
+
+    serve(host, port)
 
 
 @main.command()

@@ -12,6 +12,8 @@ DEFAULTS = {
     "PUBLIC_URL": "http://127.0.0.1:8000",
     "API_URL": "http://127.0.0.1:8001",
     "INTERNAL_URL": "http://127.0.0.1:8002",  # where the internal pool says it is (yakku.wsgi:internal)
+    # Where the pages in line listen for the end of their sale (the events process); unset, they poll.
+    "EVENTS_URL": "",
     "MAIL_SENDER": "Yakku <no-reply@yakku.test>",
     "MAIL_TIMEOUT": 10.0,  # seconds to reach the SMTP server
     "OPERATOR_EMAIL": "operator@example.com",  # the operator account the seed creates
@@ -47,6 +49,7 @@ PLAIN_ENVIRONMENT = (
     "PUBLIC_URL",
     "API_URL",
     "INTERNAL_URL",
+    "EVENTS_URL",
 )
 
 # Keys that must be shared by every process of one deployment; generated once when unset.
@@ -86,6 +89,7 @@ def configure(app: Flask, config: dict | None = None) -> None:
 def _derive(app: Flask) -> None:
     cfg = app.config
     instance = Path(app.instance_path)
+    cfg["EVENTS_URL"] = cfg["EVENTS_URL"].rstrip("/")
     cfg.setdefault("DATABASE_URL", f"sqlite:///{instance / 'yakku.db'}")
     cfg.setdefault("MAIL_URL", f"file://{instance / 'outbox'}")
     cfg.setdefault("REDIS_URL", os.environ.get("REDIS_URL", ""))

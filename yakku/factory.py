@@ -111,5 +111,5 @@ def create_web_app(config: dict | None = None) -> Flask:
 
     admission.init_app(app)
     storefront.init_app(app)
-    headers.init_app(app, headers.PAGE_POLICY, "PUBLIC_URL")
+    headers.init_app(app, headers.page_policy(app.config["EVENTS_URL"]), "PUBLIC_URL")
     return app

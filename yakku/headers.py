@@ -6,6 +6,8 @@ deployment's public URL, and talisman would also take over the session-cookie fl
 HTTPS redirect, which storefront/session.py and the proxy in front already own.
 """
 
+from urllib.parse import urlsplit
+
 from flask import Flask, request
 from flask.wrappers import Response
 
@@ -29,6 +31,14 @@ COMMON = {
     "Referrer-Policy": "same-origin",  # a verification link's token never leaves in a Referer
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+def page_policy(events_url: str = "") -> str:
+    """The storefront's policy; its pages may also connect to the events process, if there is one."""
+    if not events_url:
+        return PAGE_POLICY
+    parts = urlsplit(events_url)
+    return PAGE_POLICY.replace("connect-src 'self'", f"connect-src 'self' {parts.scheme}://{parts.netloc}")
 
 
 def init_app(app: Flask, policy: str, public_url_setting: str, docs_path: str | None = None) -> None:

@@ -34,6 +34,7 @@ class Ports:
     web: int
     api: int
     internal: int = 8002  # the pool of the calls between services (the Procfile's `internal`)
+    events: int = 8003  # the events process: the pages in line hear the end of their sale there
 
 
 def instance_dir() -> Path:
@@ -117,6 +118,9 @@ def app_config(instance: Path, redis: str, ports: Ports | None = None) -> dict:
             PUBLIC_URL=os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{ports.web}",
             API_URL=os.environ.get("API_URL") or f"http://127.0.0.1:{ports.api}",
             INTERNAL_URL=os.environ.get("INTERNAL_URL") or f"http://127.0.0.1:{ports.internal}",
+            EVENTS_PORT=str(ports.events),
+            # The pages in line listen there for the end of their sale (the events process, Procfile).
+            EVENTS_URL=os.environ.get("EVENTS_URL") or f"http://127.0.0.1:{ports.events}",
         )
     return settings
 
@@ -154,7 +158,12 @@ def process_environment(settings: dict) -> dict:
 
 def check_ports_free(ports: Ports) -> None:
     """Fail early, with the option to change, when a port is taken."""
-    options = (("--web-port", ports.web), ("--api-port", ports.api), ("--internal-port", ports.internal))
+    options = (
+        ("--web-port", ports.web),
+        ("--api-port", ports.api),
+        ("--internal-port", ports.internal),
+        ("--events-port", ports.events),
+    )
     for option, port in options:
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -215,6 +224,7 @@ def _announce(ports: Ports, instance: Path, settings: dict) -> None:
         f"Yakku is up.\n"
         f"  shop:       http://127.0.0.1:{ports.web}\n"
         f"  API docs:   http://127.0.0.1:{ports.api}/api/docs\n"
+        f"  events:     {settings['EVENTS_URL']}\n"
         f"  outbox:     {settings['MAIL_URL']}\n"
         f"  instance:   {instance}\n"
         "Press Ctrl-C to stop every process.\n"

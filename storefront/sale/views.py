@@ -8,7 +8,7 @@ Without JavaScript the whole page refreshes itself (a <noscript> meta refresh) o
 
 from functools import cache
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from htmx_flask import make_response
 
 from admission import draw, lookup, waiting_room
@@ -124,6 +124,8 @@ def _render(current: room.Panel, sale, form: SaleCheckoutForm | None = None, sta
         "room": room,
         "kinds": PanelKind,
         "end_check_every": lookup.END_CHECK_EVERY_S,
+        "end_safety_net": lookup.END_SAFETY_NET_S,
+        "events_url": current_app.config["EVENTS_URL"],
     }
     if request.htmx:
         return render_template("storefront/sale/_status.html", **context), status
