@@ -59,7 +59,6 @@ class Launch:
                     f"http://127.0.0.1:{self.web_port}/",
                 )
             ) and self._answers(f"http://127.0.0.1:{self.events_port}/sales/0/missing", status=404):
-            ):
                 return
             time.sleep(0.3)
         pytest.fail(f"yakku up did not serve within {START_TIMEOUT}s:\n{self.output}")
