@@ -45,6 +45,7 @@ PLAIN_ENVIRONMENT = (
     "MAIL_URL",
     "PUBLIC_URL",
     "API_URL",
+    "METRICS_TOKEN",
 )
 
 # Keys that must be shared by every process of one deployment; generated once when unset.

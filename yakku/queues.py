@@ -1,11 +1,14 @@
 """The RQ queues, bound to an app. Jobs are module-level functions enqueued by reference, each by the
 area that owns it (the sale's checkout jobs: admission/checkout/jobs.py; the mail job: workers/mail.py)."""
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from flask import Flask, current_app
+from prometheus_client.core import GaugeMetricFamily
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 
 class QueueName(StrEnum):
@@ -26,3 +29,23 @@ def init_app(app: Flask) -> None:
 def get_queue(name: QueueName) -> Queue:
     """The current app's queue of that name."""
     return current_app.extensions["yakku.rq"][name]
+
+
+class QueueCollector:
+    """Each queue's depth, running and failed jobs, and the workers online, read when Prometheus scrapes."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        depth = GaugeMetricFamily("yakku_queue_depth", "Jobs waiting in the queue.", labels=["queue"])
+        running = GaugeMetricFamily("yakku_queue_running", "Jobs started, not finished.", labels=["queue"])
+        failed = GaugeMetricFamily("yakku_queue_failed", "Jobs in the failed registry.", labels=["queue"])
+        queues = self.app.extensions["yakku.rq"]
+        for name, queue in queues.items():
+            depth.add_metric([name], queue.count)
+            running.add_metric([name], StartedJobRegistry(queue=queue).count)
+            failed.add_metric([name], FailedJobRegistry(queue=queue).count)
+        workers = GaugeMetricFamily("yakku_workers", "RQ workers online.")
+        workers.add_metric([], len(Worker.all(connection=queues[QueueName.CHECKOUT].connection)))
+        yield from (depth, running, failed, workers)
