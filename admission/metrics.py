@@ -1,6 +1,7 @@
 """The live sales' figures as Prometheus gauges, read from Redis when Prometheus scrapes (the figures
 the dashboard shows, admission/sales.py's sale_figures), so the hot path never keeps them up to date."""
 
+import logging
 import time
 from collections.abc import Iterable
 
@@ -9,6 +10,9 @@ from prometheus_client.core import GaugeMetricFamily
 
 from admission.sale_index import active_sales
 from admission.sales import sale_figures
+from yakku.reconnect import REDIS_AWAY
+
+log = logging.getLogger(__name__)
 
 # sale_figures' key -> the gauge it is exposed as, and what the gauge means.
 GAUGES = {
@@ -38,10 +42,17 @@ class SaleCollector:
         families = {
             key: GaugeMetricFamily(name, text, labels=["sale"]) for key, (name, text) in GAUGES.items()
         }
+        for sale_id, figures in self._figures():
+            for key, family in families.items():
+                family.add_metric([str(sale_id)], figures[key] or 0)  # no rate measured yet: 0
+        yield from families.values()
+
+    def _figures(self) -> list[tuple[int, dict]]:
+        # With the sales' Redis away the scrape still answers this process's own metrics, without these.
         with self.app.app_context():
             now = time.time()
-            for sale_id in active_sales():
-                figures = sale_figures(sale_id, now)
-                for key, family in families.items():
-                    family.add_metric([str(sale_id)], figures[key] or 0)  # no rate measured yet: 0
-        yield from families.values()
+            try:
+                return [(sale_id, sale_figures(sale_id, now)) for sale_id in active_sales()]
+            except REDIS_AWAY as away:
+                log.warning("metrics: no sale figures, the sales' Redis is unreachable (%s)", away)
+                return []

@@ -19,6 +19,7 @@ from test_storefront_shopping import _buy, _card
 
 from admission.sales import sale_figures
 from api.payments.providers import get_provider
+from yakku.factory import create_web_app
 from yakku.private_redis import free_port
 from yakku.request_id import HEADER, RequestIdFilter
 
@@ -100,8 +101,6 @@ def test_metrics_are_refused_to_anyone_but_a_loopback_caller(web, remote, header
     [(None, 403), ("Bearer wrong-token", 403), ("scrape-token-1234", 403), ("Bearer scrape-token-1234", 200)],
 )
 def test_with_a_token_set_metrics_ask_it_of_every_caller(config, _schema, authorization, status):
-    from yakku.factory import create_web_app
-
     web = create_web_app({**config, "METRICS_TOKEN": "scrape-token-1234"}).test_client()
     headers = {"Authorization": authorization} if authorization else {}
     for remote in ("127.0.0.1", "203.0.113.9"):
@@ -188,3 +187,14 @@ def test_a_malformed_request_id_is_replaced_by_a_fresh_one(web, given):
     answer = web.get("/metrics", headers={HEADER: given})
     made = answer.headers[HEADER]
     assert made != given and re.fullmatch(r"[0-9a-f]{32}", made)
+
+
+def test_with_the_sales_redis_away_a_scrape_still_answers_the_request_counters(config, _schema, caplog):
+    web = create_web_app({**config, "SALES_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}).test_client()
+    answer = web.get("/metrics")
+
+    assert answer.status_code == 200
+    names = {name for name, _ in scraped(answer.get_data(as_text=True))}
+    assert "yakku_http_requests_total" in names
+    assert not any(name.startswith("yakku_sale_") for name in names)
+    assert "the sales' Redis is unreachable" in caplog.text

@@ -5,9 +5,9 @@ there), and the filter puts it on every log record. A worker's job carries its j
 """
 
 import logging
+import os
 import re
 import sys
-import uuid
 
 from flask import Flask, g, has_app_context, request
 
@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
 def take_or_make() -> None:
     """The caller's X-Request-ID if well-formed, else a fresh one, on g.request_id."""
     given = request.headers.get(HEADER, "")
-    g.request_id = given if WELL_FORMED.fullmatch(given) else uuid.uuid4().hex
+    g.request_id = given if WELL_FORMED.fullmatch(given) else os.urandom(16).hex()  # uuid4's cost, a third
 
 
 def current() -> str | None:
@@ -37,7 +37,7 @@ def current() -> str | None:
 
 
 def _echo(response):
-    request_id = current()
+    request_id = g.get("request_id")  # in a request: its app context is there
     if request_id:
         response.headers[HEADER] = request_id
     return response
