@@ -6,10 +6,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
+import requests
 from admission_helpers import T0
 from catalog_helpers import add_product
+from process_helpers import Processes
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sale_helpers import Sale
@@ -198,3 +201,44 @@ def test_with_the_sales_redis_away_a_scrape_still_answers_the_request_counters(c
     assert "yakku_http_requests_total" in names
     assert not any(name.startswith("yakku_sale_") for name in names)
     assert "the sales' Redis is unreachable" in caplog.text
+
+
+@pytest.mark.slow
+def test_under_gunicorn_one_scrape_adds_up_every_workers_requests(app, config, tmp_path):
+    port = free_port()
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    command = [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread"]
+    command += [
+        "--reuse-port",
+        "--access-logfile",
+        "-",
+        "--config",
+        "python:yakku.gunicorn_conf",
+        "yakku.wsgi:api()",
+    ]
+    env = {**process_env(config), "TMPDIR": str(tmp_path)}  # where the server makes its samples folder
+    processes = Processes(env, tmp_path / "gunicorn.log")
+    processes.start("api", command)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        processes.wait_for("the api", lambda: _answers(f"{url}/api/catalog/products"))
+        rule = (("method", "GET"), ("route", "/api/catalog/products"), ("status", "200"))
+        counted = ("yakku_http_requests_total", rule)
+        before = scraped(requests.get(f"{url}/metrics", timeout=5).text).get(counted, 0)
+        for n in range(20):  # a connection each: the kernel spreads them over both workers' sockets
+            requests.get(f"{url}/api/catalog/products", headers={HEADER: f"gunicorn-{n:04}"}, timeout=5)
+        samples = scraped(requests.get(f"{url}/metrics", timeout=5).text)
+        assert samples[counted] == before + 20
+        assert len(list(tmp_path.glob("yakku-metrics-*/*.db"))) >= 2  # each worker's own files
+    finally:
+        processes.stop()
+    assert '"GET /api/catalog/products HTTP/1.1" 200' in processes.output
+    assert re.search(r'"GET /api/catalog/products HTTP/1\.1" 200 .* gunicorn-0007$', processes.output, re.M)
+    assert not list(tmp_path.glob("yakku-metrics-*"))  # removed when the server stopped
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:  # not listening yet, or still loading the app
+        return False

@@ -124,7 +124,7 @@ def serve(port: int, host: str, *collectors, tries: int = 16) -> int | None:
     return None
 
 
-# Every setting metrics read, with its default (README.md's table lists them as YAKKU_<NAME>).
+# Every setting metrics read, with its default (README.md's table; METRICS_TOKEN is read without YAKKU_ too).
 DEFAULTS = {
     "METRICS_TOKEN": None,  # a bearer token /metrics asks for; without one it answers loopback only
 }
