@@ -20,10 +20,13 @@ from test_sale_checkout import admitted_ticket
 from test_sale_recovery import process_env
 from test_storefront_shopping import _buy, _card
 
+from admission.checkout.jobs import drain_sale
 from admission.sales import sale_figures
 from api.payments.providers import get_provider
+from workers.worker import make_worker
 from yakku.factory import create_web_app
 from yakku.private_redis import free_port
+from yakku.queues import QueueCollector, QueueName
 from yakku.request_id import HEADER, RequestIdFilter
 
 PRODUCT_RULE = "/api/catalog/products/<int:product_id>"
@@ -153,10 +156,41 @@ def test_a_workers_metrics_port_serves_drain_metrics_after_a_real_drain(
     assert sale.outcome(buyer, ticket)["state"] == "paid"
 
 
+@pytest.mark.slow
+def test_the_admitters_metrics_port_counts_the_shoppers_it_admits(
+    live_api, app, client, config, operator, shoppers
+):
+    sale = Sale(app, client, operator, add_product(app, name="Brass Bell", price=9_000, stock=5), units=2)
+    sale.act("arm")
+    sale.act("open")
+    for shopper in (shoppers.verified(), shoppers.verified()):
+        sale.join(shopper)
+
+    port = free_port()
+    cli = [
+        sys.executable,
+        "-c",
+        "from yakku.cli import main; main()",
+        "admitter",
+        "--metrics-port",
+        str(port),
+    ]
+    admitter = subprocess.Popen(
+        cli, env=process_env(config), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        admitted = ("yakku_admissions_total", (("sale", str(sale.id)),))
+        samples = _scrape_until(port, lambda found: found.get(admitted, 0) >= 2, admitter)
+    finally:
+        admitter.terminate()
+        admitter.wait(20)
+    assert samples[admitted] == 2
+
+
 def _scrape_until(port: int, done, process, timeout: float = 60.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        assert process.poll() is None, "the worker exited"
+        assert process.poll() is None, "the process exited"
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as answer:
                 samples = scraped(answer.read().decode())
@@ -164,7 +198,7 @@ def _scrape_until(port: int, done, process, timeout: float = 60.0) -> dict:
                 return samples
         except OSError:
             pass  # not listening yet
-        assert time.monotonic() < deadline, "no drain in the worker's metrics"
+        assert time.monotonic() < deadline, f"not in the metrics within {timeout} s"
         time.sleep(0.3)
 
 
@@ -221,15 +255,16 @@ def test_under_gunicorn_one_scrape_adds_up_every_workers_requests(app, config, t
     processes.start("api", command)
     url = f"http://127.0.0.1:{port}"
     try:
-        processes.wait_for("the api", lambda: _answers(f"{url}/api/catalog/products"))
+        # Asked of /metrics: a probe that timed out on a loaded box may still be answered, and counted, later.
+        processes.wait_for("the api", lambda: _answers(f"{url}/metrics"))
+        # Each worker's app writes its breakers' gauges to a file of its own once it is loaded.
+        processes.wait_for("both workers", lambda: len(_gauge_files(tmp_path)) == 2)
         rule = (("method", "GET"), ("route", "/api/catalog/products"), ("status", "200"))
         counted = ("yakku_http_requests_total", rule)
-        before = scraped(requests.get(f"{url}/metrics", timeout=5).text).get(counted, 0)
         for n in range(20):  # a connection each: the kernel spreads them over both workers' sockets
             requests.get(f"{url}/api/catalog/products", headers={HEADER: f"gunicorn-{n:04}"}, timeout=5)
         samples = scraped(requests.get(f"{url}/metrics", timeout=5).text)
-        assert samples[counted] == before + 20
-        assert len(list(tmp_path.glob("yakku-metrics-*/*.db"))) >= 2  # each worker's own files
+        assert samples[counted] == 20
     finally:
         processes.stop()
     assert '"GET /api/catalog/products HTTP/1.1" 200' in processes.output
@@ -237,8 +272,29 @@ def test_under_gunicorn_one_scrape_adds_up_every_workers_requests(app, config, t
     assert not list(tmp_path.glob("yakku-metrics-*"))  # removed when the server stopped
 
 
+def _gauge_files(folder: Path) -> list[Path]:
+    return list(folder.glob("yakku-metrics-*/gauge_*.db"))
+
+
 def _answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).status_code == 200
     except requests.RequestException:  # not listening yet, or still loading the app
         return False
+
+
+def test_a_failed_job_is_counted_and_the_failed_registry_is_a_gauge(app):
+    queue = app.extensions["yakku.rq"][QueueName.CHECKOUT]
+    before = sample("yakku_jobs_total", queue="checkout", outcome="failed")
+    queue.enqueue(drain_sale)  # no sale id: it fails as a job whose arguments went wrong would
+
+    make_worker(app).work(burst=True)
+
+    assert sample("yakku_jobs_total", queue="checkout", outcome="failed") == before + 1
+    gauges = {
+        s.labels["queue"]: s.value
+        for f in QueueCollector(app).collect()
+        if f.name == "yakku_queue_failed"
+        for s in f.samples
+    }
+    assert gauges["checkout"] == 1 and gauges["mail"] == 0
