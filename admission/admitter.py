@@ -24,6 +24,7 @@ from admission.keys import ADMITTER_LEASE, sale_keys
 from admission.scripts import lease_script, scripts
 from admission.states import SaleState
 from admission.waiting_room import open_in_redis
+from yakku import metrics
 from yakku.extensions import get_redis, get_sales_redis
 from yakku.reconnect import REDIS_AWAY, wait_for_redis
 
@@ -73,6 +74,8 @@ def tick_sale(sale_id: int, now: float, front_door_clock: float | None = None) -
     window = current_app.config["ADMISSION_RATE_WINDOW_S"]
     admitted = loaded.admit(sale_id, [now, sale_id, window], client)
     report.admitted = [(a.ticket, int(a.shopper), float(a.deadline)) for a in admitted]
+    if admitted:
+        metrics.ADMISSIONS.labels(str(sale_id)).inc(len(admitted))
     # Last, so the sweep counts the shoppers just admitted among those owed a unit.
     report.sold_out = loaded.sold_out(sale_id, [], client).told
     series.sample(sale_id, now, client)  # at most once per interval: the dashboard's chart

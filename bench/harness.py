@@ -87,6 +87,8 @@ def gunicorn(app: str, port: int, workers: int) -> tuple[str, ...]:
         "--reuse-port",  # as the Procfile: a listening socket per worker, the kernel spreads connections
         "--log-level",
         "warning",
+        "--config",  # as the Procfile: metrics in multiprocess mode, so their cost is in the figures
+        "python:yakku.gunicorn_conf",
         app,
     )
 

@@ -1,5 +1,7 @@
-"""Procfile and docker-compose.yml describe the same processes: both ways of deploying run the same thing."""
+"""Procfile and docker-compose.yml describe the same processes: both ways of deploying run the same thing;
+the scrape config and the dashboard in deploy/ name the ports and the metrics yakku serves."""
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -7,8 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 from honcho.environ import parse_procfile
+from prometheus_client import REGISTRY
 
+from admission.metrics import SaleCollector
+from yakku import metrics
 from yakku.config import SECRET_NAMES
+from yakku.queues import QueueCollector
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = parse_procfile((ROOT / "Procfile").read_text()).processes
@@ -90,3 +96,95 @@ def test_the_image_installs_the_project_on_python_3_11():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
     assert re.search(r"^RUN pip install .*-e \.", dockerfile, re.M)
+
+
+PROMETHEUS = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+DASHBOARD = json.loads((ROOT / "deploy" / "grafana" / "yakku-dashboard.json").read_text())
+SCRAPES = {job["job_name"]: job for job in PROMETHEUS["scrape_configs"]}
+
+
+def scrape_targets(job: dict) -> set[str]:
+    static = {target for group in job.get("static_configs", []) for target in group["targets"]}
+    found = {f"{name}:{sd['port']}" for sd in job.get("dns_sd_configs", []) for name in sd["names"]}
+    return static | found
+
+
+def test_prometheus_scrapes_every_process_where_it_serves_its_metrics():
+    environment = SERVICES["web"]["environment"]
+    assert set(SCRAPES) == set(PROCFILE)
+    assert scrape_targets(SCRAPES["web"]) == {f"web:{environment['WEB_PORT']}"}
+    assert scrape_targets(SCRAPES["api"]) == {f"api:{environment['API_PORT']}"}
+    assert scrape_targets(SCRAPES["worker"]) == {f"worker:{metrics.WORKER_PORT}"}
+    assert scrape_targets(SCRAPES["admitter"]) == {f"admitter:{metrics.ADMITTER_PORT}"}
+    for job in SCRAPES.values():
+        assert job["metrics_path"] == "/metrics"
+
+
+def test_prometheus_shows_web_and_api_the_token_their_metrics_ask_for():
+    command = SERVICES["prometheus"]["entrypoint"][-1]
+    for process in ("web", "api"):
+        authorization = SCRAPES[process]["authorization"]
+        assert authorization["type"] == "Bearer"
+        assert f"> {authorization['credentials_file']}" in command  # the file the service writes it to
+    assert (
+        SERVICES["web"]["environment"]["METRICS_TOKEN"]
+        == SERVICES["prometheus"]["environment"]["METRICS_TOKEN"]
+    )
+    mounted = SERVICES["prometheus"]["volumes"][0].split(":")
+    assert (ROOT / mounted[0]).resolve() == ROOT / "deploy" / "prometheus.yml"
+
+
+def test_prometheus_and_grafana_start_only_with_the_metrics_profile():
+    for service in ("prometheus", "grafana"):
+        assert SERVICES[service]["profiles"] == ["metrics"]
+        assert all(port.startswith("127.0.0.1:") for port in SERVICES[service]["ports"])
+    for volume in SERVICES["grafana"]["volumes"]:
+        source = volume.split(":")[0]
+        if source.startswith("./"):
+            assert (ROOT / source).exists(), source
+
+
+def exposed_metric_names(app) -> set[str]:
+    """Every series name yakku exposes: the metric objects' and the scrape-time collectors'."""
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    families = [
+        *REGISTRY.collect(),
+        *SaleCollector(app).collect(),
+        *QueueCollector(app).collect(),
+    ]
+    return {family.name + suffix for family in families for suffix in suffixes.get(family.type, ("",))}
+
+
+def dashboard_queries() -> list[str]:
+    panels = [panel for panel in DASHBOARD["panels"] if panel["type"] != "row"]
+    variables = [variable["definition"] for variable in DASHBOARD["templating"]["list"]]
+    return [target["expr"] for panel in panels for target in panel["targets"]] + variables
+
+
+def test_every_metric_the_dashboard_queries_is_one_yakku_exposes(app):
+    queried = {name for query in dashboard_queries() for name in re.findall(r"\byakku_\w+", query)}
+    exposed = exposed_metric_names(app)
+    assert queried and queried <= exposed, queried - exposed
+
+
+def test_the_dashboard_shows_what_an_operator_watches_during_a_sale():
+    queries = " ".join(dashboard_queries())
+    for name in (
+        "yakku_http_requests_total",
+        "yakku_http_request_duration_seconds_bucket",
+        "yakku_sale_waiting",
+        "yakku_sale_admitted",
+        "yakku_sale_sold",
+        "yakku_sale_admission_rate",
+        "yakku_drain_batch_seconds_bucket",
+        "yakku_queue_depth",
+        "yakku_breaker_state",
+    ):
+        assert name in queries
+    assert DASHBOARD["uid"] and all(
+        panel["datasource"]["uid"] == "yakku-prometheus"
+        for panel in DASHBOARD["panels"]
+        if panel["type"] != "row"
+    )
+    datasource = yaml.safe_load((ROOT / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text())
+    assert datasource["datasources"][0]["uid"] == "yakku-prometheus"

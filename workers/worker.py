@@ -8,11 +8,12 @@ for Redis to answer again, then the loop goes on.
 
 from collections.abc import Callable
 
-from flask import Flask
+from flask import Flask, g
 from rq import SimpleWorker, worker_registration
 from rq.job import Job
 from rq.queue import Queue
 
+from yakku import metrics
 from yakku.queues import QueueName
 from yakku.reconnect import MOST_WAIT_S, REDIS_AWAY, wait_for_redis
 
@@ -28,6 +29,7 @@ class AppWorker(SimpleWorker):
     def execute_job(self, job: Job, queue: Queue) -> None:
         # A fresh context per job: a session or `g` left by one job never leaks into the next.
         with self.app.app_context():
+            g.request_id = job.id  # the job's log lines and service calls carry its id, as a request's
             try:
                 super().execute_job(job, queue)
             except REDIS_AWAY as away:
@@ -35,6 +37,14 @@ class AppWorker(SimpleWorker):
                 # stays in RQ's started registry like a killed worker's job (and a checkout is finished
                 # by the sale's reconciler), so nothing is lost.
                 self.ride_out(away)
+
+    def handle_job_success(self, job: Job, queue: Queue, *args, **kwargs) -> None:
+        super().handle_job_success(job, queue, *args, **kwargs)
+        metrics.JOBS.labels(queue.name, "finished").inc()
+
+    def handle_job_failure(self, job: Job, queue: Queue, *args, **kwargs) -> None:
+        super().handle_job_failure(job, queue, *args, **kwargs)
+        metrics.JOBS.labels(queue.name, "failed").inc()
 
     def check_for_suspension(self, burst: bool) -> None:
         self._through_outages(super().check_for_suspension, burst)

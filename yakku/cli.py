@@ -1,6 +1,7 @@
 """The `yakku` command: start the platform, seed it, migrate its database, run its worker."""
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -11,8 +12,9 @@ import click
 import flask_migrate
 from apiflask import APIFlask
 
-from yakku import launcher
+from yakku import launcher, metrics
 from yakku.factory import create_api_app
+from yakku.request_id import configure_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -142,19 +144,43 @@ def db_current() -> None:
         flask_migrate.current()
 
 
+def metrics_port_option(envvar: str, default: int):
+    """--metrics-port: where the process serves its Prometheus metrics (the next free port if taken)."""
+    return click.option(
+        "--metrics-port",
+        type=click.IntRange(0, 65535),
+        default=default,
+        show_default=True,
+        envvar=envvar,
+        show_envvar=True,
+        help="Serve Prometheus metrics on this port (0: none); copies on one host take the next free one.",
+    )
+
+
+def serve_metrics(port: int, *collectors) -> None:
+    if port:
+        # The Procfile's servers' host: loopback unless a container opens it to its network.
+        metrics.serve(port, os.environ.get("BIND_HOST") or "127.0.0.1", *collectors)
+
+
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
 @click.option("--name", default=None, help="Worker name (unique per Redis).")
-def worker(burst: bool, name: str | None) -> None:
+@metrics_port_option("WORKER_METRICS_PORT", metrics.WORKER_PORT)
+def worker(burst: bool, name: str | None, metrics_port: int) -> None:
     """Drain the RQ queues (checkout first, then mail), each job in a fresh app context."""
     from workers.worker import make_worker
+    from yakku.queues import QueueCollector
 
+    configure_logging()
     with api_app(start_redis=False) as app:
+        serve_metrics(metrics_port, QueueCollector(app))
         make_worker(app, name=name).work(burst=burst)
 
 
 @main.command()
-def admitter() -> None:
+@metrics_port_option("ADMITTER_METRICS_PORT", metrics.ADMITTER_PORT)
+def admitter(metrics_port: int) -> None:
     """Admit waiting shoppers at each sale's rate until SIGTERM or Ctrl-C (one admitter acts at a time)."""
     from admission.admitter import run
 
@@ -162,7 +188,9 @@ def admitter() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         # Finish the current tick and give up the lease, so another admitter takes over at once.
         signal.signal(signum, lambda *_: stop.set())
+    configure_logging()
     with api_app(start_redis=False) as app, app.app_context():
+        serve_metrics(metrics_port)
         run(stop=stop)
 
 

@@ -50,6 +50,7 @@ PLAIN_ENVIRONMENT = (
     "API_URL",
     "INTERNAL_URL",
     "EVENTS_URL",
+    "METRICS_TOKEN",
 )
 
 # Keys that must be shared by every process of one deployment; generated once when unset.

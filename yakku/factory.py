@@ -10,10 +10,11 @@ from werkzeug.routing import IntegerConverter
 import admission
 import api
 import storefront
+from admission.metrics import SaleCollector
 from api import auth, client
 from api.common import ErrorOut
 from yakku import config as yakku_config
-from yakku import headers, inputs, queues
+from yakku import headers, inputs, metrics, queues, request_id
 from yakku.extensions import csrf, db, limiter, migrate, redis_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,9 +48,12 @@ class NoSessions(SessionInterface):
         return None
 
 
-def _bind_core(app: Flask, config: dict | None) -> None:
+def _bind_core(app: Flask, config: dict | None, *scraped) -> None:
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     yakku_config.configure(app, config)
+    # First of the request hooks: a request another hook refuses is counted and has its id too.
+    metrics.init_app(app, *scraped)
+    request_id.init_app(app)
     inputs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
@@ -106,7 +110,7 @@ def create_web_app(config: dict | None = None) -> Flask:
     # internal (tokenising a card at submit) go to the internal one. The environment or `config` may
     # say otherwise; the services' and workers' default is "all".
     app.config["SERVICE_INTERNAL_CALLS"] = "marked"
-    _bind_core(app, config)
+    _bind_core(app, config, SaleCollector)  # the sales' gauges come from the storefront, as its dashboard
     csrf.init_app(app)
 
     admission.init_app(app)

@@ -8,6 +8,7 @@ from apiflask import APIFlask
 from admission import front_door
 from api.client.registry import Heartbeat, entry
 from yakku.factory import create_api_app, create_web_app
+from yakku.request_id import configure_logging
 
 
 def api() -> APIFlask:
@@ -35,12 +36,14 @@ def internal() -> APIFlask:
 
 def web():
     """The storefront and the operator dashboard; it beats the front door's clock while it runs."""
+    configure_logging()
     app = create_web_app({"SERVICE_NAME": "web"})
     front_door.Beat(app).start()  # in each gunicorn worker (the app is made after the fork)
     return app
 
 
 def _services_app(name: str) -> APIFlask:
+    configure_logging()
     names = os.environ.get("YAKKU_SERVICES")
     return create_api_app({"SERVICE_NAME": name}, services=tuple(names.split(",")) if names else None)
 

@@ -23,6 +23,7 @@ from admission.checkout.steps import crash_point
 from admission.keys import RECONCILE_SWEEP
 from api.accounts.ended_sessions import purge_ended_families
 from api.orders.expiry import expire_unpaid_orders
+from yakku import metrics
 from yakku.extensions import get_redis
 from yakku.queues import QueueName, get_queue
 
@@ -77,11 +78,21 @@ def drain_sale(sale_id: int) -> dict:
             if not requests:
                 break
             _call_help(sale_id)
-            done.update(drain_batch(sale_id, requests))
+            done.update(_timed_batch(sale_id, requests))
     finally:
         if not held_off:
             _call_help(sale_id)  # more arrived, or the bound was met: the next job takes them
     return dict(done)
+
+
+def _timed_batch(sale_id: int, requests: list[CheckoutRequest]) -> Counter:
+    started = time.perf_counter()
+    reached = drain_batch(sale_id, requests)
+    metrics.DRAIN_BATCH_SECONDS.observe(time.perf_counter() - started)
+    metrics.DRAIN_BATCHES.labels(str(sale_id)).inc()
+    for state, count in reached.items():
+        metrics.DRAIN_CHECKOUTS.labels(state).inc(count)
+    return reached
 
 
 def _call_help(sale_id: int) -> None:

@@ -14,6 +14,7 @@ from api.auth import CLIENT_ADDRESS_HEADER, SERVICE_TOKEN_HEADER, client_address
 from api.client.errors import BreakerOpen, ServiceError, ServiceUnavailable, from_response
 from api.client.registry import Resolver
 from api.client.registry import entry as registry_entry
+from yakku import metrics, request_id
 
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 RETRY_WAIT_MAX_S = 1.0  # the longest backoff between two attempts (tenacity caps the jitter in it too)
@@ -51,6 +52,7 @@ class Transport:
             throw_new_error_on_trip=False,
             name=registry_entry(service, internal),
         )
+        metrics.watch_breaker(self.breaker)
         self._token: tuple[float, str] | None = None
         self._token_lock = threading.Lock()
 
@@ -83,6 +85,9 @@ class Transport:
         all_headers = {SERVICE_TOKEN_HEADER: self._service_token(), **(headers or {})}
         if has_request_context():  # the services limit per client: tell them whose request this serves
             all_headers[CLIENT_ADDRESS_HEADER] = client_address()
+        serving = request_id.current()
+        if serving:  # the api's log lines about this call name the request (or job) behind it
+            all_headers[request_id.HEADER] = serving
         try:
             response = self.session.request(
                 verb, base + path, json=json, params=params, headers=all_headers, timeout=self.timeout

@@ -25,6 +25,7 @@ from api.payments.providers.base import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from yakku import metrics
 
 
 class SlowAnswers(Exception):
@@ -60,6 +61,7 @@ class GuardedProvider:
             listeners=[self._opened],
             name="payment-provider",
         )
+        metrics.watch_breaker(self.breaker)
 
     @property
     def refusing(self) -> bool:
