@@ -11,10 +11,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import requests
 
 BENCH = Path(__file__).resolve().parent
@@ -30,6 +31,7 @@ class Platform:
     api_url: str
     web_url: str
     processes: list = field(default_factory=list)
+    named: dict = field(default_factory=dict)  # the last process started under each name
 
     def app(self):
         """An API app on the platform's database and Redis, for setting things up in-process."""
@@ -45,6 +47,7 @@ class Platform:
             command, env=env or self.env, stdout=log, stderr=log, start_new_session=True, cwd=cwd
         )
         self.processes.append(process)
+        self.named[name] = process
         return process
 
     def workers(self, count: int) -> list[subprocess.Popen]:
@@ -71,7 +74,8 @@ class Platform:
 YAKKU = (sys.executable, "-c", "from yakku.cli import main; main()")
 
 
-def gunicorn(app: str, port: int, workers: int) -> tuple[str, ...]:
+def gunicorn(app: str, port: int, workers: int, threads: int = 8) -> tuple[str, ...]:
+    """gunicorn's gthread workers as the Procfile's api line runs them; `app` as in "yakku.wsgi:api()"."""
     return (
         sys.executable,
         "-m",
@@ -83,7 +87,7 @@ def gunicorn(app: str, port: int, workers: int) -> tuple[str, ...]:
         "--worker-class",
         "gthread",
         "--threads",
-        "8",
+        str(threads),
         "--reuse-port",  # as the Procfile: a listening socket per worker, the kernel spreads connections
         "--log-level",
         "warning",
@@ -91,11 +95,80 @@ def gunicorn(app: str, port: int, workers: int) -> tuple[str, ...]:
     )
 
 
+def granian(app: str, port: int, workers: int, threads: int = 8) -> tuple[str, ...]:
+    """granian's WSGI server (Rust's HTTP/1 in front of `threads` Python threads per worker), same app."""
+    target, factory = (app[:-2], ("--factory",)) if app.endswith("()") else (app, ())
+    return (
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        *factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--log-level",
+        "warning",
+        target,
+    )
+
+
+# The web servers the benches can put in front of an app: name -> (command maker, threads per worker).
+SERVERS = {
+    "gunicorn": (gunicorn, 8),
+    "gunicorn-4t": (gunicorn, 4),
+    "gunicorn-16t": (gunicorn, 16),
+    "granian": (granian, 8),
+    "granian-2t": (granian, 2),
+}
+
+
+def serve(server: str, app: str, port: int, workers: int) -> tuple[str, ...]:
+    """The command that runs `app` on `port` under one of SERVERS."""
+    make, threads = SERVERS[server]
+    return make(app, port, workers, threads)
+
+
+def cpu_seconds(processes: list) -> float:
+    """User + system CPU time of these processes and their children (a server's workers) so far."""
+
+    total = 0.0
+    for process in processes:
+        try:
+            tree = psutil.Process(process.pid)
+            for one in [tree, *tree.children(recursive=True)]:
+                times = one.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def with_cpu(server: subprocess.Popen, run: Callable[..., dict], *args) -> dict:
+    """`run(*args)`'s figures (wrk's, with "requests"), and the CPU the server spent per request meanwhile."""
+    before = cpu_seconds([server])
+    figures = run(*args)
+    figures["cpu_ms"] = (cpu_seconds([server]) - before) * 1000 / max(1, figures["requests"])
+    return figures
+
+
 @contextlib.contextmanager
 def platform(
-    api_workers: int = 2, web_workers: int = 2, web: bool = True, internal_workers: int = 0
+    api_workers: int = 2,
+    web_workers: int = 2,
+    web: bool = True,
+    internal_workers: int = 0,
+    web_server: str = "gunicorn",
 ) -> Iterator[Platform]:
     """Redis (REDIS_URL or a private one), the database (DATABASE_URL or a SQLite file), api and web.
+
+    The web runs under `web_server` (one of SERVERS), the api and internal under gunicorn, as the Procfile.
 
     With `internal_workers`, a second api gunicorn serves the calls the services make to each other
     (it advertises itself in the registry, so the clients resolve every service to it), and the first
@@ -125,7 +198,7 @@ def platform(
                 "internal", *gunicorn("yakku.wsgi:api()", internal_port, internal_workers), env=advertised
             )
         if web:
-            shop.start("web", *gunicorn("yakku.wsgi:web()", web_port, web_workers))
+            shop.start("web", *serve(web_server, "yakku.wsgi:web()", web_port, web_workers))
         try:
             wait_for(f"{shop.api_url}/api/health")
             yield shop
