@@ -191,7 +191,7 @@ def median(runs: list[dict], key: str) -> float:
 
 
 def report(server: str, what: str, run: int, figures: dict) -> None:
-    rounded = {key: round(value, 1) for key, value in figures.items()}
+    rounded = {key: round(value, 2 if key == "cpu_ms" else 1) for key, value in figures.items()}
     print(json.dumps({"run": run + 1, "server": server, "of": what, **rounded}), flush=True)
 
 
