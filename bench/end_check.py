@@ -17,7 +17,6 @@ Run:  python bench/end_check.py [--web-server granian] [--connections 32] [--dur
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,29 +26,22 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BENCH, SERVERS, free_port, platform, serve, wait_for, with_cpu  # noqa: E402
+from harness import (  # noqa: E402
+    BENCH,
+    SERVERS,
+    add_wrk_arguments,
+    free_port,
+    platform,
+    serve,
+    wait_for,
+    with_cpu,
+    wrk,
+)
 from waiting_room import open_sale  # noqa: E402
 
 from admission.lookup import END_CHECK_EVERY_S  # noqa: E402
 
 API_SERVER = "gunicorn"  # the Procfile's api line
-
-
-def one_run(url: str, args) -> dict:
-    """wrk against `url` for --duration seconds; requests/s and latency (bench/figures.lua)."""
-    command = [
-        "wrk",
-        f"--threads={args.threads}",
-        f"--connections={args.connections}",
-        f"--duration={args.duration}s",
-        "--timeout=10s",
-        f"--script={BENCH / 'figures.lua'}",
-        url,
-    ]
-    answer = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    figures = json.loads(answer.strip().splitlines()[-1])
-    figures["rps"] = figures["requests"] / figures.pop("seconds")
-    return figures
 
 
 def start_ceiling(shop, server: str) -> tuple[str, subprocess.Popen]:
@@ -73,13 +65,8 @@ def check_still_on(targets: dict[str, str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--web-server", choices=SERVERS, default="granian", help="The web's server.")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads.")
-    parser.add_argument("--connections", type=int, default=32, help="Connections, a request in flight each.")
-    parser.add_argument("--duration", type=int, default=10, help="Seconds of load per run.")
-    parser.add_argument("--runs", type=int, default=3, help="Rounds; each target takes one turn a round.")
+    add_wrk_arguments(parser, duration=10)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("bench/end_check.py drives the load with wrk: apt install wrk")
     runs: dict[str, list[dict]] = {}
     with platform(web_server=args.web_server) as shop:
         sale_id = open_sale(shop.app(), 100)
@@ -101,7 +88,7 @@ def main() -> None:
         check_still_on({what: url for what, (url, _) in targets.items()})
         for run in range(args.runs):
             for what, (url, process) in targets.items():
-                runs.setdefault(what, []).append(with_cpu(process, one_run, url, args))
+                runs.setdefault(what, []).append(with_cpu(process, wrk, url, args, "figures.lua"))
                 rounded = {
                     key: round(value, 2 if key == "cpu_ms" else 1) for key, value in runs[what][-1].items()
                 }

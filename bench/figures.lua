@@ -1,5 +1,5 @@
--- wrk's figures as one JSON line, for the benches to read (bench/end_check.py): the same GET on every
--- connection, so the script has nothing to say but its summary.
+-- wrk's figures as one JSON line, for the benches to read (bench/harness.py wrk): the script of a load
+-- that sends the same GET on every connection (bench/end_check.py), and loaded by those that do more.
 function done(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format(

@@ -5,7 +5,9 @@ in a temp instance folder, and all of them are stopped when the block ends.
 """
 
 import contextlib
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -148,6 +150,35 @@ def cpu_seconds(processes: list) -> float:
         except psutil.NoSuchProcess:
             pass
     return total
+
+
+def add_wrk_arguments(parser, duration: int) -> None:
+    """The load's options, the same for every wrk bench: closed loop, one request in flight a connection."""
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads.")
+    parser.add_argument("--connections", type=int, default=32, help="Connections, a request in flight each.")
+    parser.add_argument("--duration", type=int, default=duration, help="Seconds of load per run.")
+    parser.add_argument("--runs", type=int, default=3, help="Rounds; each target takes one turn a round.")
+
+
+def wrk(url: str, args, script: str, *script_args: str) -> dict:
+    """wrk against `url` for --duration seconds with bench/`script`, which ends by printing its figures as
+    one JSON line (bench/figures.lua); those figures, with requests/s."""
+    if shutil.which("wrk") is None:
+        sys.exit("the benches drive their load with wrk: apt install wrk")
+    command = [
+        "wrk",
+        f"--threads={args.threads}",
+        f"--connections={args.connections}",
+        f"--duration={args.duration}s",
+        "--timeout=10s",
+        f"--script={BENCH / script}",
+        url,
+        *(("--", *script_args) if script_args else ()),
+    ]
+    answer = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    figures = json.loads(answer.strip().splitlines()[-1])
+    figures["rps"] = figures["requests"] / figures.pop("seconds")
+    return figures
 
 
 def with_cpu(server: subprocess.Popen, run: Callable[..., dict], *args) -> dict:

@@ -21,7 +21,6 @@ Run:  python bench/waiting_room.py [--servers gunicorn granian] [--shoppers 1000
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BENCH, SERVERS, free_port, platform, serve, wait_for, with_cpu  # noqa: E402
+from harness import (  # noqa: E402
+    BENCH,
+    SERVERS,
+    add_wrk_arguments,
+    free_port,
+    platform,
+    serve,
+    wait_for,
+    with_cpu,
+    wrk,
+)
 
 
 def open_sale(app, units: int) -> int:
@@ -99,26 +108,8 @@ def one_run(api_url: str, sale_id: int, tokens: list[str], args) -> dict:
         # A poll goes only to shoppers whose join was answered: twice a thread's connections of joins
         # before, or before the run.
         lag = 2 * args.connections // args.threads
-        command = [
-            "wrk",
-            f"--threads={args.threads}",
-            f"--connections={args.connections}",
-            f"--duration={args.duration}s",
-            "--timeout=10s",
-            f"--script={BENCH / 'waiting_room_load.lua'}",
-            api_url,
-            "--",
-            token_file.name,
-            str(sale_id),
-            str(args.polls),
-            str(lag),
-            str(args.threads),
-            str(ready_shoppers(args)),
-        ]
-        answer = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    figures = json.loads(answer.strip().splitlines()[-1])
-    figures["rps"] = figures["requests"] / figures.pop("seconds")
-    return figures
+        script_args = (token_file.name, sale_id, args.polls, lag, args.threads, ready_shoppers(args))
+        return wrk(api_url, args, "waiting_room_load.lua", *map(str, script_args))
 
 
 def main() -> None:
@@ -126,14 +117,9 @@ def main() -> None:
     parser.add_argument("--servers", nargs="+", choices=SERVERS, default=["gunicorn", "granian"])
     parser.add_argument("--shoppers", type=int, default=10_000, help="Shoppers per run (each joins once).")
     parser.add_argument("--polls", type=int, default=5, help="Status polls per join, to earlier joiners.")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads.")
-    parser.add_argument("--connections", type=int, default=32, help="Connections, a request in flight each.")
-    parser.add_argument("--duration", type=int, default=15, help="Seconds of load per run.")
-    parser.add_argument("--runs", type=int, default=3, help="Rounds; each server takes one turn a round.")
     parser.add_argument("--api-workers", type=int, default=2, help="Worker processes of each server.")
+    add_wrk_arguments(parser, duration=15)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("bench/waiting_room.py drives the load with wrk: apt install wrk")
     runs = {server: {"waiting room": [], "ceiling": []} for server in args.servers}
     with platform(api_workers=1, web=False) as shop:
         app = shop.app()
