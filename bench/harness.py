@@ -1,7 +1,7 @@
 """A whole platform on loopback for the benchmarks and the load test: Redis, database, api, web, workers.
 
-Each process is the real one the Procfile runs (gunicorn, `yakku worker`, `yakku admitter`), started
-in a temp instance folder, and all of them are stopped when the block ends.
+Each process is the real one the Procfile runs (granian for the web, gunicorn for the api, `yakku worker`,
+`yakku admitter`), started in a temp instance folder, and all of them are stopped when the block ends.
 """
 
 import contextlib
@@ -195,7 +195,7 @@ def platform(
     web_workers: int = 2,
     web: bool = True,
     internal_workers: int = 0,
-    web_server: str = "gunicorn",
+    web_server: str = "granian",
 ) -> Iterator[Platform]:
     """Redis (REDIS_URL or a private one), the database (DATABASE_URL or a SQLite file), api and web.
 

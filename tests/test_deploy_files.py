@@ -51,8 +51,8 @@ def test_each_app_service_is_configured_by_environment_and_waits_for_its_backend
 
 
 def test_servers_listen_on_every_interface_in_containers_and_loopback_by_default():
-    for process in ("web", "api"):
-        assert "--bind ${BIND_HOST:-127.0.0.1}:" in PROCFILE[process]
+    assert "--host ${BIND_HOST:-127.0.0.1} " in PROCFILE["web"]  # granian
+    assert "--bind ${BIND_HOST:-127.0.0.1}:" in PROCFILE["api"]  # gunicorn
 
 
 def test_backends_are_mysql_8_and_redis_7_with_health_checks():

@@ -228,7 +228,8 @@ def run_and_stop(folder: Path, env: dict, signum: int, shop: bool = False) -> st
         assert health["database"] == "ok" and health["redis"] == "ok"
         children = launch.descendants()
         running = names_of(children)
-        assert running.count("gunicorn") == 6, running  # web and api: a master and two workers each
+        assert running.count("granian") == 3, running  # the web: a main process and two workers
+        assert running.count("gunicorn") == 3, running  # the api: a master and two workers
         assert running.count("yakku worker") == 2, running
         assert running.count("yakku admitter") == 1, running
         [redis_server] = [child for child in children if child.name() == "redis-server"]

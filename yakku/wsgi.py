@@ -1,4 +1,5 @@
-"""Entry points for gunicorn: `gunicorn "yakku.wsgi:api()"` and `gunicorn "yakku.wsgi:web()"`."""
+"""Entry points for the Procfile's servers: `gunicorn "yakku.wsgi:api()"` and
+`granian --interface wsgi --factory yakku.wsgi:web`."""
 
 import atexit
 import os
@@ -27,5 +28,5 @@ def api():
 def web():
     """The storefront and the operator dashboard; it beats the front door's clock while it runs."""
     app = create_web_app({"SERVICE_NAME": "web"})
-    front_door.Beat(app).start()  # in each gunicorn worker (the app is made after the fork)
+    front_door.Beat(app).start()  # in each server worker (each makes its own app)
     return app
