@@ -64,7 +64,7 @@ def join(sale_id: int, shopper_id: int, now: float | None = None) -> WaiterStatu
     """
     now = time.time() if now is None else now
     join_step = scripts().join.step(sale_id, [shopper_id, now + grace_seconds()])
-    joined, answer = in_one_trip(get_sales_redis(), [join_step, _status_step(sale_id, shopper_id, now)])
+    joined, answer = in_one_trip(get_sales_redis(), [join_step, status_step(sale_id, shopper_id, now)])
     if joined.outcome == JoinOutcome.NOT_OPEN:
         raise SaleNotOpen(fields={"state": joined.detail or "unknown"})
     return _status_from(sale_id, shopper_id, answer)
@@ -82,19 +82,20 @@ def status(
     a trip of its own, first.
     """
     now = time.time() if now is None else now
-    status_step = _status_step(sale_id, shopper_id, now)
+    step = status_step(sale_id, shopper_id, now)
     if not check_revocation:
-        [answer] = in_one_trip(get_sales_redis(), [status_step])
+        [answer] = in_one_trip(get_sales_redis(), [step])
     elif get_sales_redis() is get_redis():  # one Redis holds the revocations and the sale: one trip
-        revoked, answer = in_one_trip(get_redis(), [revocation_step(), status_step])
+        revoked, answer = in_one_trip(get_redis(), [revocation_step(), step])
         refuse_if_revoked(revoked)
     else:  # the revocations' keys are on the plain Redis, the sale's maybe on a cluster: a trip each
         refuse_if_revoked(get_redis().execute_command(*revocation_step()))
-        [answer] = in_one_trip(get_sales_redis(), [status_step])
+        [answer] = in_one_trip(get_sales_redis(), [step])
     return _status_from(sale_id, shopper_id, answer)
 
 
-def _status_step(sale_id: int, shopper_id: int, now: float) -> tuple:
+def status_step(sale_id: int, shopper_id: int, now: float) -> tuple:
+    """One waiter's status.lua as a step of in_one_trip (bench/poll_rate.py sends many in one)."""
     window = float(current_app.config["ADMISSION_RATE_WINDOW_S"])
     args = [shopper_id, now, window, grace_seconds(), OPENING_SPREAD_S]
     return scripts().status.step(sale_id, args)

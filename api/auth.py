@@ -308,6 +308,7 @@ def service_required(view: Callable) -> Callable:
         g.calling_service = calling_service()
         return view(*args, **kwargs)
 
+    guarded.service_only = True  # the service client declares its calls to it internal (a test checks)
     return guarded
 
 

@@ -201,9 +201,10 @@ def platform(
 
     The web runs under `web_server` (one of SERVERS), the api and internal under gunicorn, as the Procfile.
 
-    With `internal_workers`, a second api gunicorn serves the calls the services make to each other
-    (it advertises itself in the registry, so the clients resolve every service to it), and the first
-    serves only the shoppers' requests: a drain's or a submit's call never queues behind them.
+    With `internal_workers`, the Procfile's `internal` line runs beside them, with that many gunicorn
+    workers: it serves the calls the services make to each other (it advertises itself in the registry),
+    and the api serves only the shoppers' requests, so a drain's or a submit's call never queues behind
+    them.
     """
     with tempfile.TemporaryDirectory(prefix="yakku-bench-") as folder, contextlib.ExitStack() as stack:
         instance = Path(folder)
@@ -223,11 +224,7 @@ def platform(
         _prepare_database(shop)
         shop.start("api", *gunicorn("yakku.wsgi:api()", api_port, api_workers))
         if internal_workers:
-            internal_port = free_port()
-            advertised = {**env, "ADVERTISE_URL": f"http://127.0.0.1:{internal_port}"}
-            shop.start(
-                "internal", *gunicorn("yakku.wsgi:api()", internal_port, internal_workers), env=advertised
-            )
+            start_internal_pool(shop, free_port(), internal_workers)
         if web:
             shop.start("web", *serve(web_server, "yakku.wsgi:web()", web_port, web_workers))
         try:
@@ -235,6 +232,25 @@ def platform(
             yield shop
         finally:
             shop.stop()
+
+
+def start_internal_pool(shop: Platform, port: int, workers: int) -> subprocess.Popen:
+    """The Procfile's `internal` line itself, run by the shell as honcho runs it, on `port`."""
+    from honcho.environ import parse_procfile
+
+    from yakku.supervisor import exec_line
+
+    line = parse_procfile((ROOT / "Procfile").read_text()).processes["internal"]
+    env = {
+        **shop.env,
+        "INTERNAL_PORT": str(port),
+        "INTERNAL_URL": f"http://127.0.0.1:{port}",
+        "INTERNAL_CONCURRENCY": str(workers),
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), shop.env.get("PATH", os.defpath)]),
+    }
+    process = shop.start("internal", "sh", "-c", exec_line(line), env=env)
+    wait_for(f"http://127.0.0.1:{port}/api/health")
+    return process
 
 
 def _prepare_database(shop: Platform) -> None:

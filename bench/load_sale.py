@@ -149,8 +149,9 @@ def main() -> None:
     parser.add_argument("--no-show", type=float, default=0.0, help="Share of admitted buyers who never pay.")
     parser.add_argument("--decline-grace", type=int, default=30, help="Seconds a declined card's units wait.")
     parser.add_argument(
-        "--internal-workers", type=int, default=0,
-        help="Gunicorn workers of a second api for the services' calls to each other (0: none, one api).",
+        "--internal-workers", type=int, default=2,
+        help="Gunicorn workers of the Procfile's internal pool, for the services' calls to each other "
+        "(0: none, everything on the one api, as before issue 14).",
     )  # fmt: skip
     parser.add_argument("--keep-logs", type=Path, help="Copy every platform process's log into this folder.")
     args = parser.parse_args()

@@ -42,13 +42,13 @@ def calls_per_second(app, order_id: int, calls: int, pooled: bool) -> float:
     with app.app_context():
         client = orders()
         if not pooled:  # every call opens (and closes) its own connection
-            client.transport.session.headers["Connection"] = "close"
+            client.internal_transport.session.headers["Connection"] = "close"
         client.internal_order(order_id)  # warm: resolve, sign, connect
         started = time.perf_counter()
         for _ in range(calls):
             client.internal_order(order_id)
         elapsed = time.perf_counter() - started
-        client.transport.session.headers.pop("Connection", None)
+        client.internal_transport.session.headers.pop("Connection", None)
     return calls / elapsed
 
 

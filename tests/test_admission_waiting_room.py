@@ -1,5 +1,7 @@
 """The waiting room: pre-queue shuffled once, FIFO after, one place per shopper, honest status, grace."""
 
+from collections import Counter
+
 import pytest
 from admission_helpers import T0, bearer, wall_clock
 
@@ -61,7 +63,7 @@ def test_status_reports_people_ahead_eta_and_poll_hint(sales_ops):
     later = sales_ops.status(sale, 101, T0 + 20)
     assert later.rate_measured is True
     assert later.people_ahead == 100 - 4 and later.rate == pytest.approx(4 / 20)
-    assert later.poll_after_seconds == 30  # far back: rarely
+    assert asks_at_own_second(101, T0 + 20, later.poll_after_seconds)  # far back: rarely
     front = sales_ops.status(sale, 5, T0 + 20)
     assert front.position == 1 and front.poll_after_seconds == 1  # at the front: often
 
@@ -73,15 +75,33 @@ def test_status_reports_people_ahead_eta_and_poll_hint(sales_ops):
         (1, 4, 4, 1),
         (1, 6, 6, 2),
         (0.2, 10, 50, 10),
-        (0.02, 3, 150, 30),
-        (0.001, 10, 10_000, 30),
+        (0.02, 3, 150, "own second"),
+        (0.001, 10, 10_000, "own second"),
     ],
 )
 def test_poll_hint_is_a_fifth_of_the_eta_within_1_to_30_seconds(sales_ops, rate, ahead, eta, hint):
     sale = sales_ops.opened(units=100, rate=rate)
     sales_ops.join(sale, *range(1, ahead + 2))
     last = sales_ops.status(sale, ahead + 1)
-    assert (last.people_ahead, last.eta_seconds, last.poll_after_seconds) == (ahead, eta, hint)
+    assert (last.people_ahead, last.eta_seconds) == (ahead, eta)
+    if hint == "own second":  # at the cap
+        assert asks_at_own_second(ahead + 1, T0, last.poll_after_seconds)
+    else:
+        assert last.poll_after_seconds == hint
+
+
+def asks_at_own_second(shopper: int, now: float, hint: int) -> bool:
+    """A waiter at the 30 s cap is told to ask again within 30 s, at their own second of the half-minute
+    (their id mod 30), so a crowd that joined together spreads out."""
+    return 1 <= hint <= 30 and (int(now) + hint) % 30 == shopper % 30
+
+
+def test_a_crowd_that_joined_in_one_second_comes_back_spread_over_the_half_minute(sales_ops):
+    sale = sales_ops.opened(units=1000, rate=0.1, cap=1000)
+    crowd = range(1, 301)
+    sales_ops.join(sale, *crowd)  # all in the same second, all far back (10 s an admission)
+    back_at = Counter(int(T0) + sales_ops.status(sale, shopper).poll_after_seconds for shopper in crowd[150:])
+    assert len(back_at) == 30 and max(back_at.values()) == 5  # 150 shoppers: 5 a second, every second
 
 
 def test_admitted_shopper_sees_a_ticket(sales_ops):

@@ -23,7 +23,7 @@ def compose_interpolated(text: str) -> str:
 
 
 def test_the_procfile_names_the_platforms_processes():
-    assert set(PROCFILE) == {"web", "api", "admitter", "worker"}
+    assert set(PROCFILE) == {"web", "api", "internal", "admitter", "worker"}
     for command in PROCFILE.values():
         shlex.split(command)  # each line is one well-formed shell command
 
@@ -52,7 +52,19 @@ def test_each_app_service_is_configured_by_environment_and_waits_for_its_backend
 
 def test_servers_listen_on_every_interface_in_containers_and_loopback_by_default():
     assert "--host ${BIND_HOST:-127.0.0.1} " in PROCFILE["web"]  # granian
-    assert "--bind ${BIND_HOST:-127.0.0.1}:" in PROCFILE["api"]  # gunicorn
+    for process in ("api", "internal"):  # gunicorn
+        assert "--bind ${BIND_HOST:-127.0.0.1}:" in PROCFILE[process]
+
+
+def test_the_internal_pool_is_the_api_app_on_its_own_port_and_not_published():
+    assert PROCFILE["internal"].replace("internal()", "api()") == (
+        PROCFILE["api"]
+        .replace("${API_PORT:-8001}", "${INTERNAL_PORT:-8002}")
+        .replace("${API_CONCURRENCY:-2}", "${INTERNAL_CONCURRENCY:-2}")
+        .replace("${API_THREADS:-8}", "${INTERNAL_THREADS:-8}")
+    )
+    assert "ports" not in SERVICES["internal"]  # only the services in compose reach it
+    assert SERVICES["internal"]["environment"]["INTERNAL_URL"] == "http://internal:8002"
 
 
 def test_backends_are_mysql_8_and_redis_7_with_health_checks():

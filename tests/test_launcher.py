@@ -29,12 +29,12 @@ class Launch:
     """One `yakku up` child process, its output in a file."""
 
     def __init__(self, folder: Path, env: dict):
-        self.web_port, self.api_port = free_port(), free_port()
+        self.web_port, self.api_port, self.internal_port = free_port(), free_port(), free_port()
         self.log = folder / f"up-{self.web_port}.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [str(YAKKU), "up", "--web-port", str(self.web_port), "--api-port", str(self.api_port)]
-                + ["--workers", "2"],
+                + ["--internal-port", str(self.internal_port), "--workers", "2"],
                 cwd=folder,
                 env=env,
                 stdout=out,
@@ -49,8 +49,13 @@ class Launch:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"yakku up exited early:\n{self.output}"
-            if self._answers(f"http://127.0.0.1:{self.api_port}/api/health") and self._answers(
-                f"http://127.0.0.1:{self.web_port}/"
+            if all(
+                self._answers(url)
+                for url in (
+                    f"http://127.0.0.1:{self.api_port}/api/health",
+                    f"http://127.0.0.1:{self.internal_port}/api/health",
+                    f"http://127.0.0.1:{self.web_port}/",
+                )
             ):
                 return
             time.sleep(0.3)
@@ -224,12 +229,14 @@ def run_and_stop(folder: Path, env: dict, signum: int, shop: bool = False) -> st
         if shop:
             launch.wait_until_announced()
             buy_in_a_flash_sale(launch, env)
+            # The worker's batch calls went to the internal pool, as the registry told it.
+            launch.wait_for_line(r"internal\.\d+ *\| .*\"POST /api/orders/internal/batch/pay ", timeout=10)
         health = requests.get(f"http://127.0.0.1:{launch.api_port}/api/health", timeout=5).json()
         assert health["database"] == "ok" and health["redis"] == "ok"
         children = launch.descendants()
         running = names_of(children)
         assert running.count("granian") == 3, running  # the web: a main process and two workers
-        assert running.count("gunicorn") == 3, running  # the api: a master and two workers
+        assert running.count("gunicorn") == 6, running  # api and internal: a master and two workers each
         assert running.count("yakku worker") == 2, running
         assert running.count("yakku admitter") == 1, running
         [redis_server] = [child for child in children if child.name() == "redis-server"]
@@ -282,7 +289,9 @@ def test_a_killed_up_takes_every_process_with_it_and_frees_its_ports(tmp_path, u
         launch.shutdown()
     assert_all_gone(children, launch)
     # The next `yakku up` on the same ports may start.
-    launcher.check_ports_free(launcher.Ports(web=launch.web_port, api=launch.api_port))
+    launcher.check_ports_free(
+        launcher.Ports(web=launch.web_port, api=launch.api_port, internal=launch.internal_port)
+    )
 
 
 def test_crashed_processes_come_back_later_each_time_and_the_shop_keeps_selling(tmp_path, up_env):
@@ -314,7 +323,8 @@ def test_up_refuses_a_port_in_use(tmp_path, up_env):
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [str(YAKKU), "up", "--web-port", str(port), "--api-port", str(free_port())],
+            [str(YAKKU), "up", "--web-port", str(port), "--api-port", str(free_port())]
+            + ["--internal-port", str(free_port())],
             cwd=tmp_path,
             env=up_env,
             capture_output=True,

@@ -9,12 +9,13 @@ from yakku import cli, launcher
 from yakku.gunicorn_logging import ReusePortLogger
 
 
-def test_up_takes_its_ports_from_web_port_and_api_port(monkeypatch):
+def test_up_takes_its_ports_from_web_port_api_port_and_internal_port(monkeypatch):
     started = []
     monkeypatch.setattr(launcher, "up", lambda ports, workers: started.append(ports) or 0)
-    result = CliRunner().invoke(cli.main, ["up"], env={"WEB_PORT": "9100", "API_PORT": "9101"})
+    ports = {"WEB_PORT": "9100", "API_PORT": "9101", "INTERNAL_PORT": "9102"}
+    result = CliRunner().invoke(cli.main, ["up"], env=ports)
     assert result.exit_code == 0, result.output
-    assert started == [launcher.Ports(web=9100, api=9101)]
+    assert started == [launcher.Ports(web=9100, api=9101, internal=9102)]
     CliRunner().invoke(cli.main, ["up", "--web-port", "9200"], env={"WEB_PORT": "9100"})
     assert started[-1].web == 9200  # an option given wins over the environment
     assert "env var: WEB_PORT" in CliRunner().invoke(cli.main, ["up", "--help"]).output

@@ -37,6 +37,9 @@ class EchoClient(ServiceClient):
     @get("/conflict")
     def conflict(self) -> dict: ...
 
+    @get("/echo/{item_id}", internal=True)
+    def read_between_services(self, item_id: int) -> dict: ...
+
 
 class EchoServer:
     """A real HTTP service on loopback that checks service tokens and can fail on demand."""
@@ -233,6 +236,68 @@ def test_discovery_prefers_a_registered_live_instance(echo, app, redis_client):
         assert EchoClient.for_current_app().read(5)["id"] == 5
 
 
+@pytest.fixture
+def two_pools(config):
+    """A public and an internal instance of one service, each a real HTTP server."""
+    public, internal = (
+        EchoServer(config["SERVICE_SECRET"]).start(),
+        EchoServer(config["SERVICE_SECRET"]).start(),
+    )
+    yield public, internal
+    public.stop()
+    internal.stop()
+
+
+@pytest.mark.parametrize(
+    ("internal_calls", "served"),
+    [
+        ("marked", {"public": ["read", "read"], "internal": ["read"]}),  # the storefront: its shoppers' calls
+        ("all", {"public": ["read"], "internal": ["read", "read"]}),  # a service or a worker: all its own
+    ],
+)
+def test_calls_between_services_go_to_the_internal_pool_once_it_is_registered(
+    config, redis_client, two_pools, internal_calls, served
+):
+    from yakku.factory import create_api_app
+
+    public, internal = two_pools
+    settings = {"SERVICE_URLS": {"catalog": public.url}, "SERVICE_INTERNAL_CALLS": internal_calls}
+    app = create_api_app({**config, **settings})
+    with app.app_context():
+        client = EchoClient.for_current_app()
+        client.read_between_services(1)  # no internal pool registered: the service's own address
+        registry.register(redis_client, registry.entry("catalog", internal=True), internal.url)
+        app.extensions["yakku.client"].resolver.forget("catalog")
+        client.read_between_services(2)
+        client.read(3)
+    assert {"public": public.calls, "internal": internal.calls} == served
+    assert client.internal_transport.internal  # its own connections and breaker: one pool's fall, not both
+
+
+def test_the_storefront_sends_only_the_calls_declared_internal_to_the_internal_pool(config):
+    from yakku.factory import create_web_app
+
+    with create_web_app(config).app_context():
+        assert not EchoClient.for_current_app().transport.internal
+    with create_web_app({**config, "SERVICE_INTERNAL_CALLS": "all"}).app_context():
+        assert EchoClient.for_current_app().transport.internal
+
+
+def test_every_declared_call_to_a_service_only_route_goes_to_the_internal_pool(app):
+    from api.client import services
+    from api.client.declare import Endpoint
+
+    routes = app.url_map.bind("api.test")
+    for client in vars(services).values():
+        if not (isinstance(client, type) and issubclass(client, ServiceClient)):
+            continue
+        for endpoint in (value for value in vars(client).values() if isinstance(value, Endpoint)):
+            sample = endpoint.path.format(**{name: "1" for name in endpoint.path_names})
+            view = app.view_functions[routes.match(sample, method=endpoint.verb)[0]]
+            if getattr(view, "service_only", False):
+                assert endpoint.internal, f"{client.__name__}.{endpoint.name} is a call between services"
+
+
 def test_an_instance_whose_heartbeat_stopped_is_forgotten(redis_client):
     registry.register(redis_client, "orders", "http://a", now=time.time() - 60)
     registry.register(redis_client, "orders", "http://b")
@@ -267,7 +332,7 @@ def test_the_breaker_opens_while_the_payments_service_is_down_and_closes_when_it
         }
     )
     with caller.app_context():
-        breaker = BreakerWatch(payments().transport.breaker)
+        breaker = BreakerWatch(payments().internal_transport.breaker)  # every payments call is internal
         assert payments().by_order(1) == {"items": []}  # up: an order with no payments yet
         server.shutdown()
         server.server_close()

@@ -36,12 +36,21 @@ def main() -> None:
     show_default=True,
     envvar="API_PORT",
     show_envvar=True,
-    help="Port of the internal API.",
+    help="Port of the API, for shoppers' requests.",
+)
+@click.option(
+    "--internal-port",
+    default=8002,
+    show_default=True,
+    envvar="INTERNAL_PORT",
+    show_envvar=True,
+    help="Port of the API's pool for the calls between services.",
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="RQ worker processes.")
-def up(web_port: int, api_port: int, workers: int) -> None:
+def up(web_port: int, api_port: int, internal_port: int, workers: int) -> None:
     """Migrate, seed and run every Procfile process; Ctrl-C stops them all."""
-    sys.exit(launcher.up(launcher.Ports(web=web_port, api=api_port), workers))
+    ports = launcher.Ports(web=web_port, api=api_port, internal=internal_port)
+    sys.exit(launcher.up(ports, workers))
 
 
 @contextlib.contextmanager

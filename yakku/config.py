@@ -11,6 +11,7 @@ from flask import Flask
 DEFAULTS = {
     "PUBLIC_URL": "http://127.0.0.1:8000",
     "API_URL": "http://127.0.0.1:8001",
+    "INTERNAL_URL": "http://127.0.0.1:8002",  # where the internal pool says it is (yakku.wsgi:internal)
     "MAIL_SENDER": "Yakku <no-reply@yakku.test>",
     "MAIL_TIMEOUT": 10.0,  # seconds to reach the SMTP server
     "OPERATOR_EMAIL": "operator@example.com",  # the operator account the seed creates
@@ -45,6 +46,7 @@ PLAIN_ENVIRONMENT = (
     "MAIL_URL",
     "PUBLIC_URL",
     "API_URL",
+    "INTERNAL_URL",
 )
 
 # Keys that must be shared by every process of one deployment; generated once when unset.
@@ -72,7 +74,7 @@ def configure(app: Flask, config: dict | None = None) -> None:
         if os.environ.get(name):
             app.config[name] = os.environ[name]
     # Under honcho with moved ports (API_PORT=9001 ...), the processes find each other on loopback.
-    for url, port in (("API_URL", "API_PORT"), ("PUBLIC_URL", "WEB_PORT")):
+    for url, port in (("API_URL", "API_PORT"), ("PUBLIC_URL", "WEB_PORT"), ("INTERNAL_URL", "INTERNAL_PORT")):
         if not os.environ.get(url) and os.environ.get(port, "").isdigit():
             app.config[url] = f"http://127.0.0.1:{os.environ[port]}"
     app.config.from_prefixed_env("YAKKU")

@@ -102,6 +102,10 @@ def create_web_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=yakku_config.instance_path(),
     )
+    # Its shoppers' calls (logins, their orders) go to the public api pool; only the calls declared
+    # internal (tokenising a card at submit) go to the internal one. The environment or `config` may
+    # say otherwise; the services' and workers' default is "all".
+    app.config["SERVICE_INTERNAL_CALLS"] = "marked"
     _bind_core(app, config)
     csrf.init_app(app)
 

@@ -33,6 +33,7 @@ READY_TIMEOUT = 120.0
 class Ports:
     web: int
     api: int
+    internal: int = 8002  # the pool of the calls between services (the Procfile's `internal`)
 
 
 def instance_dir() -> Path:
@@ -112,8 +113,10 @@ def app_config(instance: Path, redis: str, ports: Ports | None = None) -> dict:
         settings.update(
             WEB_PORT=str(ports.web),
             API_PORT=str(ports.api),
+            INTERNAL_PORT=str(ports.internal),
             PUBLIC_URL=os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{ports.web}",
             API_URL=os.environ.get("API_URL") or f"http://127.0.0.1:{ports.api}",
+            INTERNAL_URL=os.environ.get("INTERNAL_URL") or f"http://127.0.0.1:{ports.internal}",
         )
     return settings
 
@@ -151,7 +154,8 @@ def process_environment(settings: dict) -> dict:
 
 def check_ports_free(ports: Ports) -> None:
     """Fail early, with the option to change, when a port is taken."""
-    for option, port in (("--web-port", ports.web), ("--api-port", ports.api)):
+    options = (("--web-port", ports.web), ("--api-port", ports.api), ("--internal-port", ports.internal))
+    for option, port in options:
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -204,7 +208,7 @@ def _exit_on_signal(signum, frame) -> None:
 
 
 def _announce(ports: Ports, instance: Path, settings: dict) -> None:
-    if not _wait_for_ports((ports.web, ports.api), READY_TIMEOUT):
+    if not _wait_for_ports((ports.web, ports.api, ports.internal), READY_TIMEOUT):
         return
     click.echo(
         "\n"

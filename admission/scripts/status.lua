@@ -19,6 +19,9 @@
 -- 5r <= k < 150r every k / 5r s, sum of 5r / k over that range ~ 5r ln 30 ~ 17r requests/s; the rest
 -- every 30 s, at most N / 30 requests/s. In all at most ~22r + N / 30: for N = 10,000 and r = 50/s,
 -- ~1,433 requests/s, and however long the line, its front costs only ~22r.
+-- At the 30 s cap each waiter asks at their own second of the half-minute (their id mod 30): a crowd that
+-- joined in one second would otherwise come back together every 30 s (all N in one second), and with
+-- it the back's N / 30 requests/s are spread evenly (bench/poll_rate.py measures both).
 local shopper, now, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local grace, spread = tonumber(ARGV[4]), tonumber(ARGV[5])
 local state, configured, opened_at, opens_at, downtime =
@@ -67,6 +70,10 @@ if recent > 0 and tonumber(opened_at) then
 end
 -- While paused, poll as if open: the front learns of a resume within a second or two.
 local hint = hint_for(math.max(rank, 0) / rate / 5)
+if hint == 30 then
+  hint = (tonumber(shopper) - math.floor(now)) % 30
+  if hint == 0 then hint = 30 end
+end
 -- Units not reserved and not owed to an admitted shopper reach the first `reachable` waiters; the rest
 -- wait on standby for units that come back (a no-show, a decline given up, a reservation released).
 local left = tonumber(redis.call('GET', KEYS[9]) or '0')

@@ -39,26 +39,41 @@ class Clients:
         self.sign = lambda: sign_service_token(secret, caller)
         self.options = {
             "timeout": float(config["SERVICE_TIMEOUT"]),
+            "connect_timeout": float(config["SERVICE_CONNECT_TIMEOUT"]),
             "attempts": int(config["SERVICE_ATTEMPTS"]),
             "breaker_fail_max": int(config["SERVICE_BREAKER_FAIL_MAX"]),
             "breaker_reset_seconds": float(config["SERVICE_BREAKER_RESET_SECONDS"]),
         }
-        self._transports: dict[str, Transport] = {}
+        self._transports: dict[tuple[str, bool], Transport] = {}
+        calls = config["SERVICE_INTERNAL_CALLS"]
+        if calls not in INTERNAL_CALLS:
+            raise ValueError(f"SERVICE_INTERNAL_CALLS is {calls!r}: one of {', '.join(INTERNAL_CALLS)}")
+        # A service or a worker calls for the platform's own work, so every call it makes is internal
+        # (orders asking catalog for a product inside a batch); the storefront calls for its shoppers.
+        self.every_call_internal = calls == "all"
 
-    def transport(self, service: str) -> Transport:
-        if service not in self._transports:
-            self._transports.setdefault(service, Transport(service, self.resolver, self.sign, **self.options))
-        return self._transports[service]
+    def transport(self, service: str, internal: bool = False) -> Transport:
+        """The transport of one service's public calls, or (`internal`) of the calls between services."""
+        key = (service, internal)
+        if key not in self._transports:
+            built = Transport(service, self.resolver, self.sign, internal=internal, **self.options)
+            self._transports.setdefault(key, built)
+        return self._transports[key]
 
+
+# Which of a process's calls go to the internal pool: every one, or those declared internal=True.
+INTERNAL_CALLS = ("all", "marked")
 
 # Every setting the client reads, with its default (README.md's table lists them as YAKKU_<NAME>).
 DEFAULTS = {
     "SERVICE_URLS": {},  # service name -> base URL, where the registry has none (default: API_URL)
     "SERVICE_NAME": None,  # who this process says it is in service tokens (default: the app's name)
-    "SERVICE_TIMEOUT": 5.0,  # seconds per call
+    "SERVICE_TIMEOUT": 5.0,  # seconds a call waits for its answer
+    "SERVICE_CONNECT_TIMEOUT": 2.0,  # seconds to connect: a pool that is gone fails fast
     "SERVICE_ATTEMPTS": 3,  # tries of an idempotent call
     "SERVICE_BREAKER_FAIL_MAX": 5,  # failures in a row that open a service's breaker
     "SERVICE_BREAKER_RESET_SECONDS": 10,  # how long an open breaker refuses before a trial call
+    "SERVICE_INTERNAL_CALLS": "all",  # the storefront's default is "marked" (yakku/factory.py)
 }
 
 

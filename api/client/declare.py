@@ -9,12 +9,14 @@ IDEMPOTENT_VERBS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
 
 class Endpoint:
-    """One declared call: verb, path template, and whether it may be retried."""
+    """One declared call: verb, path template, whether it may be retried, and whether it is a call between
+    services (served by the internal pool, api/client/registry.py)."""
 
-    def __init__(self, verb: str, path: str, idempotent: bool | None, function: Callable):
+    def __init__(self, verb: str, path: str, idempotent: bool | None, internal: bool, function: Callable):
         self.verb = verb
         self.path = path
         self.idempotent = verb in IDEMPOTENT_VERBS if idempotent is None else idempotent
+        self.internal = internal
         self.name = function.__name__
         self.signature = inspect.signature(function)
         self.path_names = [name for _, name, _, _ in string.Formatter().parse(path) if name]
@@ -35,6 +37,7 @@ class Endpoint:
                 json=arguments.pop("json", None),
                 params=arguments.pop("params", None),
                 idempotent=self.idempotent,
+                internal=self.internal,
             )
 
         call.__name__ = self.name
@@ -43,8 +46,10 @@ class Endpoint:
 
 
 def _verb(verb: str) -> Callable:
-    def declare(path: str, *, idempotent: bool | None = None) -> Callable[[Callable], Endpoint]:
-        return lambda function: Endpoint(verb, path, idempotent, function)
+    def declare(
+        path: str, *, idempotent: bool | None = None, internal: bool = False
+    ) -> Callable[[Callable], Endpoint]:
+        return lambda function: Endpoint(verb, path, idempotent, internal, function)
 
     declare.__name__ = verb.lower()
     return declare

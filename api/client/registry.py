@@ -2,6 +2,13 @@
 
 It plays the part Eureka had in the seed. An instance is live while its heartbeat is fresh; when no
 instance is registered, the client falls back to the URL in config.
+
+A service has two entries: its own, for the calls made for shoppers (the public `api` pool, when it
+advertises), and its internal one, for the calls services and workers make to each other (batch order
+and pay, stock reservations, tokenising a card: `api/client/__init__.py` says which calls those are),
+which only the `internal` pool advertises. An internal call
+resolves to the internal entry while an instance of it is live, else to the service's own address,
+so a deployment without the internal pool still works, on one pool.
 """
 
 import contextlib
@@ -12,8 +19,14 @@ import time
 import redis
 
 REGISTRY_KEY = "registry:{service}"
+INTERNAL_ENTRY = "{service}/internal"  # the registry name of a service's internal pool
 HEARTBEAT_SECONDS = 5.0
 LEASE_SECONDS = 15.0
+
+
+def entry(service: str, internal: bool = False) -> str:
+    """The registry name an instance serving `service` (its internal calls, with `internal`) announces."""
+    return INTERNAL_ENTRY.format(service=service) if internal else service
 
 
 def register(connection: redis.Redis, service: str, url: str, now: float | None = None) -> None:
@@ -74,25 +87,31 @@ class Resolver:
         self._cache: dict[str, tuple[float, list[str]]] = {}
         self._lock = threading.Lock()
 
-    def resolve(self, service: str) -> str:
-        """A base URL for the service: a random live instance, else the configured URL."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(service)
-        if cached is None or cached[0] < now:
-            try:
-                found = live_instances(self.connection, service)
-            except redis.RedisError:
-                found = []
-            cached = (now + self.cache_seconds, found)
-            with self._lock:
-                self._cache[service] = cached
-        instances = cached[1]
+    def resolve(self, service: str, internal: bool = False) -> str:
+        """A base URL for the service: a random live instance (of its internal pool first, for an internal
+        call), else the configured URL."""
+        instances = self._live(entry(service, internal=True)) if internal else []
+        instances = instances or self._live(service)
         if instances:
             return random.choice(instances)
         return self.fallback[service]
 
-    def forget(self, service: str) -> None:
-        """Drop the cached answer, after an instance stopped answering."""
+    def _live(self, name: str) -> list[str]:
+        now = time.monotonic()
         with self._lock:
-            self._cache.pop(service, None)
+            cached = self._cache.get(name)
+        if cached is None or cached[0] < now:
+            try:
+                found = live_instances(self.connection, name)
+            except redis.RedisError:
+                found = []
+            cached = (now + self.cache_seconds, found)
+            with self._lock:
+                self._cache[name] = cached
+        return cached[1]
+
+    def forget(self, service: str) -> None:
+        """Drop the cached answers of both entries, after an instance stopped answering."""
+        with self._lock:
+            for name in (service, entry(service, internal=True)):
+                self._cache.pop(name, None)

@@ -1,4 +1,9 @@
-"""One declared client per internal service. A method names a verb and a path; its body is never run."""
+"""One declared client per internal service. A method names a verb and a path; its body is never run.
+
+`internal=True` marks a call between services (a route behind `service_required`, or the probe a drain
+asks before it): it goes to the internal pool, never behind shoppers' requests in the public one. A
+service's or a worker's other calls go there too (SERVICE_INTERNAL_CALLS, api/client/__init__.py).
+"""
 
 from api.client.base import ServiceClient
 from api.client.declare import delete, get, patch, post, put
@@ -55,7 +60,7 @@ class AccountsClient(ServiceClient):
     def reset_password(self, *, json: dict) -> None:
         """{token, password}; not retried, since a repeat would find the link used."""
 
-    @get("/api/accounts/internal/{account_id}")
+    @get("/api/accounts/internal/{account_id}", internal=True)
     def internal_account(self, account_id: int) -> dict:
         """Any account's id, name and e-mail (service token only), for the order e-mails."""
 
@@ -78,13 +83,13 @@ class CatalogClient(ServiceClient):
     @delete("/api/catalog/products/{product_id}")
     def delete_product(self, product_id: int) -> None: ...
 
-    @post("/api/catalog/stock/reservations", idempotent=True)
+    @post("/api/catalog/stock/reservations", idempotent=True, internal=True)
     def reserve_stock(self, *, json: dict) -> dict: ...
 
-    @post("/api/catalog/stock/reservations/{key}/release", idempotent=True)
+    @post("/api/catalog/stock/reservations/{key}/release", idempotent=True, internal=True)
     def release_stock(self, key: str) -> dict: ...
 
-    @post("/api/catalog/stock/reservations/{key}/commit", idempotent=True)
+    @post("/api/catalog/stock/reservations/{key}/commit", idempotent=True, internal=True)
     def commit_stock(self, key: str) -> dict: ...
 
 
@@ -166,40 +171,40 @@ class OrdersClient(ServiceClient):
     @delete("/api/orders/delivery/default")
     def forget_default_address(self) -> None: ...
 
-    @post("/api/orders/internal/batch", idempotent=True)
+    @post("/api/orders/internal/batch", idempotent=True, internal=True)
     def create_sale_orders(self, *, json: dict) -> dict:
         """Record many sale orders from {sale_id, orders: [{account_id, items, idempotency_key}]}: {items}."""
 
-    @post("/api/orders/internal/batch/pay", idempotent=True)
+    @post("/api/orders/internal/batch/pay", idempotent=True, internal=True)
     def pay_sale_orders(self, *, json: dict) -> dict:
         """Pay many sale orders from {payments: [{order_id, payment_method, idempotency_key}]}: {items}."""
 
-    @get("/api/orders/internal/{order_id}")
+    @get("/api/orders/internal/{order_id}", internal=True)
     def internal_order(self, order_id: int) -> dict:
         """Any order (internal): id, account_id, state, total, currency, lines..."""
 
-    @post("/api/orders/internal/{order_id}/transition")
+    @post("/api/orders/internal/{order_id}/transition", internal=True)
     def transition(self, order_id: int, *, json: dict) -> dict:
         """Move an order through the transition table with {to, reason}; 409 illegal_transition."""
 
-    @post("/api/orders/internal/{order_id}/cancel", idempotent=True)
+    @post("/api/orders/internal/{order_id}/cancel", idempotent=True, internal=True)
     def internal_cancel(self, order_id: int) -> dict:
         """Cancel (or refund) an order; a cancelled or refunded order is answered as it is."""
 
-    @get("/api/orders/internal/sales/{sale_id}/summary")
+    @get("/api/orders/internal/sales/{sale_id}/summary", internal=True)
     def sale_summary(self, sale_id: int) -> dict:
         """A sale's orders and units by state, for its audit."""
 
-    @get("/api/orders/internal/sales/{sale_id}/ledger")
+    @get("/api/orders/internal/sales/{sale_id}/ledger", internal=True)
     def sale_ledger(self, sale_id: int) -> dict:
         """Every order of a sale: {allotment, items: [{order_id, account_id, key, state, units}]}."""
 
-    @post("/api/orders/internal/{order_id}/settle", idempotent=True)
+    @post("/api/orders/internal/{order_id}/settle", idempotent=True, internal=True)
     def settle(self, order_id: int) -> dict:
         """Settle a payment left pending by asking payments (the reconciler's call)."""
 
     # Tried once: whoever probes asks again later.
-    @get("/api/health", idempotent=False)
+    @get("/api/health", idempotent=False, internal=True)
     def health(self) -> dict:
         """Whether the orders process reaches its database and Redis (503 when it does not)."""
 
@@ -208,40 +213,40 @@ class PaymentsClient(ServiceClient):
     service = "payments"
 
     # Retried like a read: a repeated call makes one more token, and the unused one expires.
-    @post("/api/payments/methods", idempotent=True)
+    @post("/api/payments/methods", idempotent=True, internal=True)
     def tokenise(self, *, json: dict) -> dict:
         """Turn {card: {number, exp_month, exp_year, cvc}, account_id} into {token, brand, last4, ...}."""
 
-    @post("/api/payments/charges", idempotent=True)
+    @post("/api/payments/charges", idempotent=True, internal=True)
     def charge(self, *, json: dict) -> dict:
         """Charge {order_id, amount, currency, idempotency_key, payment_method (or card)}; 402 declined,
         422 payment_method_expired, 504 timed out."""
 
-    @post("/api/payments/charges/batch", idempotent=True)
+    @post("/api/payments/charges/batch", idempotent=True, internal=True)
     def charge_batch(self, *, json: dict) -> dict:
         """Charge many {order, amount, currency, idempotency_key, payment_method}: {items: [{payment,
         error}]}."""
 
-    @get("/api/payments/{payment_id}")
+    @get("/api/payments/{payment_id}", internal=True)
     def payment(self, payment_id: int) -> dict: ...
 
-    @post("/api/payments/{payment_id}/refund", idempotent=True)
+    @post("/api/payments/{payment_id}/refund", idempotent=True, internal=True)
     def refund(self, payment_id: int) -> dict:
         """Refund a captured payment, once."""
 
-    @post("/api/payments/{payment_id}/settle", idempotent=True)
+    @post("/api/payments/{payment_id}/settle", idempotent=True, internal=True)
     def settle(self, payment_id: int) -> dict:
         """Ask the provider what became of a pending payment."""
 
-    @post("/api/payments/internal/captures", idempotent=True)
+    @post("/api/payments/internal/captures", idempotent=True, internal=True)
     def captures(self, *, json: dict) -> dict:
         """{payments_by_state, captured_by_order} for {order_ids}."""
 
-    @get("/api/payments/internal/by-order/{order_id}")
+    @get("/api/payments/internal/by-order/{order_id}", internal=True)
     def by_order(self, order_id: int) -> dict:
         """{items: [payments of the order, newest first]}."""
 
-    @get("/api/payments/internal/ready", idempotent=False)
+    @get("/api/payments/internal/ready", idempotent=False, internal=True)
     def ready(self) -> dict:
         """Whether a charge can go through now (503 while the database or the provider is away); tried
         once."""

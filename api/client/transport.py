@@ -13,8 +13,10 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 from api.auth import CLIENT_ADDRESS_HEADER, SERVICE_TOKEN_HEADER, client_address
 from api.client.errors import BreakerOpen, ServiceError, ServiceUnavailable, from_response
 from api.client.registry import Resolver
+from api.client.registry import entry as registry_entry
 
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+RETRY_WAIT_MAX_S = 1.0  # the longest backoff between two attempts (tenacity caps the jitter in it too)
 
 
 class Transport:
@@ -26,13 +28,17 @@ class Transport:
         resolver: Resolver,
         sign: Callable[[], str],
         timeout: float = 5.0,
+        connect_timeout: float = 2.0,
         attempts: int = 3,
         pool_size: int = 32,
         breaker_fail_max: int = 5,
         breaker_reset_seconds: float = 10.0,
+        internal: bool = False,
     ):
-        self.service, self.resolver, self.sign = service, resolver, sign
-        self.timeout, self.attempts = timeout, attempts
+        self.service, self.resolver, self.sign, self.internal = service, resolver, sign, internal
+        # (connect, read): a pool that is gone refuses or stays silent within the connect timeout, so a
+        # retry can find a live instance well before the read timeout would have run out.
+        self.timeout, self.attempts = (connect_timeout, timeout), attempts
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
@@ -43,7 +49,7 @@ class Transport:
             reset_timeout=breaker_reset_seconds,
             exclude=[lambda error: isinstance(error, ServiceError) and error.status < 500],
             throw_new_error_on_trip=False,
-            name=service,
+            name=registry_entry(service, internal),
         )
         self._token: tuple[float, str] | None = None
         self._token_lock = threading.Lock()
@@ -54,11 +60,17 @@ class Transport:
             return self._send_once(verb, path, json, params, headers)
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(initial=0.05, max=1.0),
+            wait=wait_exponential_jitter(initial=0.05, max=RETRY_WAIT_MAX_S),
             retry=retry_if_exception(_worth_retrying),
             reraise=True,
         )
         return retrying(self._send_once, verb, path, json, params, headers)
+
+    def worst_case_seconds(self) -> float:
+        """The longest an idempotent call can take, every attempt timing out: each attempt's connect and
+        read timeouts, and the longest backoff between attempts."""
+        connect, read = self.timeout
+        return self.attempts * (connect + read) + (self.attempts - 1) * RETRY_WAIT_MAX_S
 
     def _send_once(self, verb, path, json, params, headers):
         try:
@@ -67,7 +79,7 @@ class Transport:
             raise BreakerOpen(self.service, "circuit open") from None
 
     def _exchange(self, verb, path, json, params, headers):
-        base = self.resolver.resolve(self.service)
+        base = self.resolver.resolve(self.service, internal=self.internal)
         all_headers = {SERVICE_TOKEN_HEADER: self._service_token(), **(headers or {})}
         if has_request_context():  # the services limit per client: tell them whose request this serves
             all_headers[CLIENT_ADDRESS_HEADER] = client_address()

@@ -310,7 +310,8 @@ def test_a_shopper_on_standby_is_admitted_when_a_declined_unit_comes_back_and_bu
 def test_a_waiter_far_back_is_told_the_sale_ended_within_two_seconds_and_stops_asking(
     live_shop, pages, shoppers
 ):
-    """Far back in a slow line the next status is 30 s off; the end of the sale is told within 2 s."""
+    """Far back in a slow line the next status is up to 30 s off (at the waiter's own second of the
+    half-minute); the end of the sale is told within 2 s."""
     api_app = live_shop.api_app
     product_id, sale = open_sale_of_tea(api_app, admission_rate=0.01, checkout_window_s=120)
     with api_app.app_context():
@@ -320,7 +321,7 @@ def test_a_waiter_far_back_is_told_the_sale_ended_within_two_seconds_and_stops_a
     page = pages("desktop")
     log_in(live_shop, page, ada.email, f"/products/{product_id}")
     page.get_by_role("button", name="Join the queue").click()
-    expect(page.locator("#sale-status")).to_have_attribute("hx-trigger", "every 30s")
+    expect(page.locator("#sale-status")).to_have_attribute("hx-trigger", re.compile(r"^every \d+s$"))
     asked = []
     page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/end") else None)
     with api_app.app_context():
