@@ -1,6 +1,6 @@
 """A small sale in real browsers, second by second: what each shopper was told, and when.
 
-Starts the platform as the Procfile runs it (bench/harness.py: gunicorn web and api, `yakku worker`,
+Starts the platform as the Procfile runs it (bench/harness.py: granian web, gunicorn api, `yakku worker`,
 `yakku admitter`, a private Redis, SQLite or DATABASE_URL), seeds --shoppers buyers and a product with
 --units in stock, and arms a sale that opens --opens-in seconds later. Each shopper logs in to the
 storefront in a headless Chromium (Debian's, /usr/bin/chromium) and joins the queue from the product

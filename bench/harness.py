@@ -1,20 +1,23 @@
 """A whole platform on loopback for the benchmarks and the load test: Redis, database, api, web, workers.
 
-Each process is the real one the Procfile runs (gunicorn, `yakku worker`, `yakku admitter`), started
-in a temp instance folder, and all of them are stopped when the block ends.
+Each process is the real one the Procfile runs (granian for the web, gunicorn for the api, `yakku worker`,
+`yakku admitter`), started in a temp instance folder, and all of them are stopped when the block ends.
 """
 
 import contextlib
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import requests
 
 BENCH = Path(__file__).resolve().parent
@@ -30,6 +33,7 @@ class Platform:
     api_url: str
     web_url: str
     processes: list = field(default_factory=list)
+    named: dict = field(default_factory=dict)  # the last process started under each name
 
     def app(self):
         """An API app on the platform's database and Redis, for setting things up in-process."""
@@ -45,6 +49,7 @@ class Platform:
             command, env=env or self.env, stdout=log, stderr=log, start_new_session=True, cwd=cwd
         )
         self.processes.append(process)
+        self.named[name] = process
         return process
 
     def workers(self, count: int) -> list[subprocess.Popen]:
@@ -71,7 +76,8 @@ class Platform:
 YAKKU = (sys.executable, "-c", "from yakku.cli import main; main()")
 
 
-def gunicorn(app: str, port: int, workers: int) -> tuple[str, ...]:
+def gunicorn(app: str, port: int, workers: int, threads: int = 8) -> tuple[str, ...]:
+    """gunicorn's gthread workers as the Procfile's api line runs them; `app` as in "yakku.wsgi:api()"."""
     return (
         sys.executable,
         "-m",
@@ -83,7 +89,7 @@ def gunicorn(app: str, port: int, workers: int) -> tuple[str, ...]:
         "--worker-class",
         "gthread",
         "--threads",
-        "8",
+        str(threads),
         "--reuse-port",  # as the Procfile: a listening socket per worker, the kernel spreads connections
         "--log-level",
         "warning",
@@ -93,11 +99,109 @@ def gunicorn(app: str, port: int, workers: int) -> tuple[str, ...]:
     )
 
 
+def granian(app: str, port: int, workers: int, threads: int = 8) -> tuple[str, ...]:
+    """granian's WSGI server (Rust's HTTP/1 in front of `threads` Python threads per worker), same app."""
+    target, factory = (app[:-2], ("--factory",)) if app.endswith("()") else (app, ())
+    return (
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        *factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--log-level",
+        "warning",
+        target,
+    )
+
+
+# The web servers the benches can put in front of an app: name -> (command maker, threads per worker).
+SERVERS = {
+    "gunicorn": (gunicorn, 8),
+    "gunicorn-4t": (gunicorn, 4),
+    "gunicorn-16t": (gunicorn, 16),
+    "granian": (granian, 8),
+    "granian-2t": (granian, 2),
+}
+
+
+def serve(server: str, app: str, port: int, workers: int) -> tuple[str, ...]:
+    """The command that runs `app` on `port` under one of SERVERS."""
+    make, threads = SERVERS[server]
+    return make(app, port, workers, threads)
+
+
+def cpu_seconds(processes: list) -> float:
+    """User + system CPU time of these processes and their children (a server's workers) so far."""
+
+    total = 0.0
+    for process in processes:
+        try:
+            tree = psutil.Process(process.pid)
+            for one in [tree, *tree.children(recursive=True)]:
+                times = one.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def add_wrk_arguments(parser, duration: int) -> None:
+    """The load's options, the same for every wrk bench: closed loop, one request in flight a connection."""
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads.")
+    parser.add_argument("--connections", type=int, default=32, help="Connections, a request in flight each.")
+    parser.add_argument("--duration", type=int, default=duration, help="Seconds of load per run.")
+    parser.add_argument("--runs", type=int, default=3, help="Rounds; each target takes one turn a round.")
+
+
+def wrk(url: str, args, script: str, *script_args: str) -> dict:
+    """wrk against `url` for --duration seconds with bench/`script`, which ends by printing its figures as
+    one JSON line (bench/figures.lua); those figures, with requests/s."""
+    if shutil.which("wrk") is None:
+        sys.exit("the benches drive their load with wrk: apt install wrk")
+    command = [
+        "wrk",
+        f"--threads={args.threads}",
+        f"--connections={args.connections}",
+        f"--duration={args.duration}s",
+        "--timeout=10s",
+        f"--script={BENCH / script}",
+        url,
+        *(("--", *script_args) if script_args else ()),
+    ]
+    answer = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    figures = json.loads(answer.strip().splitlines()[-1])
+    figures["rps"] = figures["requests"] / figures.pop("seconds")
+    return figures
+
+
+def with_cpu(server: subprocess.Popen, run: Callable[..., dict], *args) -> dict:
+    """`run(*args)`'s figures (wrk's, with "requests"), and the CPU the server spent per request meanwhile."""
+    before = cpu_seconds([server])
+    figures = run(*args)
+    figures["cpu_ms"] = (cpu_seconds([server]) - before) * 1000 / max(1, figures["requests"])
+    return figures
+
+
 @contextlib.contextmanager
 def platform(
-    api_workers: int = 2, web_workers: int = 2, web: bool = True, internal_workers: int = 0
+    api_workers: int = 2,
+    web_workers: int = 2,
+    web: bool = True,
+    internal_workers: int = 0,
+    web_server: str = "granian",
 ) -> Iterator[Platform]:
     """Redis (REDIS_URL or a private one), the database (DATABASE_URL or a SQLite file), api and web.
+
+    The web runs under `web_server` (one of SERVERS), the api and internal under gunicorn, as the Procfile.
 
     With `internal_workers`, the Procfile's `internal` line runs beside them, with that many gunicorn
     workers: it serves the calls the services make to each other (it advertises itself in the registry),
@@ -124,7 +228,7 @@ def platform(
         if internal_workers:
             start_internal_pool(shop, free_port(), internal_workers)
         if web:
-            shop.start("web", *gunicorn("yakku.wsgi:web()", web_port, web_workers))
+            shop.start("web", *serve(web_server, "yakku.wsgi:web()", web_port, web_workers))
         try:
             wait_for(f"{shop.api_url}/api/health")
             yield shop

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import YAKKU, platform  # noqa: E402
+from harness import YAKKU, cpu_seconds, platform  # noqa: E402
 
 GOOD_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
 # What the drain decided: a final state, or fewer_left (units held by another job's batch when this
@@ -127,22 +127,6 @@ def wait_for_workers(app, count: int, timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{count} workers did not register within {timeout} s")
         time.sleep(0.2)
-
-
-def cpu_seconds(processes: list) -> float:
-    """User + system CPU time of these processes and their children (gunicorn's workers) so far."""
-    import psutil
-
-    total = 0.0
-    for process in processes:
-        try:
-            tree = psutil.Process(process.pid)
-            for one in [tree, *tree.children(recursive=True)]:
-                times = one.cpu_times()
-                total += times.user + times.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> dict:

@@ -1,23 +1,26 @@
-"""The waiting room through gunicorn: requests/s and latency of join + status polls, closed loop.
+"""The waiting room under each web server: requests/s and latency of join + status polls, closed loop.
 
-The platform (bench/harness.py) runs the api under gunicorn (--api-workers gthread workers, 8 threads
-each) on a private Redis. One sale is open with an admission rate of 1 shopper/s and no admitter
-running, so every shopper stays waiting and each status computes a place, an ETA and a poll hint. The
-shoppers' access tokens are minted in-process (api.auth.issue_token_pair), so no login is paid.
+The platform (bench/harness.py) runs on a private Redis and, for each --servers entry, the api under that
+server (--api-workers workers; bench/harness.py SERVERS: gunicorn gthread as the Procfile runs it, with
+fewer or more threads, and granian's WSGI server). One sale is open with an admission rate of 1
+shopper/s and no admitter running, so every shopper stays waiting and each status computes a place, an
+ETA and a poll hint. The shoppers' access tokens are minted in-process (api.auth.issue_token_pair), so
+no login is paid.
 
 The load: wrk (Debian's package; C, so the load costs the shared cores little), --connections
 keep-alive connections with one request in flight each, for --duration seconds; per --polls status
 polls (GET /queue/me, to shoppers who joined earlier) one new shopper joins (POST /queue)
-(bench/waiting_room_load.lua). After each run the same load goes to a ceiling: the same gunicorn
-serving a canned status (bench/ceiling_app.py). Client and server share the machine's cores.
+(bench/waiting_room_load.lua). After each run the same load goes to a ceiling: the same server
+serving a canned status (bench/ceiling_app.py). Client and server share the machine's cores, so the
+servers take turns (A B A B ...) round after round and the medians are compared.
 
-Run:  python bench/waiting_room.py [--shoppers 10000] [--polls 5] [--threads 1] [--connections 32]
-                                   [--duration 15] [--runs 3] [--api-workers 2]
+Run:  python bench/waiting_room.py [--servers gunicorn granian] [--shoppers 10000] [--polls 5]
+                                   [--threads 1] [--connections 32] [--duration 15] [--runs 3]
+                                   [--api-workers 2]
 """
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,7 +31,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BENCH, free_port, gunicorn, platform, wait_for  # noqa: E402
+from harness import (  # noqa: E402
+    BENCH,
+    SERVERS,
+    add_wrk_arguments,
+    free_port,
+    platform,
+    serve,
+    wait_for,
+    with_cpu,
+    wrk,
+)
 
 
 def open_sale(app, units: int) -> int:
@@ -95,73 +108,77 @@ def one_run(api_url: str, sale_id: int, tokens: list[str], args) -> dict:
         # A poll goes only to shoppers whose join was answered: twice a thread's connections of joins
         # before, or before the run.
         lag = 2 * args.connections // args.threads
-        command = [
-            "wrk",
-            f"--threads={args.threads}",
-            f"--connections={args.connections}",
-            f"--duration={args.duration}s",
-            "--timeout=10s",
-            f"--script={BENCH / 'waiting_room_load.lua'}",
-            api_url,
-            "--",
-            token_file.name,
-            str(sale_id),
-            str(args.polls),
-            str(lag),
-            str(args.threads),
-            str(ready_shoppers(args)),
-        ]
-        answer = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    figures = json.loads(answer.strip().splitlines()[-1])
-    figures["rps"] = figures["requests"] / figures.pop("seconds")
-    return figures
+        script_args = (token_file.name, sale_id, args.polls, lag, args.threads, ready_shoppers(args))
+        return wrk(api_url, args, "waiting_room_load.lua", *map(str, script_args))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", nargs="+", choices=SERVERS, default=["gunicorn", "granian"])
     parser.add_argument("--shoppers", type=int, default=10_000, help="Shoppers per run (each joins once).")
     parser.add_argument("--polls", type=int, default=5, help="Status polls per join, to earlier joiners.")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads.")
-    parser.add_argument("--connections", type=int, default=32, help="Connections, a request in flight each.")
-    parser.add_argument("--duration", type=int, default=15, help="Seconds of load per run.")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--api-workers", type=int, default=2, help="gunicorn workers of the api.")
+    parser.add_argument("--api-workers", type=int, default=2, help="Worker processes of each server.")
+    add_wrk_arguments(parser, duration=15)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("bench/waiting_room.py drives the load with wrk: apt install wrk")
-    with platform(api_workers=args.api_workers, web=False) as shop:
+    runs = {server: {"waiting room": [], "ceiling": []} for server in args.servers}
+    with platform(api_workers=1, web=False) as shop:
         app = shop.app()
-        ceiling = shop.start(
-            "ceiling", *gunicorn("ceiling_app:app", ceiling_port := free_port(), args.api_workers), cwd=BENCH
-        )
-        wait_for(f"http://127.0.0.1:{ceiling_port}/api/sales/1/queue/me")
-        runs, ceilings = [], []
+        pairs = {server: start_pair(shop, server, args.api_workers) for server in args.servers}
+        turn = 0
         for run in range(args.runs):
-            sale_id = open_sale(app, args.shoppers)  # a fresh sale per run: every join is a first join
-            tokens = mint_tokens(app, 1 + run * args.shoppers, args.shoppers)
-            join_first(app, sale_id, 1 + run * args.shoppers, ready_shoppers(args))
-            runs.append(one_run(shop.api_url, sale_id, tokens, args))
-            report("waiting room", run, runs[-1])
-            # The ceiling right after, so both see the same moment of a shared, noisy machine.
-            ceilings.append(one_run(f"http://127.0.0.1:{ceiling_port}", sale_id, tokens, args))
-            report("ceiling", run, ceilings[-1])
-        shop.stop([ceiling])
-    rps, p50, p99 = (statistics.median(r[key] for r in runs) for key in ("rps", "p50_ms", "p99_ms"))
-    top = statistics.median(r["rps"] for r in ceilings)
-    top_p99 = statistics.median(r["p99_ms"] for r in ceilings)
+            for server in args.servers:
+                sale_id = open_sale(app, args.shoppers)  # a fresh sale per run: every join is a first join
+                first = 1 + turn * args.shoppers
+                tokens = mint_tokens(app, first, args.shoppers)
+                join_first(app, sale_id, first, ready_shoppers(args))
+                turn += 1
+                for what, (url, process) in zip(("waiting room", "ceiling"), pairs[server], strict=True):
+                    # The ceiling right after, so both see the same moment of a shared, noisy machine.
+                    figures = with_cpu(process, one_run, url, sale_id, tokens, args)
+                    runs[server][what].append(figures)
+                    report(server, what, run, runs[server][what][-1])
     print(
         f"waiting room, 1 join + {args.polls} status per shopper, wrk {args.threads} thread(s) x "
-        f"{args.connections} connections, api gunicorn {args.api_workers} workers x 8 threads"
+        f"{args.connections} connections, {args.api_workers} workers per server, medians of {args.runs} "
+        "runs taken in turns"
     )
-    print(f"  median of {args.runs} runs: {rps:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-    print(f"  ceiling (same gunicorn, a canned answer): {top:,.0f} req/s, p99 {top_p99:.1f} ms")
-    print(f"  waiting room / ceiling: {rps / top:.2f}")
-    print(f"  targets: >= 2,000 req/s ({rps / 2000:.2f}x), p99 < 50 ms ({p99 / 50:.2f}x)")
+    for server in args.servers:
+        summarise(server, runs[server]["waiting room"], runs[server]["ceiling"], runs[args.servers[0]])
+    print("  targets: >= 3,000 req/s, p99 < 50 ms, >= 0.75 of the ceiling under the same server")
 
 
-def report(what: str, run: int, figures: dict) -> None:
-    rounded = {key: round(value, 1) for key, value in figures.items()}
-    print(json.dumps({"run": run + 1, "of": what, **rounded}), flush=True)
+def start_pair(shop, server: str, workers: int) -> tuple[tuple[str, subprocess.Popen], ...]:
+    """The api and the ceiling under `server`, each on a port of its own: (base URL, process) of each,
+    once they answer."""
+    api_port, ceiling_port = free_port(), free_port()
+    api = shop.start(f"api-{server}", *serve(server, "yakku.wsgi:api()", api_port, workers))
+    ceiling_command = serve(server, "ceiling_app:app", ceiling_port, workers)
+    ceiling = shop.start(f"ceiling-{server}", *ceiling_command, cwd=BENCH)
+    wait_for(f"http://127.0.0.1:{api_port}/api/health")
+    wait_for(f"http://127.0.0.1:{ceiling_port}/api/sales/1/queue/me")
+    return (f"http://127.0.0.1:{api_port}", api), (f"http://127.0.0.1:{ceiling_port}", ceiling)
+
+
+def summarise(server: str, rooms: list[dict], ceilings: list[dict], first: dict) -> None:
+    """One line per server: medians, the share of its own ceiling, and the ratio to the first server."""
+    rps, p50, p99, cpu = (median(rooms, key) for key in ("rps", "p50_ms", "p99_ms", "cpu_ms"))
+    top, top_p99, top_cpu = (median(ceilings, key) for key in ("rps", "p99_ms", "cpu_ms"))
+    baseline = median(first["waiting room"], "rps")
+    errors = sum(r["errors"] for r in rooms)
+    print(
+        f"  {server:>12}: {rps:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, {errors:.0f} errors, "
+        f"server CPU {cpu:.2f} ms/req | ceiling {top:,.0f} req/s, p99 {top_p99:.1f} ms, {top_cpu:.2f} ms/req "
+        f"| room / ceiling {rps / top:.2f} | x{rps / baseline:.2f} of the first"
+    )
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def report(server: str, what: str, run: int, figures: dict) -> None:
+    rounded = {key: round(value, 2 if key == "cpu_ms" else 1) for key, value in figures.items()}
+    print(json.dumps({"run": run + 1, "server": server, "of": what, **rounded}), flush=True)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,8 @@ def test_each_app_service_is_configured_by_environment_and_waits_for_its_backend
 
 
 def test_servers_listen_on_every_interface_in_containers_and_loopback_by_default():
-    for process in ("web", "api", "internal"):
+    assert "--host ${BIND_HOST:-127.0.0.1} " in PROCFILE["web"]  # granian
+    for process in ("api", "internal"):  # gunicorn
         assert "--bind ${BIND_HOST:-127.0.0.1}:" in PROCFILE[process]
 
 

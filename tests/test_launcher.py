@@ -146,6 +146,8 @@ def names_of(processes: list[psutil.Process]) -> list[str]:
             continue
         if words and words[0].startswith("python"):
             words = words[1:]  # console scripts run as `python3 /path/to/yakku worker`
+        if words[:1] == ["-m"]:
+            words = words[1:]  # a module run as `python -m yakku.web_server`
         named.append(" ".join(words[:2]) if words[:1] == ["yakku"] else words[0] if words else "?")
     return named
 
@@ -237,7 +239,8 @@ def run_and_stop(folder: Path, env: dict, signum: int, shop: bool = False) -> st
         assert health["database"] == "ok" and health["redis"] == "ok"
         children = launch.descendants()
         running = names_of(children)
-        assert running.count("gunicorn") == 9, running  # web, api, internal: a master and two workers each
+        assert running.count("yakku.web_server") == 3, running  # the web (granian): a main process and two workers
+        assert running.count("gunicorn") == 6, running  # api and internal: a master and two workers each
         assert running.count("yakku worker") == 2, running
         assert running.count("yakku admitter") == 1, running
         [redis_server] = [child for child in children if child.name() == "redis-server"]

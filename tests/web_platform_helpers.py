@@ -1,9 +1,10 @@
-"""The Procfile's processes serving real shoppers' browsers, as tests drive them: gunicorn's web and api,
+"""The Procfile's processes serving real shoppers' browsers, as tests drive them: the web and the api,
 the admitter and a worker on the test's database and a Redis of the test's own, and shoppers who poll the
 waiting room's page as htmx does and check out when their turn comes.
 """
 
 import re
+import shlex
 import sys
 import threading
 import time
@@ -13,11 +14,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from honcho.environ import parse_procfile
 from process_helpers import YAKKU, Processes
 from sale_helpers import GOOD_CARD
 from test_sale_recovery import process_env
 
 from admission.keys import sale_keys
+from yakku.launcher import PROCFILE
 from yakku.private_redis import PrivateRedis, free_port
 
 TIMEOUT_S = 60.0
@@ -48,14 +51,20 @@ class Platform:
             self.processes.start(name, self._command(name))
 
     def _command(self, name: str) -> list[str]:
-        if name not in ("web", "api"):
+        if name == "web":
+            return procfile_command("web", WEB_PORT=str(self.web_port), WEB_CONCURRENCY="1")
+        if name != "api":
             return [*YAKKU, name]
-        port = self.web_port if name == "web" else self.api_port
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        return [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread"] + [
-            "--threads",
-            "8",
-            f"yakku.wsgi:{name}()",
+        threads = ["--worker-class", "gthread", "--threads", "8"]
+        return [
+            gunicorn,
+            "--bind",
+            f"127.0.0.1:{self.api_port}",
+            "--workers",
+            "1",
+            *threads,
+            "yakku.wsgi:api()",
         ]
 
     def wait_until_serving(self) -> None:
@@ -69,6 +78,14 @@ class Platform:
         """Every process, then Redis, as `yakku up` stops them."""
         self.processes.stop()
         self.redis.stop()
+
+
+def procfile_command(name: str, **settings: str) -> list[str]:
+    """The Procfile's line for `name`, its ${...} filled from `settings` (else its defaults), as argv: the
+    process the test starts is the one the Procfile runs, with this venv's console scripts."""
+    line = parse_procfile(PROCFILE.read_text()).processes[name]
+    words = shlex.split(re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: settings.get(m[1], m[2]), line))
+    return [str(Path(sys.executable).parent / words[0]), *words[1:]]
 
 
 def _answers(url: str) -> bool:

@@ -23,7 +23,7 @@ def main() -> None:
 
 
 @main.command()
-# The same variables the Procfile's gunicorn lines read, so `WEB_PORT=9000 yakku up` moves the shop.
+# The same variables the Procfile's web and api lines read, so `WEB_PORT=9000 yakku up` moves the shop.
 @click.option(
     "--web-port",
     default=8000,

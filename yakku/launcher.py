@@ -149,7 +149,7 @@ def process_environment(settings: dict) -> dict:
     """The environment of the Procfile processes: ours, the shared settings, and this venv's bin first."""
     env = dict(os.environ)
     env.update(settings)
-    # `yakku`, `gunicorn` must resolve to this installation even when the venv is not activated.
+    # `yakku`, `gunicorn`, `granian` must resolve to this installation even when the venv is not activated.
     bin_dir = os.path.dirname(sys.executable)
     env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", os.defpath)])
     env["PYTHONUNBUFFERED"] = "1"

@@ -2,8 +2,8 @@
 /metrics (with the scrape-time collectors each app adds: admission/metrics.py reads the sales' figures,
 yakku/queues.py the queues').
 
-Under gunicorn (yakku/gunicorn_conf.py) each worker writes its samples to PROMETHEUS_MULTIPROC_DIR and
-/metrics adds them all up; elsewhere (the worker, the admitter, the tests) samples live in the process.
+Under granian and gunicorn (yakku/metrics_samples.py) each worker writes its samples to
+PROMETHEUS_MULTIPROC_DIR and /metrics adds them all up; elsewhere (the worker, the admitter, the tests) samples live in the process.
 The hot path only counts: a request costs one counter and one histogram step. Everything Redis knows
 (waiting, admitted, sold, queue depth...) is read when Prometheus asks, never kept up to date per request.
 """

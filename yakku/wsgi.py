@@ -1,4 +1,5 @@
-"""Entry points for gunicorn: `yakku.wsgi:api()`, `yakku.wsgi:internal()` and `yakku.wsgi:web()`."""
+"""Entry points for the Procfile's servers: `gunicorn "yakku.wsgi:api()"`, `gunicorn "yakku.wsgi:internal()"`
+and granian's `--interface wsgi --factory yakku.wsgi:web` (yakku/web_server.py)."""
 
 import atexit
 import os
@@ -38,7 +39,7 @@ def web():
     """The storefront and the operator dashboard; it beats the front door's clock while it runs."""
     configure_logging()
     app = create_web_app({"SERVICE_NAME": "web"})
-    front_door.Beat(app).start()  # in each gunicorn worker (the app is made after the fork)
+    front_door.Beat(app).start()  # in each server worker (each makes its own app)
     return app
 
 
