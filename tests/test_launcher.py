@@ -239,7 +239,7 @@ def run_and_stop(folder: Path, env: dict, signum: int, shop: bool = False) -> st
         assert health["database"] == "ok" and health["redis"] == "ok"
         children = launch.descendants()
         running = names_of(children)
-        assert running.count("yakku.web_server") == 3, running  # the web (granian): a main process and two workers
+        assert running.count("yakku.web_server") == 3, running  # the web (granian): a main and two workers
         assert running.count("gunicorn") == 6, running  # api and internal: a master and two workers each
         assert running.count("yakku worker") == 2, running
         assert running.count("yakku admitter") == 1, running

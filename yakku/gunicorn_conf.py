@@ -6,8 +6,6 @@ worker's gauges from it (child_exit).
 
 from yakku import metrics_samples
 
-
-
 # gunicorn's default format, then the request id the app echoes in X-Request-ID (yakku/request_id.py).
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
 

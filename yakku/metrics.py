@@ -3,7 +3,8 @@
 yakku/queues.py the queues').
 
 Under granian and gunicorn (yakku/metrics_samples.py) each worker writes its samples to
-PROMETHEUS_MULTIPROC_DIR and /metrics adds them all up; elsewhere (the worker, the admitter, the tests) samples live in the process.
+PROMETHEUS_MULTIPROC_DIR and /metrics adds them all up; elsewhere (the worker, the admitter, the tests)
+samples live in the process.
 The hot path only counts: a request costs one counter and one histogram step. Everything Redis knows
 (waiting, admitted, sold, queue depth...) is read when Prometheus asks, never kept up to date per request.
 """
