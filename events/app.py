@@ -33,16 +33,19 @@ def create_app(settings: EventsSettings | None = None):
             return
         try:
             async with hub.listening(int(match[1])) as watch:
-                await _stream(watch, settings.heartbeat_s, receive, send, cors)
+                if await _stream(watch, settings.heartbeat_s, receive, send, cors):
+                    hub.told += 1
         except TooManyListeners:
             full = [*cors, (b"retry-after", FULL_RETRY_AFTER_S)]
             await _answer(send, 503, b"Too many listeners: poll instead\n", full)
 
+    app.hub = hub  # for the process's metrics (events/metrics.py)
     return app
 
 
-async def _stream(watch: SaleWatch, heartbeat_s: float, receive, send, cors: list) -> None:
-    """Heartbeats until the sale ends (then its one event, and the end of the stream) or the page goes."""
+async def _stream(watch: SaleWatch, heartbeat_s: float, receive, send, cors: list) -> bool:
+    """Heartbeats until the sale ends (then its one event, and the end of the stream) or the page goes;
+    whether the page was told the end."""
     headers = [
         (b"content-type", b"text/event-stream; charset=utf-8"),
         (b"cache-control", b"no-store"),
@@ -61,10 +64,10 @@ async def _stream(watch: SaleWatch, heartbeat_s: float, receive, send, cors: lis
             await asyncio.wait((told, gone), timeout=quiet_s, return_when=asyncio.FIRST_COMPLETED)
             quiet_s = heartbeat_s
             if gone.done():
-                return
+                return False
             if told.done():
                 await send({"type": "http.response.body", "body": watch.frame, "more_body": False})
-                return
+                return True
             await send({"type": "http.response.body", "body": HEARTBEAT, "more_body": True})
     finally:
         told.cancel()

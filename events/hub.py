@@ -34,12 +34,15 @@ class Hub:
         self.settings, self.ask_end = settings, ask_end
         self.watches: dict[int, SaleWatch] = {}
         self.listeners = 0
+        self.told = 0  # streams sent their sale's end (events/metrics.py reads these at a scrape)
+        self.refused = 0  # pages answered 503, past a bound
 
     @contextlib.asynccontextmanager
     async def listening(self, sale_id: int) -> AsyncIterator[SaleWatch]:
         """Count one listener of the sale while in the block; TooManyListeners past the process's bound."""
         watch = self.watches.get(sale_id)
         if self.listeners >= self.settings.max_listeners or (watch is None and self._full_of_sales()):
+            self.refused += 1
             raise TooManyListeners(sale_id)
         watch = watch or self._watch(sale_id)
         watch.listeners += 1
@@ -54,8 +57,11 @@ class Hub:
                 del self.watches[sale_id]
 
     def _full_of_sales(self) -> bool:
-        asking = sum(1 for watch in self.watches.values() if not watch.ended.is_set())
-        return asking >= self.settings.max_sales
+        return self.sales_watched() >= self.settings.max_sales
+
+    def sales_watched(self) -> int:
+        """Sales whose end is asked for (someone listens, and it has not ended)."""
+        return sum(1 for watch in self.watches.values() if not watch.ended.is_set())
 
     def _watch(self, sale_id: int) -> SaleWatch:
         # An ended sale's watch stays: it never runs again, so a page that comes later is told at once.

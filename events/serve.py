@@ -7,7 +7,9 @@ import resource
 import uvicorn
 
 from events.app import create_app
+from events.metrics import EventsCollector
 from events.settings import EventsSettings
+from yakku import metrics
 
 # The garbage collector's thresholds. 10,000 streams are a million tracked objects, and collecting the
 # older generations walks them: with the defaults, once the streams had lived a while, telling them all
@@ -29,14 +31,17 @@ def raise_open_files_limit(needed: int) -> int:
     return soft
 
 
-def serve(host: str, port: int, settings: EventsSettings | None = None) -> None:
-    """Run the events process until SIGTERM or Ctrl-C."""
+def serve(host: str, port: int, metrics_port: int = 0, settings: EventsSettings | None = None) -> None:
+    """Run the events process until SIGTERM or Ctrl-C; its metrics on `metrics_port` (0: none)."""
     settings = settings or EventsSettings.from_environment()
     raise_open_files_limit(settings.max_listeners + 256)  # each listener is a socket; and the rest
+    app = create_app(settings)
+    if metrics_port:
+        metrics.serve(metrics_port, host, EventsCollector(app.hub))
     gc.freeze()  # what the imports made lives as long as the process: no collection walks it again
     gc.set_threshold(*GC_THRESHOLDS)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         lifespan="off",

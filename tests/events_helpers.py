@@ -12,12 +12,16 @@ from yakku.private_redis import free_port
 
 
 @contextmanager
-def events_process(config: dict, shop_url: str, log: Path, port: int = 0, **settings) -> Iterator[str]:
-    """Its URL while it runs; `settings` are its YAKKU_EVENTS_* ones (EVENTS_MAX_LISTENERS="2", ...)."""
+def events_process(
+    config: dict, shop_url: str, log: Path, port: int = 0, metrics_port: int = 0, **settings
+) -> Iterator[str]:
+    """Its URL while it runs; `settings` are its YAKKU_EVENTS_* ones (EVENTS_MAX_LISTENERS="2", ...);
+    its metrics on `metrics_port` (0: none)."""
     port = port or free_port()
     env = {**process_env(config, **settings), "PUBLIC_URL": shop_url}
     processes = Processes(env, log)
-    processes.start("events", [*YAKKU, "events", "--port", str(port)])
+    command = [*YAKKU, "events", "--port", str(port), "--metrics-port", str(metrics_port)]
+    processes.start("events", command)
     try:
         processes.wait_for("the events process listening", lambda: accepts(port))
         yield f"http://127.0.0.1:{port}"

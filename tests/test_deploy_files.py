@@ -117,6 +117,8 @@ def test_prometheus_scrapes_every_process_where_it_serves_its_metrics():
     assert scrape_targets(SCRAPES["api"]) == {f"api:{environment['API_PORT']}"}
     assert scrape_targets(SCRAPES["worker"]) == {f"worker:{metrics.WORKER_PORT}"}
     assert scrape_targets(SCRAPES["admitter"]) == {f"admitter:{metrics.ADMITTER_PORT}"}
+    assert scrape_targets(SCRAPES["events"]) == {f"events:{metrics.EVENTS_PORT}"}
+    assert scrape_targets(SCRAPES["internal"]) == {f"internal:{environment['INTERNAL_PORT']}"}
     for job in SCRAPES.values():
         assert job["metrics_path"] == "/metrics"
 

@@ -8,12 +8,14 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from catalog_helpers import add_product
 from events_helpers import events_process
 from werkzeug.serving import make_server
 
 from admission import admitter, lookup, sales, stock, waiting_room
 from yakku.factory import create_web_app
+from yakku.private_redis import free_port
 
 MAX_LISTENERS = 2
 HEARTBEAT_S = 0.5
@@ -108,16 +110,31 @@ def live_web(web_app):
 
 
 @pytest.fixture
-def events_url(config, live_web, tmp_path):
+def metrics_port():
+    return free_port()
+
+
+@pytest.fixture
+def events_url(config, live_web, tmp_path, metrics_port):
     """The real events process (`yakku events`), asking the live web, holding at most MAX_LISTENERS
-    streams of one sale."""
+    streams of one sale, its metrics on `metrics_port`."""
     settings = {
         "EVENTS_MAX_LISTENERS": str(MAX_LISTENERS),
         "EVENTS_MAX_SALES": "1",  # each test's one sale
         "EVENTS_HEARTBEAT_S": str(HEARTBEAT_S),
     }
-    with events_process(config, live_web, tmp_path / "events.log", **settings) as url:
+    log = tmp_path / "events.log"
+    with events_process(config, live_web, log, metrics_port=metrics_port, **settings) as url:
         yield url
+
+
+def events_metrics(port: int) -> dict[str, float]:
+    """The events process's own figures, as Prometheus scrapes them."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return {
+        name: float(value)
+        for name, value in (line.split(" ") for line in text.splitlines() if line.startswith("yakku_events_"))
+    }
 
 
 @pytest.fixture
@@ -234,3 +251,22 @@ def test_a_page_in_line_listens_to_the_events_process_and_polls_only_as_a_safety
     assert "sse-connect" not in polled.get_data(as_text=True)
     assert f'hx-trigger="every {lookup.END_CHECK_EVERY_S}s"' in polled.get_data(as_text=True)
     assert "connect-src 'self';" in polled.headers["Content-Security-Policy"]
+
+
+def test_the_events_process_counts_its_streams_the_ends_it_told_and_the_pages_it_refused(
+    app, live_web, events_url, open_sale, metrics_port
+):
+    sale_id, _ = open_sale()
+    streams = [EndStream(events_url, sale_id, live_web) for _ in range(MAX_LISTENERS)]
+    assert EndStream(events_url, sale_id, live_web).status == 503
+    figures = events_metrics(metrics_port)
+    assert figures["yakku_events_listeners"] == MAX_LISTENERS and figures["yakku_events_sales_watched"] == 1
+    assert figures["yakku_events_refused_total"] == 1 and figures["yakku_events_told_total"] == 0
+    with app.app_context():
+        sales.close_sale(sale_id)
+    for stream in streams:
+        stream.hear_until_closed(within=RULE_5_S)
+    time.sleep(0.2)  # the streams' ends are counted as their handlers return
+    figures = events_metrics(metrics_port)
+    assert figures["yakku_events_told_total"] == MAX_LISTENERS and figures["yakku_events_listeners"] == 0
+    assert figures["yakku_events_sales_watched"] == 0

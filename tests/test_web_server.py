@@ -24,12 +24,12 @@ def end_check(web: str, sale_id: int, timeout: float = 5) -> int:
     return requests.get(f"{web}/sales/{sale_id}/end", timeout=timeout).status_code
 
 
-def start_web(platform, name: str) -> None:
-    """One more web on the platform's port, once its worker has started and the port answers."""
-    started = platform.processes.output.count(WORKER_STARTED) + 1 if platform.processes.running else 1
-    command = procfile_command("web", WEB_PORT=str(platform.web_port), WEB_CONCURRENCY="1")
+def start_web(platform, name: str, workers: int = 1) -> None:
+    """One more web on the platform's port, once its workers have started and the port answers."""
+    command = procfile_command("web", WEB_PORT=str(platform.web_port), WEB_CONCURRENCY=str(workers))
+    before = platform.processes.output.count(WORKER_STARTED) if platform.processes.running else 0
     platform.processes.start(name, command)
-    platform.wait_for(f"{name} to start", lambda: platform.processes.output.count(WORKER_STARTED) == started)
+    platform.wait_for(f"{name} to start", lambda: platform.processes.output.count(WORKER_STARTED) > before)
     platform.wait_for(f"{name} to answer", lambda: _answers(platform.web))
 
 
@@ -67,3 +67,24 @@ def test_a_second_web_listens_on_the_same_port_and_serves_once_the_first_stops(p
     first.terminate()
     assert first.wait(timeout=20) == 0
     assert all(end_check(platform.web, 1) == 204 for _ in range(20))  # no refused connection
+
+
+def test_one_scrape_counts_the_requests_every_worker_answered(platform):
+    start_web(platform, "web", workers=2)
+    platform.wait_for("its second worker", lambda: "Started worker-2" in platform.processes.output)
+    before = end_checks_counted(platform.web)
+    for _ in range(40):  # a connection each: the kernel spreads them over the two workers' sockets
+        assert end_check(platform.web, 7) == 204
+    # Both workers' samples, from the one folder yakku/web_server.py gave them (one worker's own
+    # would hold about half).
+    assert end_checks_counted(platform.web) - before == 40
+
+
+def end_checks_counted(web: str) -> float:
+    """The end checks the web's /metrics says it answered (every route's series of that rule)."""
+    scrape = requests.get(f"{web}/metrics", timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in scrape.splitlines()
+        if line.startswith("yakku_http_requests_total{") and 'route="/sales/<int:sale_id>/end"' in line
+    )

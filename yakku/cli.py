@@ -197,11 +197,12 @@ def admitter(metrics_port: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="BIND_HOST", show_envvar=True)
 @click.option("--port", default=8003, show_default=True, envvar="EVENTS_PORT", show_envvar=True)
-def events(host: str, port: int) -> None:
+@metrics_port_option("EVENTS_METRICS_PORT", metrics.EVENTS_PORT)
+def events(host: str, port: int, metrics_port: int) -> None:
     """Hold a Server-Sent Events stream per page in line; tell each the end of its sale at once."""
     from events.serve import serve
 
-    serve(host, port)
+    serve(host, port, metrics_port)
 
 
 @main.command()

@@ -106,8 +106,9 @@ def registry(*collectors) -> CollectorRegistry:
     return answer
 
 
-# Where `yakku worker` and `yakku admitter` serve their metrics unless told (deploy/prometheus.yml).
-WORKER_PORT, ADMITTER_PORT = 9101, 9102
+# Where `yakku worker`, `yakku admitter` and `yakku events` serve their metrics unless told
+# (deploy/prometheus.yml).
+WORKER_PORT, ADMITTER_PORT, EVENTS_PORT = 9101, 9102, 9103
 
 
 def serve(port: int, host: str, *collectors, tries: int = 16) -> int | None:
