@@ -1,7 +1,8 @@
 """A real Redis Cluster for the tests: three masters (and, if asked, a replica each) on free loopback
 ports, in a folder of its own, made by `redis-server --cluster-enabled yes` and `redis-cli --cluster create`.
 
-Its URL is the sales' form, redis+cluster://127.0.0.1:PORT (any node: the client finds the others).
+Its URL is the sales' form, redis+cluster://127.0.0.1:PORT,127.0.0.1:PORT,... (every node: a client made
+while one is down starts from another).
 A test can kill a node, or cut a replica off so that it falls behind, and wait for a failover.
 """
 
@@ -55,8 +56,8 @@ class RedisTestCluster:
 
     @property
     def url(self) -> str:
-        """The sales Redis URL of this cluster."""
-        return f"redis+cluster://127.0.0.1:{self.ports[0]}"
+        """The sales Redis URL of this cluster, naming every node (so a process starts while one is down)."""
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{port}" for port in self.ports)
 
     def start(self) -> "RedisTestCluster":
         """Start the nodes, hand out the 16384 slots among them, and wait until the cluster is ok."""

@@ -127,3 +127,22 @@ def test_a_replica_behind_its_master_takes_over_and_the_database_puts_back_what_
     sale.act("close")
     assert sale.audit()["ok"]
     assert sellable_twice(sale, app) == 0
+
+
+def test_a_process_starts_while_the_first_node_its_url_names_is_down(
+    live_api, app, client, operator, shoppers, config, cluster
+):
+    first = cluster.ports[0]  # a master: redis-cli makes the first nodes named the masters
+    replica, its_key = cluster.replica_of(first), key_on(cluster, first)
+    cluster.kill(first)
+    cluster.wait_for_master(its_key, replica)
+    sale = open_sale(app, client, operator, units=1)
+    buyer = shoppers.verified()
+    # A worker started now asks the next node named for the slot map, and drains the checkout.
+    assert sale.outcome(buyer, buy(sale, config, buyer))["state"] == "paid"
+    assert sale.audit()["ok"]
+
+
+def key_on(cluster: RedisTestCluster, port: int) -> str:
+    """A key whose slot the master on `port` holds now."""
+    return next(key for key in (f"probe:{n}" for n in range(10_000)) if cluster.port_of_key(key) == port)

@@ -19,13 +19,12 @@ from pathlib import Path
 import pytest
 import redis
 from catalog_helpers import add_product
-from redis.cluster import RedisCluster
 from sale_helpers import Sale
 
 from admission.keys import sale_keys
 from yakku import launcher
 from yakku.config import REDIS_PASSWORD, SECRET_NAMES
-from yakku.extensions import CLUSTER_SCHEMES, is_cluster_url
+from yakku.extensions import is_cluster_url, sales_client
 from yakku.private_redis import PrivateRedis
 
 NUMBER = "5555555555554444"  # succeeds in the sandbox, and appears nowhere else in a test's data
@@ -58,8 +57,7 @@ def raw_sales_redis(config, raw_redis):
     if not is_cluster_url(url):
         yield raw_redis
         return
-    scheme, rest = url.split("://", 1)
-    client = RedisCluster.from_url(f"{CLUSTER_SCHEMES[scheme]}://{rest}")
+    client = sales_client(url, decode_responses=False)
     yield client
     client.close()
 

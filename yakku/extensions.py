@@ -8,7 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from redis.cluster import RedisCluster
+from redis.cluster import ClusterNode, RedisCluster
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -34,7 +34,8 @@ limiter = Limiter(key_func=get_remote_address)
 csrf = CSRFProtect()
 
 
-# A sales URL naming a Redis Cluster: any one node's address, the client finds the others.
+# A sales URL naming a Redis Cluster: one node's address or several, comma-separated; the client finds
+# the others. Several let a process start while one of them is down (a master that failed over).
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
 
@@ -43,13 +44,29 @@ def is_cluster_url(url: str) -> bool:
     return url.split("://", 1)[0] in CLUSTER_SCHEMES
 
 
-def sales_client(url: str) -> redis.Redis | RedisCluster:
-    """A client of the sales Redis `url`: a RedisCluster for a cluster URL, else a plain Redis."""
+def sales_client(url: str, decode_responses: bool = True) -> redis.Redis | RedisCluster:
+    """A client of the sales Redis `url`: a RedisCluster for a cluster URL
+    (redis+cluster://[user:password@]host:port[,host:port...][/?options]), else a plain Redis."""
     if not is_cluster_url(url):
-        return redis.Redis.from_url(url, decode_responses=True)
+        return redis.Redis.from_url(url, decode_responses=decode_responses)
     scheme, rest = url.split("://", 1)
-    # Unlike the plain client, RedisCluster asks a node for the slot map here, when the app is built.
-    return RedisCluster.from_url(f"{CLUSTER_SCHEMES[scheme]}://{rest}", decode_responses=True)
+    credentials, _, hosts = rest.rpartition("@")
+    nodes, slash, options = hosts.partition("/")
+    first, *others = nodes.split(",")
+    login = f"{credentials}@" if credentials else ""
+    startup_nodes = [ClusterNode(*_host_and_port(node)) for node in others]
+    # Unlike the plain client, RedisCluster asks a node for the slot map here, when the app is built: the
+    # first that answers of those named.
+    return RedisCluster.from_url(
+        f"{CLUSTER_SCHEMES[scheme]}://{login}{first}{slash}{options}",
+        startup_nodes=startup_nodes,
+        decode_responses=decode_responses,
+    )
+
+
+def _host_and_port(node: str) -> tuple[str, int]:
+    host, _, port = node.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 class RedisStore:
