@@ -79,7 +79,7 @@ class Shopper:
 def run(args) -> int:
     from playwright.sync_api import sync_playwright
 
-    with platform(api_workers=2, web=True) as shop:
+    with platform(api_workers=2, web=True, events=True) as shop:
         subprocess.run(
             [*YAKKU, "seed-buyers", "--count", str(args.shoppers), "--password", BUYER_PASSWORD],
             env=shop.env,

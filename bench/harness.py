@@ -198,8 +198,11 @@ def platform(
     web: bool = True,
     internal_workers: int = 0,
     web_server: str = "granian",
+    events: bool = False,
 ) -> Iterator[Platform]:
     """Redis (REDIS_URL or a private one), the database (DATABASE_URL or a SQLite file), api and web.
+
+    With `events`, the events process runs too, and the web's pages in line listen to it for the end.
 
     The web runs under `web_server` (one of SERVERS), the api and internal under gunicorn, as the Procfile.
 
@@ -222,9 +225,14 @@ def platform(
             "PUBLIC_URL": f"http://127.0.0.1:{web_port}",
             "YAKKU_SANDBOX_TIMEOUT": "0.2",
         }
+        if events:
+            env["EVENTS_URL"] = f"http://127.0.0.1:{free_port()}"
         shop = Platform(env, env["API_URL"], env["PUBLIC_URL"])
         _prepare_database(shop)
         shop.start("api", *gunicorn("yakku.wsgi:api()", api_port, api_workers))
+        if events:
+            events_port = env["EVENTS_URL"].rsplit(":", 1)[1]
+            shop.start("events", *YAKKU, "events", "--port", events_port, "--metrics-port", "0")
         if internal_workers:
             start_internal_pool(shop, free_port(), internal_workers)
         if web:
