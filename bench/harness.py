@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -285,3 +286,29 @@ def wait_for(url: str, timeout: float = 30.0) -> None:
                 return
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def open_sale(app, units: int, rate: float, cap: int, window: int, name: str = "Bench Lamp") -> int:
+    """A product with exactly `units` in stock, and an open sale of all of them (limit 1 each) admitting
+    `rate` shoppers a second, at most `cap` at once, each with `window` s to pay; its id."""
+    from admission import sales
+    from api.catalog.models import Product
+    from yakku.extensions import db
+
+    with app.app_context():
+        product = Product(name=f"{name} {time.time_ns()}", description="", price=12_000, stock=units)
+        db.session.add(product)
+        db.session.commit()
+        data = {
+            "product_id": product.id,
+            "units": units,
+            "opens_at": datetime.now(UTC) + timedelta(hours=1),
+            "admission_rate": rate,
+            "admitted_cap": cap,
+            "checkout_window_s": window,
+            "per_shopper_limit": 1,
+        }
+        sale_id = sales.create_sale(data, operator_id=1).id
+        sales.arm_sale(sale_id)
+        sales.open_sale(sale_id)
+        return sale_id

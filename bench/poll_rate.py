@@ -22,10 +22,11 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import open_sale  # noqa: E402
 
 from yakku.private_redis import PrivateRedis  # noqa: E402
 
@@ -33,30 +34,6 @@ CHUNK = 5_000  # steps per round trip
 # Polls of the first seconds are the joins' first hints arriving together; the steady rate starts after
 # the longest hint (30 s).
 SETTLED_AFTER_S = 30
-
-
-def new_sale(app, units: int, rate: float) -> int:
-    from admission import sales
-    from api.catalog.models import Product
-    from yakku.extensions import db
-
-    with app.app_context():
-        product = Product(name=f"Poll Lamp {time.time_ns()}", description="", price=12_000, stock=units)
-        db.session.add(product)
-        db.session.commit()
-        data = {
-            "product_id": product.id,
-            "units": units,
-            "opens_at": datetime.now(UTC) + timedelta(hours=1),
-            "admission_rate": rate,
-            "admitted_cap": units,
-            "checkout_window_s": 120,
-            "per_shopper_limit": 1,
-        }
-        sale_id = sales.create_sale(data, operator_id=1).id
-        sales.arm_sale(sale_id)
-        sales.open_sale(sale_id)
-        return sale_id
 
 
 def in_chunks(client, steps: list) -> list:
@@ -78,7 +55,7 @@ def simulate(app, waiters: int, rate: float, seconds: int) -> dict:
     from admission.scripts import scripts
     from yakku.extensions import get_sales_redis
 
-    sale_id = new_sale(app, units=waiters, rate=rate)
+    sale_id = open_sale(app, waiters, rate=rate, cap=waiters, window=120, name="Poll Lamp")
     with app.app_context():
         client, grace = get_sales_redis(), waiting_room.grace_seconds()
         now = time.time()

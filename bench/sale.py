@@ -23,42 +23,16 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import YAKKU, cpu_seconds, platform  # noqa: E402
+from harness import YAKKU, cpu_seconds, open_sale, platform  # noqa: E402
 
 GOOD_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
 # What the drain decided: a final state, or fewer_left (units held by another job's batch when this
 # one's were refused), after which the drain waits for the shopper, whom this bench does not play.
 FINAL = {"paid", "sold_out", "expired", "failed", "fewer_left"}
-
-
-def new_sale(app, units: int, window: int) -> int:
-    """A product with exactly `units` in stock, and an open sale of all of them, limit 1 each."""
-    from admission import sales
-    from api.catalog.models import Product
-    from yakku.extensions import db
-
-    with app.app_context():
-        product = Product(name=f"Bench Lamp {time.time_ns()}", description="", price=12_000, stock=units)
-        db.session.add(product)
-        db.session.commit()
-        data = {
-            "product_id": product.id,
-            "units": units,
-            "opens_at": datetime.now(UTC) + timedelta(hours=1),
-            "admission_rate": 1000,
-            "admitted_cap": 100_000,
-            "checkout_window_s": window,
-            "per_shopper_limit": 1,
-        }
-        sale_id = sales.create_sale(data, operator_id=1).id
-        sales.arm_sale(sale_id)
-        sales.open_sale(sale_id)
-        return sale_id
 
 
 def admit(app, sale_id: int, buyers: int, window: int) -> list[tuple[str, int]]:
@@ -131,7 +105,7 @@ def wait_for_workers(app, count: int, timeout: float = 60) -> None:
 
 def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> dict:
     """One sale drained by `workers` workers; its figures and audit verdict."""
-    sale_id = new_sale(app, units, window=int(limit) + 600)
+    sale_id = open_sale(app, units, rate=1000, cap=100_000, window=int(limit) + 600)
     admitted = admit(app, sale_id, buyers, window=int(limit) + 600)
     procs = shop.workers(workers)
     wait_for_workers(app, workers)

@@ -25,8 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,6 +34,7 @@ from harness import (  # noqa: E402
     SERVERS,
     add_wrk_arguments,
     free_port,
+    open_sale,
     platform,
     serve,
     wait_for,
@@ -44,33 +43,13 @@ from harness import (  # noqa: E402
 )
 
 
-def open_sale(app, units: int) -> int:
+def waiting_room_sale(app, units: int) -> int:
     """An open sale of `units` units admitting 1 shopper/s, and no admitter: nobody gets in here.
 
     The units must cover every shopper of the run, or those past them are told "sold out" at once
     and their polls take the short final-state path instead of the place, ETA and poll hint.
     """
-    from admission import sales
-    from api.catalog.models import Product
-    from yakku.extensions import db
-
-    with app.app_context():
-        product = Product(name=f"Queue Bench Vase {time.time_ns()}", description="", price=9_900, stock=units)
-        db.session.add(product)
-        db.session.commit()
-        data = {
-            "product_id": product.id,
-            "units": units,
-            "opens_at": datetime.now(UTC) + timedelta(hours=1),
-            "admission_rate": 1,
-            "admitted_cap": 100,
-            "checkout_window_s": 300,
-            "per_shopper_limit": 1,
-        }
-        sale_id = sales.create_sale(data, operator_id=1).id
-        sales.arm_sale(sale_id)
-        sales.open_sale(sale_id)
-        return sale_id
+    return open_sale(app, units, rate=1, cap=100, window=300, name="Queue Bench Vase")
 
 
 def mint_tokens(app, first: int, count: int) -> list[str]:
@@ -127,7 +106,8 @@ def main() -> None:
         turn = 0
         for run in range(args.runs):
             for server in args.servers:
-                sale_id = open_sale(app, args.shoppers)  # a fresh sale per run: every join is a first join
+                # A fresh sale per run: every join is a first join.
+                sale_id = waiting_room_sale(app, args.shoppers)
                 first = 1 + turn * args.shoppers
                 tokens = mint_tokens(app, first, args.shoppers)
                 join_first(app, sale_id, first, ready_shoppers(args))
