@@ -11,8 +11,8 @@ from catalog_helpers import add_product, stock_of
 from redis_cluster import RedisTestCluster
 from sale_helpers import Sale
 from test_sale_checkout import admitted_ticket
-from test_sale_recovery import paused_worker, resume, run_worker
-from test_sale_redis_loss import sellable_twice, sweep
+from test_sale_recovery import paused_worker, resume
+from test_sale_redis_loss import buy, sellable_twice, sweep
 
 from admission.keys import sale_keys
 
@@ -41,13 +41,6 @@ def open_sale(app, client, operator, units: int) -> Sale:
     sale.act("arm")
     sale.act("open")
     return sale
-
-
-def buy(sale, config, shopper) -> str:
-    ticket = admitted_ticket(sale, shopper)
-    assert sale.checkout(shopper, ticket).status_code == 202
-    assert run_worker(config) == 0
-    return ticket
 
 
 def master_of(cluster: RedisTestCluster, sale: Sale) -> int:

@@ -81,26 +81,27 @@ def enqueue_order_mails(order_ids: list[int], kind: OrderMail, decline_code: str
         return
     if len(order_ids) == 1:
         [order_id] = order_ids
-        get_queue(QueueName.MAIL).enqueue(
-            send_order_mail,
-            order_id,
-            kind.value,
-            decline_code,
-            job_id=f"order-mail-{kind.value}-{order_id}" if kind in ONCE else None,
-            retry=MAIL_RETRY,
-            description=f"order mail: {kind.value} for order {order_id}",
-        )
+        description = f"order mail: {kind.value} for order {order_id}"
+        job_id = f"order-mail-{kind.value}-{order_id}"
+        _enqueue(send_order_mail, order_id, kind, decline_code, job_id, description)
         return
     ids = sorted(order_ids)
-    batch = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
+    key = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
+    description = f"order mails: {kind.value} for {len(ids)} orders, {ids[0]} to {ids[-1]}"
+    _enqueue(send_order_mails, ids, kind, decline_code, f"order-mails-{kind.value}-{key}", description)
+
+
+def _enqueue(job, orders, kind: OrderMail, decline_code: str | None, job_id: str, description: str) -> None:
+    """Queue one mail job; a once-only kind's job is named (`job_id`), so the same mail queued twice is one
+    job."""
     get_queue(QueueName.MAIL).enqueue(
-        send_order_mails,
-        ids,
+        job,
+        orders,
         kind.value,
         decline_code,
-        job_id=f"order-mails-{kind.value}-{batch}" if kind in ONCE else None,
+        job_id=job_id if kind in ONCE else None,
         retry=MAIL_RETRY,
-        description=f"order mails: {kind.value} for {len(ids)} orders, {ids[0]} to {ids[-1]}",
+        description=description,
     )
 
 
