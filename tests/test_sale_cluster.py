@@ -19,6 +19,7 @@ from admission import sale_index
 from admission.checkout import jobs
 from admission.keys import ACTIVE_SALES, SETTLING_SALES, sale_keys
 from admission.scripts import scripts
+from yakku.extensions import sales_client
 
 pytestmark = pytest.mark.slow
 
@@ -136,3 +137,13 @@ def test_a_close_cut_short_between_its_index_writes_is_put_right_by_the_sweep(
     audit = sale.audit()
     assert audit["ok"], audit["checks"]
     assert stock_of(app, sale.product_id) == CATALOG_STOCK - 1  # the unsold unit went back once
+
+
+@pytest.mark.parametrize("form", ["{first}", "{all}", "{all}/?socket_timeout=2", "{all}?socket_timeout=2"])
+def test_a_sales_url_names_one_node_or_several_with_options(cluster, form):
+    nodes = [f"127.0.0.1:{port}" for port in cluster.ports]
+    url = "redis+cluster://" + form.format(first=nodes[0], all=",".join(nodes))
+    client = sales_client(url)
+    assert client.set("probe:url", "1") and client.get("probe:url") == "1"
+    assert len(client.get_nodes()) == len(cluster.ports)
+    client.delete("probe:url")

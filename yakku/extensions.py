@@ -1,5 +1,7 @@
 """Extensions, made unbound here and bound to an app in the factories."""
 
+import re
+
 import redis
 from flask import Flask, current_app
 from flask_jwt_extended import JWTManager
@@ -51,14 +53,14 @@ def sales_client(url: str, decode_responses: bool = True) -> redis.Redis | Redis
         return redis.Redis.from_url(url, decode_responses=decode_responses)
     scheme, rest = url.split("://", 1)
     credentials, _, hosts = rest.rpartition("@")
-    nodes, slash, options = hosts.partition("/")
+    nodes, options = re.match(r"([^/?]*)(.*)", hosts).groups()  # options: a path and a query, if any
     first, *others = nodes.split(",")
     login = f"{credentials}@" if credentials else ""
     startup_nodes = [ClusterNode(*_host_and_port(node)) for node in others]
     # Unlike the plain client, RedisCluster asks a node for the slot map here, when the app is built: the
     # first that answers of those named.
     return RedisCluster.from_url(
-        f"{CLUSTER_SCHEMES[scheme]}://{login}{first}{slash}{options}",
+        f"{CLUSTER_SCHEMES[scheme]}://{login}{first}{options}",
         startup_nodes=startup_nodes,
         decode_responses=decode_responses,
     )
