@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from accounts_helpers import DEFAULT_PASSWORD
+from page_helpers import htmx_ready
 from playwright.sync_api import expect
 from shop_sale_helpers import arm_sale
 from sqlalchemy import select
@@ -38,13 +39,6 @@ def open_product(live_shop, page, name: str) -> None:
     page.get_by_role("link", name=re.compile(name)).first.click()
     expect(page.get_by_role("heading", name=re.compile(name))).to_be_visible()
     htmx_ready(page)
-
-
-def htmx_ready(page) -> None:
-    """Wait until the page has loaded and htmx has wired its forms up: a click before that submits
-    without htmx (a full page and a flash message instead of the fragment), as on a busy box."""
-    page.wait_for_load_state()
-    page.wait_for_function("() => window.htmx !== undefined")  # after the load: htmx has processed the page
 
 
 def tea_id(api_app) -> int:
@@ -85,6 +79,7 @@ def test_a_shopper_fills_a_cart_checks_out_and_follows_the_confirmation(live_sho
     page.get_by_role("link", name=re.compile("^Cart")).click()
     expect(page.locator(".cart-line")).to_have_count(2)
     expect(page.locator(".summary-total")).to_contain_text("₩68,000")
+    htmx_ready(page)
     quantity = page.get_by_label("Quantity of Hand-thrown Celadon Mug")
     quantity.fill("50")
     quantity.dispatch_event("change")  # more than the 40 in stock: refused next to the field

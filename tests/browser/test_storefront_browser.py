@@ -5,6 +5,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
+from page_helpers import htmx_ready
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -60,6 +61,7 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(live_shop, any_page):
     expect(page.locator("#messages")).to_contain_text("Welcome, Ada Lovelace")  # her first login
 
     page.goto(live_shop.url("/products"))
+    htmx_ready(page)
     page.locator("#q").fill("tea")  # htmx searches as the shopper types
     expect(page.locator(".result-count")).to_contain_text("results for “tea”")
     expect(page).to_have_url(re.compile(r"/products\?q=tea"))
@@ -72,6 +74,7 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(live_shop, any_page):
     expect(page.get_by_role("heading", name="Jeju Green Tea, 50 g")).to_be_visible()
     expect(page.locator(".product-price")).to_have_text("₩18,000")
     live_shop.screenshot(page, "product")
+    htmx_ready(page)
     page.locator("#wishlist-form").get_by_label("Quantity").fill("2")  # the cart's form has one too
     page.get_by_role("button", name="Add to wishlist").click()
     expect(page.locator("#wishlist-form")).to_contain_text("Added 2 to your wishlist")
@@ -81,6 +84,7 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(live_shop, any_page):
     page.get_by_role("link", name=re.compile("^Wishlist")).click()
     expect(page.locator(".wishlist-line")).to_have_count(1)
     expect(page.locator(".summary-total")).to_contain_text("₩36,000")
+    htmx_ready(page)
     quantity = page.get_by_label("Quantity of Jeju Green Tea, 50 g")
     quantity.fill("3")
     quantity.dispatch_event("change")  # inline: htmx swaps the line and the total
