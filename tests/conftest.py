@@ -11,7 +11,6 @@ workers never flush each other's sales: a cluster has one db), or SALES_REDIS_UR
 """
 
 import os
-import threading
 
 import pytest
 import redis
@@ -19,9 +18,9 @@ from accounts_helpers import operator, shoppers, smtp_server  # noqa: F401  (sha
 from admission_helpers import sales_ops  # noqa: F401  (shared fixture)
 from orders_helpers import shop  # noqa: F401  (shared fixtures)
 from redis_cluster import RedisTestCluster
+from serving_helpers import Served
 from sqlalchemy import text
 from storefront_helpers import shop_web  # noqa: F401  (shared fixture)
-from werkzeug.serving import make_server
 from xdist_helpers import isolate_this_process, worker_database
 
 from api import client as service_client
@@ -170,17 +169,14 @@ def app(_schema, config, request):
 def live_api(_schema, config):
     """The internal services over real HTTP on a loopback port; config["API_URL"] points at them."""
     server_app = create_api_app(dict(config))
-    server = make_server("127.0.0.1", 0, server_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    config["API_URL"] = f"http://127.0.0.1:{server.server_port}"
+    served = Served(server_app).start()
+    config["API_URL"] = served.url
     # The served services call each other too (orders -> catalog, payments -> orders): point the
     # served app's own clients at this server, not at the default API_URL.
     server_app.config["API_URL"] = config["API_URL"]
     service_client.init_app(server_app)
     yield server_app
-    server.shutdown()
-    thread.join(5)
+    served.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ sale runs, sends it the final panel within 2 s of the close or of the last unit 
 past its bound of listeners it answers 503, and the page keeps polling."""
 
 import socket
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +10,7 @@ import pytest
 import requests
 from catalog_helpers import add_product
 from events_helpers import events_process
-from werkzeug.serving import make_server
+from serving_helpers import Served
 
 from admission import admitter, lookup, sales, stock, waiting_room
 from yakku.factory import create_web_app
@@ -101,12 +100,8 @@ def services(live_api):
 @pytest.fixture
 def live_web(web_app):
     """The storefront over real HTTP on a loopback port: the events process asks its /end."""
-    server = make_server("127.0.0.1", 0, web_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with Served(web_app) as served:
+        yield served.url
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
 """The declarative service client over real HTTP: auth, retries, breaker, discovery, typed errors."""
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pybreaker
 import pytest
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
+from serving_helpers import Served
 
 from api.auth import SERVICE_TOKEN_HEADER, service_required
 from api.client import ServiceClient, registry
@@ -50,7 +49,7 @@ class EchoServer:
         self.app = Flask("echo")
         self.app.config["SERVICE_SECRET"] = secret
         self._routes()
-        self.server = None
+        self.served = None
 
     def _routes(self):
         app = self.app
@@ -87,17 +86,15 @@ class EchoServer:
             return jsonify(error.to_dict()), error.status
 
     def start(self, port: int = 0) -> "EchoServer":
-        self.server = make_server("127.0.0.1", port, self.app, threaded=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.served = Served(self.app, port).start()
         return self
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.served.stop()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        return self.served.url
 
 
 class BreakerWatch(pybreaker.CircuitBreakerListener):
@@ -168,7 +165,7 @@ def test_a_keyed_post_may_be_retried(echo, echo_client):
 
 
 def test_breaker_opens_when_the_service_is_down_and_closes_when_it_is_back(echo, echo_client):
-    port = echo.server.server_port
+    port = echo.served.port
     breaker = BreakerWatch(echo_client.transport.breaker)
     echo.stop()
     for _ in range(3):  # each call is one failure: GETs retry, so 3 calls x 3 attempts trip it early
@@ -319,9 +316,8 @@ def test_the_breaker_opens_while_the_payments_service_is_down_and_closes_when_it
     from yakku.factory import create_api_app
 
     payments_alone = create_api_app(dict(config), services=("payments",))
-    server = make_server("127.0.0.1", 0, payments_alone, threaded=True)
-    port = server.server_port
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    served = Served(payments_alone).start()
+    port = served.port
     caller = create_api_app(
         {
             **config,
@@ -334,17 +330,14 @@ def test_the_breaker_opens_while_the_payments_service_is_down_and_closes_when_it
     with caller.app_context():
         breaker = BreakerWatch(payments().internal_transport.breaker)  # every payments call is internal
         assert payments().by_order(1) == {"items": []}  # up: an order with no payments yet
-        server.shutdown()
-        server.server_close()
+        served.stop()
         for _ in range(2):
             with pytest.raises(ServiceUnavailable):
                 payments().by_order(1)
         with pytest.raises(BreakerOpen):  # open: no call is even tried
             payments().by_order(1)
-        server = make_server("127.0.0.1", port, payments_alone, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        served = Served(payments_alone, port).start()
         breaker.wait_until_half_open()
         assert payments().by_order(1) == {"items": []}  # the trial call went through: closed again
         assert payments().by_order(2) == {"items": []}
-    server.shutdown()
-    server.server_close()
+    served.stop()

@@ -11,14 +11,13 @@ Chromium is Debian's (/usr/bin/chromium); Playwright never downloads a browser h
 
 import os
 import shutil
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from accounts_helpers import drain_mail, link_in, outbox_messages
 from axe_helpers import assert_accessible
-from werkzeug.serving import make_server
+from serving_helpers import Served
 
 from yakku.factory import create_web_app
 
@@ -106,22 +105,20 @@ def browser():
 def live_shop(config, request):
     """The API and the storefront over real HTTP (CSRF on), a seeded catalog, and the mail outbox."""
     web_entry = _LateApp()
-    web_server = make_server("127.0.0.1", 0, web_entry, threaded=True)
-    base_url = f"http://127.0.0.1:{web_server.server_port}"
+    web_server = Served(web_entry)
+    base_url = web_server.url
     config["PUBLIC_URL"] = base_url  # the verification mail links to this storefront
     api_app = request.getfixturevalue("live_api")
     request.getfixturevalue("app")  # the test's API app: it cleans the database and Redis afterwards
     web_entry.app = create_web_app({**config, "WTF_CSRF_ENABLED": True})
-    thread = threading.Thread(target=web_server.serve_forever, daemon=True)
-    thread.start()
+    web_server.start()
 
     from api.catalog.seed import seed_demo_catalog
 
     with api_app.app_context():
         seed_demo_catalog()
     yield LiveShop(base_url, api_app, web_entry.app, Mail(api_app))
-    web_server.shutdown()
-    thread.join(5)
+    web_server.stop()
 
 
 def _page(browser, viewport: str):
