@@ -145,7 +145,8 @@ def sale_end(sale_id: int):
 @limiter.request_filter
 def _waiting_room_skips_the_limiter() -> bool:
     # No limit applies to these routes (the poll hint is what paces a waiter), yet Flask-Limiter's
-    # before-request hook spent a fifth of a poll's time finding that out.
+    # before-request hook spent a fifth of a poll's time finding that out; yakku.extensions'
+    # FilterFirstLimiter asks this filter before anything else.
     return request.endpoint in WAITING_ROOM_ENDPOINTS
 
 

@@ -130,6 +130,7 @@ SERVERS = {
     "gunicorn-4t": (gunicorn, 4),
     "gunicorn-16t": (gunicorn, 16),
     "granian": (granian, 8),
+    "granian-4t": (granian, 4),
     "granian-2t": (granian, 2),
 }
 

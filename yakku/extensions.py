@@ -2,10 +2,10 @@
 
 import re
 
+import flask_limiter
 import redis
 from flask import Flask, current_app
 from flask_jwt_extended import JWTManager
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,7 +32,24 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = JWTManager()
-limiter = Limiter(key_func=get_remote_address)
+
+
+class FilterFirstLimiter(flask_limiter.Limiter):
+    """Flask-Limiter, whose before-request check asks the request filters first.
+
+    Flask-Limiter's own check finds a filtered request exempt only after resolving the request's
+    limits and running its meta limits' bookkeeping: a seventh of a waiting-room poll's CPU
+    (docs/performance.md, "Front door"), for routes that no limit applies to. The decorated limits
+    (`limiter.limit`) are checked by their own wrappers, not by this hook, and keep their filters.
+    """
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if in_middleware and any(exempt() for exempt in self._request_filters):
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+
+limiter = FilterFirstLimiter(key_func=get_remote_address)
 csrf = CSRFProtect()
 
 
