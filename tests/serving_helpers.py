@@ -1,7 +1,5 @@
-"""An app served over real HTTP on a loopback port from a thread of the test process.
-
-with Served(app) as served:
-    requests.get(served.url + "/health")
+"""An app served over real HTTP on a loopback port from a thread of the test process:
+`with Served(app) as served: requests.get(served.url + "/health")`.
 """
 
 import threading
