@@ -69,6 +69,8 @@ END_CHECK_EVERY_S = 1.5
 END_CHECK_FRESH_S = 0.25
 # With the end pushed (the events process), a page still asks this often, in case its stream went quiet.
 END_SAFETY_NET_S = 15
+# Per sale Redis holds: (when asked, its end). Only those: anyone may ask about any sale number, and a
+# cache of every number asked would grow for as long as someone kept asking.
 _ends: dict[int, tuple[float, WaiterState | None]] = {}
 
 
@@ -83,8 +85,10 @@ def sale_end(sale_id: int) -> WaiterState | None:
     pipe = get_sales_redis().pipeline(transaction=False)
     pipe.hmget(keys.settings, "state", "units").get(keys.sold)
     (state, units), sold = pipe.execute()
+    if not state:
+        return None
     ended = None
-    if state and int(sold or 0) >= int(units or 0) > 0:
+    if int(sold or 0) >= int(units or 0) > 0:
         ended = WaiterState.SOLD_OUT
     elif state == SaleState.CLOSED:
         ended = WaiterState.CLOSED

@@ -321,6 +321,15 @@ def test_a_waiter_whose_next_status_is_far_off_is_told_the_end_within_two_second
     assert client.get(f"/api/sales/{sale.id}/end").json["state"] == "sold_out"
 
 
+def test_asking_whether_made_up_sales_ended_leaves_nothing_behind(web, client):
+    # Anyone may ask about any sale number: what the web remembers must not grow with the numbers asked.
+    made_up = range(10**9, 10**9 + 200)
+    for sale_id in made_up:
+        assert web.get(f"/sales/{sale_id}/end", headers=HX).status_code == 204
+        assert client.get(f"/api/sales/{sale_id}/end").json["ended"] is False
+    assert not set(made_up) & set(lookup._ends)
+
+
 def test_a_turn_left_unused_expires(new_sale, shop_web, web):
     sale = new_sale(checkout_window_s=10)
     sale.open()
