@@ -9,7 +9,7 @@ from admission_helpers import T0
 from admission import admitter, stock
 from admission.audit import admitted_out_of_order
 from admission.exceptions import SoldOut
-from admission.keys import sale_keys
+from admission.keys import ADMITTER_LEASE, sale_keys
 from admission.states import SaleState, TicketState, WaiterState
 
 
@@ -204,17 +204,23 @@ def test_two_admitter_processes_only_one_acts(app, config, sales_ops):
     sale = sales_ops.opened(units=1000, rate=20, cap=1000, now=now)
     sales_ops.join(sale, *range(1, 201), now=now)
     context = multiprocessing.get_context("fork")
-    results, stop = context.Queue(), context.Event()
-    processes = [context.Process(target=_run_admitter, args=(config, stop, results)) for _ in range(2)]
-    for process in processes:
+    results = context.Queue()
+    stops = {}
+    for _ in range(2):
+        stop = context.Event()
+        process = context.Process(target=_run_admitter, args=(config, stop, results))
         process.start()
+        stops[process] = stop
     deadline = time.time() + 30  # a busy machine may take a while to start two apps
     while time.time() < deadline and (time.time() - now < 2 or not admission_times(sales_ops.redis, sale)):
         time.sleep(0.1)
-    stop.set()  # both stop together, so the lease is never handed over in this test
-    for process in processes:
+    # The one not holding the lease stops first, then the holder: the holder gives the lease up as it
+    # stops, and the other, still running, would rightly take it over.
+    holder = int(app.extensions["yakku.redis"].get(ADMITTER_LEASE).split(":")[1])
+    for process in sorted(stops, key=lambda p: p.pid == holder):
+        stops[process].set()
         process.join(20)
-    acted = sorted(results.get(timeout=5) for _ in processes)
+    acted = sorted(results.get(timeout=5) for _ in stops)
     assert acted[0] == 0 and acted[1] > 0
     admitted = len(admission_times(sales_ops.redis, sale))
     assert 0 < admitted <= 20 * (time.time() - now) + 20  # one admitter's worth at 20/s (plus the burst)
