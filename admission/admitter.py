@@ -70,6 +70,7 @@ def tick_sale(sale_id: int, now: float, front_door_clock: float | None = None) -
     if state not in (SaleState.OPEN, SaleState.PAUSED):
         return report
     report.expired = loaded.expire(sale_id, [now, SWEEP_BATCH], client)
+    jobs.queue_lapsed_declines(sale_id, now)
     report.evicted = loaded.evict(sale_id, [sale_clock, SWEEP_BATCH], client)
     window = current_app.config["ADMISSION_RATE_WINDOW_S"]
     admitted = loaded.admit(sale_id, [now, sale_id, window], client)

@@ -58,6 +58,8 @@ CHECKOUTS = "sale:{{{sale_id}}}:checkouts"  # hash ticket -> the checkout's outc
 CHECKOUT_LINE = "sale:{{{sale_id}}}:checkout_line"  # list of ticket ids whose checkout waits, oldest first
 CHECKOUT_REQUESTS = "sale:{{{sale_id}}}:checkout_requests"  # hash ticket -> a waiting checkout's request
 DRAIN_QUEUED = "sale:{{{sale_id}}}:drain_queued"  # set (with a TTL) while a drain job waits to start
+# zset ticket -> when its declined card's grace lapses: the admitter queues that sale's reconcile then
+DECLINE_LAPSES = "sale:{{{sale_id}}}:decline_lapses"
 RETURNS = "sale:{{{sale_id}}}:returns"  # hash: the plan for giving leftover units back to the catalog
 SERIES = "sale:{{{sale_id}}}:series"  # zset sample json -> epoch s: figures over time (dashboard chart)
 SERIES_MARK = "sale:{{{sale_id}}}:series_mark"  # set (with a TTL) when a sample was taken lately
@@ -97,6 +99,7 @@ class SaleKeys:
     checkout_line: str
     checkout_requests: str
     drain_queued: str
+    decline_lapses: str
     series: str
     series_mark: str
 

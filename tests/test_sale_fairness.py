@@ -7,10 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from catalog_helpers import add_product
+from rq import SimpleWorker
 from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale
 
 from admission import admitter, waiting_room
 from admission.checkout.reconcile import reconcile_sale
+from yakku.queues import QueueName
 
 WINDOW, GRACE = 60, 5
 
@@ -50,6 +52,30 @@ def test_a_declined_card_s_units_come_back_once_the_grace_passes_not_the_worker_
     with sale.app.app_context():  # past it they go back, though the reservation is younger than a lease
         assert reconcile_sale(sale.id, now=time.time() + GRACE + 1) == {"decline_lapsed": 1}
     assert sale.outcome(first, ticket)["state"] == "failed"
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert audit["figures"]["left"] == 5
+
+
+def test_the_admitter_asks_for_a_declined_card_s_units_back_when_its_grace_lapses(sale, shoppers):
+    # Not at the next sweep (every RECONCILE_EVERY_S): a walk-away's units wait the grace, no longer.
+    buyer = shoppers.verified()
+    sale.join(buyer)
+    tick(sale, time.time())
+    ticket = sale.status(buyer)["ticket"]
+    before = time.time()  # the decline is recorded after this
+    sale.checkout(buyer, ticket, card=DECLINED_CARD)
+    sale.drain()
+    reconciles = sale.app.extensions["yakku.rq"][QueueName.MAINTENANCE]
+    tick(sale, before + GRACE - 1)  # within the grace: the units wait for another card
+    assert reconciles.count == 0
+    tick(sale, time.time() + GRACE + 2)
+    assert reconciles.count == 1  # the grace has lapsed: that sale's reconcile, queued at once
+    tick(sale, time.time() + GRACE + 3)
+    assert reconciles.count == 1  # once
+    with sale.app.app_context():
+        SimpleWorker([reconciles], connection=reconciles.connection).work(burst=True)
+    assert sale.outcome(buyer, ticket)["state"] == "failed"
     audit = sale.audit()
     assert audit["ok"], audit["checks"]
     assert audit["figures"]["left"] == 5

@@ -1,11 +1,13 @@
 """The checkout saga's RQ jobs, and every call that enqueues one.
 
-Two jobs, each a module-level function enqueued by reference and idempotent:
+Three jobs, each a module-level function enqueued by reference and idempotent:
 - drain_sale(sale_id): takes the sale's checkout line in batches (drain.py) until none wait, keeping
   one more job queued while more wait, so an idle worker drains beside it; while orders or payments
   is away it takes nothing, and goes on when they answer (pressure.py);
 - sweep(): the reconciler's round (reconcile.py) over every sale, queued by the admitter every
-  RECONCILE_EVERY_S; it also queues a drain for a line whose job was lost.
+  RECONCILE_EVERY_S; it also queues a drain for a line whose job was lost;
+- reconcile_one(sale_id, now): the same for one sale, queued by the admitter as soon as a declined
+  card's grace lapses, so its units go back to the line then rather than at the next sweep.
 Nothing below this module enqueues, so the saga's modules import one way: jobs -> drain, reconcile ->
 steps -> line, records.
 """
@@ -20,11 +22,11 @@ from admission.checkout import line, pressure, reconcile
 from admission.checkout.drain import drain_batch
 from admission.checkout.records import CheckoutRequest
 from admission.checkout.steps import crash_point
-from admission.keys import RECONCILE_SWEEP
+from admission.keys import RECONCILE_SWEEP, sale_keys
 from api.accounts.ended_sessions import purge_ended_families
 from api.orders.expiry import expire_unpaid_orders
 from yakku import metrics
-from yakku.extensions import get_redis
+from yakku.extensions import get_redis, get_sales_redis
 from yakku.queues import QueueName, get_queue
 
 # Batches per job: a job then queues the next and ends, so one sale never holds a worker for ever.
@@ -109,6 +111,22 @@ def schedule_sweep() -> bool:
     get_queue(QueueName.MAINTENANCE).enqueue(
         sweep, job_id="reconcile-sweep", result_ttl=every, failure_ttl=3600
     )
+    return True
+
+
+def queue_lapsed_declines(sale_id: int, now: float) -> bool:
+    """Queue the sale's reconcile if a declined card's grace has lapsed by `now`; True if one was queued.
+    Each lapse is taken once (a lost one waits for the next sweep, which finds it as well)."""
+    lapses = sale_keys(sale_id).decline_lapses
+    pipe = get_sales_redis().pipeline(transaction=False)  # one key: one node on a cluster
+    pipe.zrangebyscore(lapses, "-inf", now).zremrangebyscore(lapses, "-inf", now)
+    lapsed, _ = pipe.execute()
+    if not lapsed:
+        return False
+    get_queue(QueueName.MAINTENANCE).enqueue(
+        reconcile_one, sale_id, now, description=f"reconcile sale {sale_id}: a decline lapsed",
+        result_ttl=300, failure_ttl=86400,
+    )  # fmt: skip
     return True
 
 

@@ -25,10 +25,9 @@ from admission.checkout.records import (
     Checkout,
     CheckoutState,
 )
-from admission.checkout.steps import GAVE_UP, PAID, give_up, make_orders
+from admission.checkout.steps import GAVE_UP, PAID, decline_grace, give_up, make_orders
 from admission.exceptions import SoldOut
 from admission.keys import sale_keys
-from admission.models import DECLINE_GRACE_S
 from admission.states import TicketState
 from api.client import orders
 from api.orders.states import OrderState
@@ -81,7 +80,7 @@ def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_
     # A declined checkout is no worker's: its units go back once the grace has passed, however young
     # its reservation (the lease is for workers), so they return within the grace and one sweep.
     young = set(stock.stale_reservations(sale_id, older_than=now)) - set(stale)
-    grace = _decline_grace(sale_id)
+    grace = decline_grace(sale_id)
     for record in looked_at:
         lapsed = record.state == CheckoutState.DECLINED and now - record.updated_at >= grace
         if lapsed and record.ticket_id in young:
@@ -152,7 +151,7 @@ def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LE
         return Done.PAYMENT_STILL_PENDING
     expires_at = float(get_sales_redis().hget(sale_keys(sale_id).ticket_expiry, ticket_id) or 0)
     if now < expires_at:
-        if record.state == CheckoutState.DECLINED and now - record.updated_at >= _decline_grace(sale_id):
+        if record.state == CheckoutState.DECLINED and now - record.updated_at >= decline_grace(sale_id):
             # The shopper walked away from the decline: the units go back to the line, to the next in it.
             give_up(sale_id, ticket_id, order["id"], TicketState.DECLINED)
             return _tell(sale_id, record, CheckoutState.FAILED, GAVE_UP, Done.DECLINE_LAPSED)
@@ -161,11 +160,6 @@ def reconcile_ticket(sale_id: int, ticket_id: str, now: float, lease: float = LE
         return _hand_back(sale_id, record, now)
     give_up(sale_id, ticket_id, order["id"], TicketState.RELEASED)
     return _tell(sale_id, record, CheckoutState.EXPIRED, EXPIRED_UNPAID, Done.RELEASED)
-
-
-def _decline_grace(sale_id: int) -> float:
-    grace = get_sales_redis().hget(sale_keys(sale_id).settings, "decline_grace")
-    return float(grace) if grace else float(DECLINE_GRACE_S)
 
 
 def _worker_has_it(sale_id: int, record: Checkout, now: float, lease: float) -> bool:

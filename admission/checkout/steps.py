@@ -16,6 +16,7 @@ from admission import stock
 from admission.checkout import records
 from admission.checkout.records import Checkout, CheckoutRequest, CheckoutState
 from admission.keys import sale_keys
+from admission.models import DECLINE_GRACE_S
 from admission.states import TicketState
 from api.client import orders
 from api.payments.states import PAYMENT_DECLINED, PAYMENT_METHOD_EXPIRED, DeclineCode
@@ -96,8 +97,13 @@ def declined(
 ) -> Checkout:
     """The checkout of a declined card: while the ticket lasts and attempts remain, the units wait for
     another card; otherwise the order is cancelled and the units go back. Not recorded: the caller does."""
-    expires_at = float(get_sales_redis().hget(sale_keys(sale_id).ticket_expiry, request.ticket_id) or 0)
+    keys = sale_keys(sale_id)
+    expires_at = float(get_sales_redis().hget(keys.ticket_expiry, request.ticket_id) or 0)
     if request.attempt < records.MAX_ATTEMPTS and now < expires_at:
+        # Past the grace, with no other card tried, the units go back: the admitter asks for the
+        # reconcile then (a second late, so the record's own time has lapsed too), not at the next sweep.
+        lapses_at = now + decline_grace(sale_id) + 1
+        get_sales_redis().zadd(keys.decline_lapses, {request.ticket_id: lapses_at})
         return checkout.tell(CheckoutState.DECLINED, message or "Payment declined.")
     give_up(sale_id, request.ticket_id, checkout.order_id, TicketState.DECLINED)
     return checkout.tell(CheckoutState.FAILED, GAVE_UP)
@@ -121,3 +127,9 @@ def crash_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     if current_app.config["CHECKOUT_PAUSE_AT"] == step:
         os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def decline_grace(sale_id: int) -> float:
+    """How long a declined card's units wait for another card in this sale, in seconds."""
+    grace = get_sales_redis().hget(sale_keys(sale_id).settings, "decline_grace")
+    return float(grace) if grace else float(DECLINE_GRACE_S)
