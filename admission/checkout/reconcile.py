@@ -78,7 +78,8 @@ def reconcile_sale(sale_id: int, now: float | None = None, lease: float = LEASE_
     # Unfinished, and the ticket not ended yet (those the sweep ends with their ticket first).
     looked_at = _end_with_ticket(sale_id, records.in_states(sale_id, UNFINISHED_STATES), done)
     # A declined checkout is no worker's: its units go back once the grace has passed, however young
-    # its reservation (the lease is for workers), so they return within the grace and one sweep.
+    # its reservation (the lease is for workers): the admitter queues this at the lapse
+    # (jobs.queue_lapsed_declines), and every sweep finds one it missed.
     young = set(stock.stale_reservations(sale_id, older_than=now)) - set(stale)
     grace = decline_grace(sale_id)
     for record in looked_at:
