@@ -40,6 +40,13 @@ def _answers(web: str) -> bool:
         return False
 
 
+def test_the_web_logs_each_request_on_stdout(platform):
+    start_web(platform, "web")
+    assert end_check(platform.web, 4242) == 204
+    line = '"GET /sales/4242/end HTTP/1.1" 204'
+    platform.wait_for("the access line", lambda: line in platform.processes.output)
+
+
 def test_the_web_finishes_the_request_in_flight_when_told_to_stop(platform):
     start_web(platform, "web")
     answers = []
@@ -57,7 +64,8 @@ def test_the_web_finishes_the_request_in_flight_when_told_to_stop(platform):
     asking.join(timeout=30)
     assert answers == [204]
     assert web.wait(timeout=20) == 0
-    assert '"GET /sales/4242/end HTTP/1.1" 204' in platform.processes.output  # the access log
+    # Not asserted here: that request's access line. granian writes it after the answer has gone, and a
+    # worker stopping right then may exit before it does (CI saw it once); the test above checks the log.
 
 
 def test_a_second_web_listens_on_the_same_port_and_serves_once_the_first_stops(platform):
