@@ -38,34 +38,41 @@ def states(sale, buyers) -> list[str]:
     return [sale.status(buyer)["state"] for buyer in buyers]
 
 
+def declined(sale, buyer) -> tuple[str, float]:
+    """The buyer admitted, their card declined and the checkout drained: their ticket, and a moment
+    before the decline was recorded."""
+    tick(sale, time.time())
+    ticket = sale.status(buyer)["ticket"]
+    before = time.time()
+    sale.checkout(buyer, ticket, card=DECLINED_CARD)
+    sale.drain()
+    return ticket, before
+
+
+def assert_units_came_back(sale, buyer, ticket) -> None:
+    assert sale.outcome(buyer, ticket)["state"] == "failed"
+    audit = sale.audit()
+    assert audit["ok"], audit["checks"]
+    assert audit["figures"]["left"] == 5
+
+
 def test_a_declined_card_s_units_come_back_once_the_grace_passes_not_the_worker_s_lease(sale, shoppers):
     first, second = shoppers.verified(), shoppers.verified()
     for buyer in (first, second):
         sale.join(buyer)
-    tick(sale, time.time())
-    ticket = sale.status(first)["ticket"]
-    before = time.time()  # the decline is recorded after this
-    sale.checkout(first, ticket, card=DECLINED_CARD)
-    sale.drain()
+    ticket, before = declined(sale, first)
     with sale.app.app_context():  # within the grace the units wait for another card
         assert reconcile_sale(sale.id, now=before + GRACE - 1) == {}
     with sale.app.app_context():  # past it they go back, though the reservation is younger than a lease
         assert reconcile_sale(sale.id, now=time.time() + GRACE + 1) == {"decline_lapsed": 1}
-    assert sale.outcome(first, ticket)["state"] == "failed"
-    audit = sale.audit()
-    assert audit["ok"], audit["checks"]
-    assert audit["figures"]["left"] == 5
+    assert_units_came_back(sale, first, ticket)
 
 
 def test_the_admitter_asks_for_a_declined_card_s_units_back_when_its_grace_lapses(sale, shoppers):
     # Not at the next sweep (every RECONCILE_EVERY_S): a walk-away's units wait the grace, no longer.
     buyer = shoppers.verified()
     sale.join(buyer)
-    tick(sale, time.time())
-    ticket = sale.status(buyer)["ticket"]
-    before = time.time()  # the decline is recorded after this
-    sale.checkout(buyer, ticket, card=DECLINED_CARD)
-    sale.drain()
+    ticket, before = declined(sale, buyer)
     reconciles = sale.app.extensions["yakku.rq"][QueueName.MAINTENANCE]
     tick(sale, before + GRACE - 1)  # within the grace: the units wait for another card
     assert reconciles.count == 0
@@ -75,10 +82,7 @@ def test_the_admitter_asks_for_a_declined_card_s_units_back_when_its_grace_lapse
     assert reconciles.count == 1  # once
     with sale.app.app_context():
         SimpleWorker([reconciles], connection=reconciles.connection).work(burst=True)
-    assert sale.outcome(buyer, ticket)["state"] == "failed"
-    audit = sale.audit()
-    assert audit["ok"], audit["checks"]
-    assert audit["figures"]["left"] == 5
+    assert_units_came_back(sale, buyer, ticket)
 
 
 def test_eight_shoppers_five_units_a_no_show_and_a_walk_away_sell_every_unit_in_line_order(sale, shoppers):
