@@ -8,9 +8,7 @@ side by side (taking from the line is atomic, so never the same request). A requ
 the payments service's short-lived token for it (shopper.submit tokenises before anything is listed).
 """
 
-import json
 import time
-from dataclasses import asdict
 
 from admission.checkout import records
 from admission.checkout.records import Checkout, CheckoutRequest, CheckoutState
@@ -37,7 +35,7 @@ def put(sale_id: int, requests: list[CheckoutRequest], order_ids: dict[str, int]
         for request in requests:
             queued = records.queued(request, (order_ids or {}).get(request.ticket_id))
             records.record(sale_id, queued, client=pipe)
-            pipe.hset(keys.checkout_requests, request.ticket_id, json.dumps(asdict(request)))
+            pipe.hset(keys.checkout_requests, request.ticket_id, request.encode())
             pipe.rpush(keys.checkout_line, request.ticket_id)
         pipe.execute()
 
@@ -47,7 +45,7 @@ def put_unless_changed(sale_id: int, request: CheckoutRequest, read: str, order_
     '' for none): of two submits of one ticket at once exactly one goes in. Whether it went in."""
     queued = records.queued(request, order_id)
     queued.updated_at, queued.version = time.time(), records.version_of(read) + 1
-    args = [request.ticket_id, read, records.encode(queued), json.dumps(asdict(request))]
+    args = [request.ticket_id, read, records.encode(queued), request.encode()]
     return scripts().submit(sale_id, args) == SubmitOutcome.QUEUED
 
 
@@ -58,7 +56,7 @@ def put_back(sale_id: int, held: list[tuple[Checkout, CheckoutRequest, bool]]) -
     now, args = time.time(), []
     for checkout, request, undo in held:
         stored = records.next_version(checkout.tell(CheckoutState.QUEUED, WAITING_AGAIN), now)
-        args += [request.ticket_id, records.encode(stored), json.dumps(asdict(request)), int(undo)]
+        args += [request.ticket_id, records.encode(stored), request.encode(), int(undo)]
     return set(scripts().put_back(sale_id, args)) if args else set()
 
 
