@@ -7,8 +7,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from catalog_helpers import add_product
 from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale, card_token
+from serving_helpers import Served
 from sqlalchemy import Engine, event, func, insert, select, text
 
 from admission.checkout import jobs, line, records
@@ -22,6 +24,8 @@ from api.payments.providers import Card
 from api.payments.services import _fingerprint as charge_fingerprint
 from api.payments.services import tokenise
 from yakku.extensions import db
+from yakku.factory import create_api_app
+from yakku.private_redis import free_port
 from yakku.queues import QueueName
 
 BATCH_PATHS = ["/api/orders/internal/batch", "/api/orders/internal/batch/pay", "/api/payments/charges/batch"]
@@ -338,6 +342,48 @@ def test_a_batch_pays_good_cards_and_tells_declined_ones_each_charge_once(shop):
     assert retry["order"]["state"] == "paid" and retry["order"]["id"] == orders[1]["id"]
     states = sorted(p["state"] for p in shop.payments_of(orders[1]["id"]))
     assert states == ["captured", "declined"]
+
+
+def pay_through(url: str, shop, payments: list[dict]) -> list[dict]:
+    """A pay batch sent to the orders service served at `url`; its items."""
+    answer = requests.post(
+        f"{url}/api/orders/internal/batch/pay", json={"payments": payments}, headers=shop.service_headers
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
+
+
+def test_a_process_serving_orders_and_payments_pays_a_batch_without_a_call_between_them(shop, config):
+    ada, bob = shop.shopper(), shop.shopper()
+    lamp = shop.product(price=3_000)
+    orders = one_order_each(shop, 47, [ada, bob], lamp["id"])
+    nowhere = {"payments": f"http://127.0.0.1:{free_port()}"}  # no payments service answers here
+    both = create_api_app({**config, "SERVICE_URLS": nowhere})
+    with Served(both) as served:
+        items = pay_through(
+            served.url, shop, [attempt(shop, orders[0], "a1"), attempt(shop, orders[1], "a1", DECLINED_CARD)]
+        )
+    assert [i["order"] and i["order"]["state"] for i in items] == ["paid", None]
+    assert items[1]["error"]["code"] == "payment_declined"
+    assert [p["state"] for p in shop.payments_of(orders[0]["id"])] == ["captured"]
+
+
+def test_orders_served_apart_pays_a_batch_over_http_and_leaves_it_pending_while_payments_is_away(
+    shop, config
+):
+    ada, bob = shop.shopper(), shop.shopper()
+    lamp = shop.product(price=3_000)
+    orders = one_order_each(shop, 48, [ada, bob], lamp["id"])
+    payments_alone = Served(create_api_app(dict(config), services=("payments",))).start()
+    settings = {"SERVICE_URLS": {"payments": payments_alone.url}, "SERVICE_ATTEMPTS": 1}
+    with Served(create_api_app({**config, **settings}, services=("orders",))) as orders_alone:
+        paid = pay_through(orders_alone.url, shop, [attempt(shop, orders[0], "a1")])
+        payments_alone.stop()
+        away = pay_through(orders_alone.url, shop, [attempt(shop, orders[1], "a1")])
+    assert paid[0]["order"]["state"] == "paid" and paid[0]["error"] is None
+    # no answer from payments: the charge may or may not have happened, so the order waits to be settled
+    assert away[0]["order"]["state"] == "payment_pending" and away[0]["error"] is None
+    assert shop.payments_of(orders[1]["id"]) == []
 
 
 def test_a_batch_refuses_orders_it_may_not_pay(shop):

@@ -56,6 +56,22 @@ COLUMNS = (
     Payment.decline_code,
 )
 Answer = tuple[dict | None, YakkuError | None]
+# What a batch's answer tells of each payment (the endpoint's PaymentBrief).
+BRIEF = ("id", "order_id", "idempotency_key", "amount", "currency", "state", "decline_code")
+
+
+def answered(charges: list[dict]) -> list[dict]:
+    """charge_batch, answered as the batch endpoint answers it: per charge, in the order given, its
+    key, its payment (brief) or None, and its error or None. The orders service reads this shape, over
+    HTTP or, in a process that serves both services, from this function itself."""
+    return [
+        {
+            "idempotency_key": charge["idempotency_key"],
+            "payment": payment and {name: payment[name] for name in BRIEF},
+            "error": error and {"code": error.code, "message": error.message, "fields": error.fields},
+        }
+        for charge, (payment, error) in zip(charges, charge_batch(charges), strict=True)
+    ]
 
 
 def charge_batch(charges: list[dict]) -> list[Answer]:

@@ -71,17 +71,7 @@ def charge(json_data: dict):
 @bp.doc(**SERVICE_ONLY, responses=error_responses(401, 422))
 def charge_batch(json_data: dict):
     """Charge many orders, each once per its idempotency key; the orders service's batch call."""
-    answers = batch.charge_batch(json_data["charges"])
-    return {
-        "items": [
-            {
-                "idempotency_key": charge["idempotency_key"],
-                "payment": payment,
-                "error": error and {"code": error.code, "message": error.message, "fields": error.fields},
-            }
-            for charge, (payment, error) in zip(json_data["charges"], answers, strict=True)
-        ]
-    }
+    return {"items": batch.answered(json_data["charges"])}
 
 
 @bp.get("/<int:payment_id>")
