@@ -91,7 +91,7 @@ def create_sale_orders(sale_id: int, wanted: list[dict], units: int) -> list[dic
         if not fresh:
             break
         try:
-            _insert(fresh)
+            ids = _insert(fresh)
             db.session.commit()
         except (IntegrityError, OperationalError):
             # A concurrent call stored some of these keys first (the key is unique, so the INSERT
@@ -100,7 +100,9 @@ def create_sale_orders(sale_id: int, wanted: list[dict], units: int) -> list[dic
             db.session.rollback()
             if attempt == STORE_TRIES - 1:
                 raise
-        known = _by_keys(keys)
+            known = _by_keys(keys)
+        else:
+            known.update(_as_stored(fresh, ids))  # what was just written, not read back
     return [_replay(known[key], request_hash) for key, _w, _items, request_hash in entries]
 
 
@@ -138,14 +140,25 @@ def _fresh(sale_id: int, entries: list[tuple], known: dict[str, dict], lookup) -
     return fresh
 
 
-def _insert(fresh: dict[str, tuple[dict, list[dict]]]) -> None:
-    """The new orders, their lines and their first transitions: one INSERT per table (not committed)."""
+def _insert(fresh: dict[str, tuple[dict, list[dict]]]) -> dict[str, int]:
+    """The new orders, their lines and their first transitions: one INSERT per table (not committed);
+    the new orders' ids by key."""
     ids = insert_rows(Order, [order for order, _lines in fresh.values()], key="idempotency_key")
     insert_rows(
         OrderLine,
         [{**line, "order_id": ids[key]} for key, (_order, lines) in fresh.items() for line in lines],
     )
     insert_rows(OrderTransition, [{**PLACED, "order_id": ids[key]} for key in fresh])
+    return ids
+
+
+def _as_stored(fresh: dict[str, tuple[dict, list[dict]]], ids: dict[str, int]) -> dict[str, dict]:
+    """The orders just inserted, by key, as _by_keys reads them (COLUMNS)."""
+    names = [column.key for column in COLUMNS]
+    return {
+        key: {name: order.get(name) for name in names} | {"id": ids[key]}
+        for key, (order, _lines) in fresh.items()
+    }
 
 
 def _by_keys(keys: list[str]) -> dict[str, dict]:
