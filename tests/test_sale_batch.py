@@ -470,6 +470,27 @@ def test_the_batch_endpoints_are_for_services_only(shop, path, who):
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "service_token_required"
 
 
+def test_a_malformed_batch_is_refused_whole_with_each_bad_field_named(shop, app):
+    ada = shop.shopper()
+    lamp = shop.product()
+    good = sale_order(ada, lamp["id"], "t1")
+    twice = {**sale_order(ada, lamp["id"], "t2"), "items": [{"product_id": lamp["id"], "quantity": 1}] * 2}
+    wanted = [good, {**good, "idempotency_key": "no spaces"}, twice, {**good, "price": 1}]
+    answer = make_orders(shop, 49, wanted)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "validation_error"
+    assert set(error["fields"]) == {"orders.1.idempotency_key", "orders.2", "orders.3.price"}
+    assert error["fields"]["orders.2"] == ["Name each product once."]
+    unpaid = pay(shop, [{"order_id": 1, "idempotency_key": "a1", "payment_method": "not a token"}])
+    assert unpaid.status_code == 422 and set(unpaid.json()["error"]["fields"]) == {
+        "payments.0.payment_method"
+    }
+    assert pay(shop, []).status_code == 422  # an empty batch is no batch
+    with app.app_context():  # nothing of the refused batch was stored
+        assert db.session.scalar(select(func.count()).select_from(Order).where(Order.sale_id == 49)) == 0
+
+
 @pytest.fixture
 def big_sale(live_api, app, client, operator):
     product_id = add_product(app, name="Paper Lantern", price=3_000, stock=150)

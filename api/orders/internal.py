@@ -6,15 +6,9 @@ from flask import g
 from api.auth import service_required
 from api.common import error_responses
 from api.orders import batch, lifecycle, services
+from api.orders.batch_schemas import OrderList, PayBatchIn, PayBatchOut, SaleOrderBatchIn
 from api.orders.blueprint import bp
-from api.orders.schemas import (
-    OrderList,
-    OrderOut,
-    OrderTransitionIn,
-    PayBatchIn,
-    PayBatchOut,
-    SaleOrderBatchIn,
-)
+from api.orders.schemas import OrderOut, OrderTransitionIn
 from api.orders.states import OrderState
 
 SERVICE_ONLY = {"security": "ServiceToken"}
@@ -25,9 +19,10 @@ SERVICE_ONLY = {"security": "ServiceToken"}
 @bp.input(SaleOrderBatchIn)
 @bp.output(OrderList, description="The orders, in the order asked (a ticket's key replays its order)")
 @bp.doc(**SERVICE_ONLY, responses=error_responses(401, 409, 422))
-def create_sale_orders(json_data: dict):
+def create_sale_orders(json_data: SaleOrderBatchIn):
     """Record many flash-sale orders in one transaction (the drain's batch); idempotent per ticket."""
-    return {"items": batch.create_sale_orders(json_data["sale_id"], json_data["orders"], json_data["units"])}
+    wanted = json_data.model_dump()
+    return {"items": batch.create_sale_orders(wanted["sale_id"], wanted["orders"], wanted["units"])}
 
 
 @bp.post("/internal/batch/pay")
@@ -35,15 +30,11 @@ def create_sale_orders(json_data: dict):
 @bp.input(PayBatchIn)
 @bp.output(PayBatchOut, description="Per order: the order after its payment, or why it was not paid")
 @bp.doc(**SERVICE_ONLY, responses=error_responses(401, 422))
-def pay_sale_orders(json_data: dict):
+def pay_sale_orders(json_data: PayBatchIn):
     """Pay many sale orders with one call to payments (the drain's batch); idempotent per attempt key."""
     attempts = [
-        {
-            "order_id": p["order_id"],
-            "payment_method": p["payment_method"],
-            "attempt_key": p["idempotency_key"],
-        }
-        for p in json_data["payments"]
+        {"order_id": p.order_id, "payment_method": p.payment_method, "attempt_key": p.idempotency_key}
+        for p in json_data.payments
     ]
     answers = batch.pay_sale_orders(attempts)
     return {

@@ -1,20 +1,21 @@
 """What the orders service reads and answers."""
 
 from apiflask import Schema
-from apiflask.fields import Dict, Integer, List, Nested, String
+from apiflask.fields import Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import ValidationError, validates_schema
 
 from api.common import UTCDateTime
 from api.orders.delivery import POSTAL_CODE, phone_problem
 from api.orders.states import OrderState
-from api.payments.cards import TOKEN, PayWith
+from api.payments.cards import PayWith
 
 MAX_ID = 2**31 - 1
 MAX_QUANTITY = 1000
 MAX_ITEMS = 50
 # Keys travel in URLs (the catalog's reservation paths), so they keep to URL-safe characters.
-KEY = [Length(min=1, max=100), Regexp(r"^[A-Za-z0-9._:~-]+$", error="Use letters, digits and . _ : ~ -")]
+MAX_KEY, KEY_PATTERN = 100, r"^[A-Za-z0-9._:~-]+$"
+KEY = [Length(min=1, max=MAX_KEY), Regexp(KEY_PATTERN, error="Use letters, digits and . _ : ~ -")]
 
 
 class OrderItemIn(Schema):
@@ -127,61 +128,4 @@ class OrderPage(Schema):
     pages = Integer()
 
 
-MAX_BATCH = 500  # orders per batch call (the drain sends at most its batch size)
-
-
-class BatchSaleOrderIn(_Items):
-    account_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
-    idempotency_key = String(required=True, validate=KEY, metadata={"description": "The sale ticket."})
-
-
-class SaleOrderBatchIn(Schema):
-    sale_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
-    units = Integer(
-        required=True,
-        strict=True,
-        validate=Range(min=1, max=MAX_ID),
-        metadata={"description": "The sale's units: the first batch records them as the sale's bound."},
-    )
-    orders = List(Nested(BatchSaleOrderIn), required=True, validate=Length(min=1, max=MAX_BATCH))
-
-
-class SaleOrderBrief(Schema):
-    """An order without its lines and transitions: what the drain reads from a batch."""
-
-    id = Integer()
-    account_id = Integer()
-    state = String()
-    total = Integer(metadata={"description": "Minor units of `currency`."})
-    currency = String()
-    sale_id = Integer(allow_none=True)
-
-
-class OrderList(Schema):
-    items = List(Nested(SaleOrderBrief))
-
-
-class BatchPayIn(Schema):
-    order_id = Integer(required=True, strict=True, validate=Range(min=1, max=MAX_ID))
-    idempotency_key = String(required=True, validate=KEY, metadata={"description": "One per attempt."})
-    payment_method = String(required=True, validate=TOKEN, metadata={"description": "The shopper's token."})
-
-
-class PayBatchIn(Schema):
-    payments = List(Nested(BatchPayIn), required=True, validate=Length(min=1, max=MAX_BATCH))
-
-
-class PayErrorOut(Schema):
-    code = String()
-    message = String()
-    fields = Dict()
-
-
-class PayResultOut(Schema):
-    order_id = Integer()
-    order = Nested(SaleOrderBrief, allow_none=True)
-    error = Nested(PayErrorOut, allow_none=True)
-
-
-class PayBatchOut(Schema):
-    items = List(Nested(PayResultOut))
+MAX_BATCH = 500  # orders per batch call (the drain sends at most its batch size): batch_schemas.py

@@ -64,7 +64,8 @@ def _luhn(number: str) -> None:
 _NUMBER = [Regexp(r"^\d{12,19}$", error="A card number has 12 to 19 digits."), _luhn]
 _CVC = Regexp(r"^\d{3,4}$", error="The security code has 3 or 4 digits.")
 # A payment-method token as the provider makes it (the sandbox's: sbx_pm_ and 32 URL-safe characters).
-TOKEN = [Length(min=1, max=100), Regexp(r"^[A-Za-z0-9_-]+$", error="Not a payment-method token.")]
+MAX_TOKEN, TOKEN_PATTERN = 100, r"^[A-Za-z0-9_-]+$"
+TOKEN = [Length(min=1, max=MAX_TOKEN), Regexp(TOKEN_PATTERN, error="Not a payment-method token.")]
 
 
 def _digits_in(data, name: str):
