@@ -21,7 +21,7 @@ from admission.exceptions import (
 )
 from admission.keys import sale_keys
 from admission.replies import HOLDING_CODES, ReserveCode, TicketChange
-from admission.scripts import Scripts, in_one_trip, scripts
+from admission.scripts import Scripts, scripts
 from admission.states import TicketState
 from yakku.extensions import get_sales_redis
 
@@ -148,7 +148,7 @@ def confirm(
 ) -> int:
     """Mark a reserved ticket PAID, once (repeats answer the same); the units sold."""
     client, loaded = _bind(client, loaded)
-    return _units_changed(ticket_id, loaded.confirm(sale_id, [ticket_id], client))
+    return _units_changed(ticket_id, loaded.confirm(sale_id, [ticket_id], client)[0])
 
 
 def _units_changed(ticket_id: str, reply) -> int:
@@ -158,11 +158,10 @@ def _units_changed(ticket_id: str, reply) -> int:
 
 
 def confirm_many(sale_id: int, ticket_ids: list[str]) -> dict[str, bool]:
-    """Confirm many reserved tickets in one round trip; per ticket, whether it is PAID now."""
+    """Confirm many reserved tickets in one script call; per ticket, whether it is PAID now."""
     if not ticket_ids:
         return {}
-    confirm = scripts().confirm
-    answers = in_one_trip(get_sales_redis(), [confirm.step(sale_id, [ticket_id]) for ticket_id in ticket_ids])
+    answers = scripts().confirm(sale_id, ticket_ids)
     return {
         ticket_id: answer.code in (TicketChange.PAID, TicketChange.ALREADY)
         for ticket_id, answer in zip(ticket_ids, answers, strict=True)
