@@ -12,6 +12,7 @@ from catalog_helpers import add_product
 from sale_helpers import DECLINED_CARD, GOOD_CARD, Sale, card_token
 from serving_helpers import Served
 from sqlalchemy import Engine, event, func, insert, select, text
+from sqlalchemy.exc import OperationalError
 
 from admission.checkout import jobs, line, records
 from admission.checkout.records import CheckoutRequest
@@ -366,6 +367,38 @@ def test_a_process_serving_orders_and_payments_pays_a_batch_without_a_call_betwe
     assert [i["order"] and i["order"]["state"] for i in items] == ["paid", None]
     assert items[1]["error"]["code"] == "payment_declined"
     assert [p["state"] for p in shop.payments_of(orders[0]["id"])] == ["captured"]
+
+
+@contextlib.contextmanager
+def payments_database_failing():
+    """Every write to the payments table fails as a database gone away would, while inside."""
+
+    def fail(_connection, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO PAYMENTS"):
+            raise OperationalError(statement, {}, ConnectionError("the database went away"))
+
+    event.listen(Engine, "before_cursor_execute", fail)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "before_cursor_execute", fail)
+
+
+def test_a_database_failing_inside_the_in_process_charge_leaves_the_orders_pending_as_payments_away_would(
+    shop,
+):
+    ada = shop.shopper()
+    lamp = shop.product(price=3_000)
+    [order] = one_order_each(shop, 50, [ada], lamp["id"])
+    payment = attempt(shop, order, "a1")
+    with payments_database_failing():
+        [item] = pay(shop, [payment]).json()["items"]
+    # the charge may or may not have been stored: never guessed, the order waits to be settled
+    assert item["order"]["state"] == "payment_pending" and item["error"] is None
+    assert shop.payments_of(order["id"]) == []
+    # once the database answers, the same attempt pays the same order
+    [again] = pay(shop, [payment]).json()["items"]
+    assert again["order"]["state"] == "paid" and again["order"]["id"] == order["id"]
 
 
 def test_orders_served_apart_pays_a_batch_over_http_and_leaves_it_pending_while_payments_is_away(

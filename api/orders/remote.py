@@ -26,6 +26,7 @@ from api.orders.exceptions import (
     ServiceDown,
 )
 from api.payments import batch as payments_batch
+from yakku.errors import YakkuError
 from yakku.extensions import db
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ def charge(payload: dict) -> dict:
 
 def charge_batch(payload: dict) -> dict:
     """Ask payments to charge many orders in one call: {items: [{idempotency_key, payment, error}]};
-    in this process when it serves payments, where the database failing answers as payments away would."""
+    in this process when it serves payments, failing as the HTTP call would (the database away:
+    unavailable; payments refusing the whole call: its error), so the caller's rules are the same."""
     release_connection()
     if "payments" not in current_app.extensions.get("yakku.services", ()):
         return payments().charge_batch(json=payload)
@@ -98,6 +100,9 @@ def charge_batch(payload: dict) -> dict:
     except SQLAlchemyError as error:
         db.session.rollback()
         raise ServiceUnavailable("payments", f"database: {type(error).__name__}") from None
+    except YakkuError as error:
+        db.session.rollback()
+        raise ServiceError("payments", error.status, error.code, error.message, error.fields) from None
 
 
 def refund(payment_id: int) -> dict:
