@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from flask import current_app, g
 from sqlalchemy import text
 
+from admission.checkout.jobs import SWEEP_JOB_ID, schedule_sweep
 from admission.keys import ADMITTER_LEASE
 from api.accounts.passwords import check_password
 from api.accounts.services import find_by_email
@@ -78,6 +79,26 @@ def test_worker_drains_checkout_before_mail(app, redis_client):
         get_queue(QueueName.CHECKOUT).enqueue(record_context, "checkout")
     make_worker(app).work(burst=True)
     assert redis_client.lrange("test:jobs-done", 0, -1) == ["checkout", "mail"]
+
+
+def test_the_worker_keeps_the_routine_sweep_quiet_but_not_other_jobs_or_a_sweep_that_fails(app, caplog):
+    with app.app_context():
+        assert schedule_sweep()
+        get_queue(QueueName.MAIL).enqueue(record_context, "mail", job_id="a-mail-job")
+    with caplog.at_level("INFO", logger="rq.worker"):
+        make_worker(app).work(burst=True)
+    lines = [record.getMessage() for record in caplog.records if record.name == "rq.worker"]
+    assert not [line for line in lines if "sweep" in line], lines
+    assert [line for line in lines if "a-mail-job" in line]  # taken, done, its result kept: as before
+    caplog.clear()
+    with app.app_context():
+        get_queue(QueueName.MAINTENANCE).enqueue("json.loads", "not json", job_id=SWEEP_JOB_ID)
+    with caplog.at_level("INFO", logger="rq.worker"):
+        make_worker(app).work(burst=True)
+    failed = [
+        record for record in caplog.records if record.name == "rq.worker" and record.levelname == "ERROR"
+    ]
+    assert failed and "JSONDecodeError" in failed[0].getMessage()  # a sweep that fails is told
 
 
 def test_yakku_worker_burst_drains_the_queues_of_the_deployment_the_environment_names(

@@ -6,6 +6,7 @@ bookkeeping) ends `work()` with "found an unhandled exception, quitting". Each o
 for Redis to answer again, then the loop goes on.
 """
 
+import logging
 from collections.abc import Callable
 
 from flask import Flask, g
@@ -13,9 +14,31 @@ from rq import SimpleWorker, worker_registration
 from rq.job import Job
 from rq.queue import Queue
 
-from yakku import metrics
+from admission.checkout.jobs import SWEEP_JOB_ID
+from yakku import metrics, request_id
 from yakku.queues import QueueName
 from yakku.reconnect import MOST_WAIT_S, REDIS_AWAY, wait_for_redis
+
+
+class QuietRoutineJobs(logging.Filter):
+    """Drops the INFO lines RQ's worker writes about each run of a routine job (the sweep, every 15 s: four
+    lines each time, which buried the lines an operator reads). Their warnings and errors stay, as do the
+    job's own lines and every line of any other job."""
+
+    def __init__(self, job_ids: frozenset[str]):
+        super().__init__()
+        self.job_ids = job_ids
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        args = record.args if isinstance(record.args, tuple) else ()
+        if any(isinstance(arg, str) and arg in self.job_ids for arg in args):
+            return False  # a line naming the job: taken, done, its result kept
+        return request_id.current() not in self.job_ids  # a line written while it runs
+
+
+QUIET_JOBS = QuietRoutineJobs(frozenset({SWEEP_JOB_ID}))
 
 
 class AppWorker(SimpleWorker):
@@ -101,4 +124,5 @@ def make_worker(app: Flask, name: str | None = None) -> AppWorker:
     wait_for_redis(queues[0].connection, "worker")
     worker = AppWorker(queues, connection=queues[0].connection, name=name)
     worker.app = app
+    worker.log.addFilter(QUIET_JOBS)  # RQ's module logger; the same filter is added once
     return worker

@@ -31,6 +31,8 @@ from yakku.queues import QueueName, get_queue
 
 # Batches per job: a job then queues the next and ends, so one sale never holds a worker for ever.
 MAX_BATCHES = 50
+# The periodic sweep's job id: one sweep queued at a time, and the worker keeps its routine runs quiet.
+SWEEP_JOB_ID = "reconcile-sweep"
 
 
 def queue_checkouts(
@@ -108,9 +110,7 @@ def schedule_sweep() -> bool:
     every = current_app.config["RECONCILE_EVERY_S"]
     if not get_redis().set(RECONCILE_SWEEP, "1", nx=True, ex=every):
         return False
-    get_queue(QueueName.MAINTENANCE).enqueue(
-        sweep, job_id="reconcile-sweep", result_ttl=every, failure_ttl=3600
-    )
+    get_queue(QueueName.MAINTENANCE).enqueue(sweep, job_id=SWEEP_JOB_ID, result_ttl=every, failure_ttl=3600)
     return True
 
 
