@@ -11,7 +11,15 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from api.orders.schemas import KEY_PATTERN, MAX_BATCH, MAX_ID, MAX_ITEMS, MAX_KEY, MAX_QUANTITY
+from api.orders.schemas import (
+    EACH_PRODUCT_ONCE,
+    KEY_PATTERN,
+    MAX_BATCH,
+    MAX_ID,
+    MAX_ITEMS,
+    MAX_KEY,
+    MAX_QUANTITY,
+)
 from api.payments.cards import MAX_TOKEN, TOKEN_PATTERN
 
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
@@ -37,7 +45,7 @@ class BatchSaleOrderIn(_In):
     def _each_product_once(self):
         ids = [item.product_id for item in self.items]
         if len(ids) != len(set(ids)):
-            raise PydanticCustomError("each_product_once", "Name each product once.")
+            raise PydanticCustomError("each_product_once", EACH_PRODUCT_ONCE)
         return self
 
 

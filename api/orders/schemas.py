@@ -14,6 +14,7 @@ MAX_ID = 2**31 - 1
 MAX_QUANTITY = 1000
 MAX_ITEMS = 50
 # Keys travel in URLs (the catalog's reservation paths), so they keep to URL-safe characters.
+EACH_PRODUCT_ONCE = "Name each product once."  # an order's rule, in both kinds of schema
 MAX_KEY, KEY_PATTERN = 100, r"^[A-Za-z0-9._:~-]+$"
 KEY = [Length(min=1, max=MAX_KEY), Regexp(KEY_PATTERN, error="Use letters, digits and . _ : ~ -")]
 
@@ -32,7 +33,7 @@ class _Items(Schema):
     def _each_product_once(self, data, **kwargs):
         ids = [item["product_id"] for item in data.get("items", [])]
         if len(ids) != len(set(ids)):
-            raise ValidationError("Name each product once.", field_name="items")
+            raise ValidationError(EACH_PRODUCT_ONCE, field_name="items")
 
 
 class OrderIn(_Items):

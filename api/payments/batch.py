@@ -37,6 +37,7 @@ from api.payments.providers import (
     ProviderUnavailable,
     get_provider,
 )
+from api.payments.schemas import PaymentBrief
 from api.payments.services import OUTCOMES, PAYABLE_ORDER_STATE, _fingerprint, usable_methods
 from api.payments.states import PaymentState, allowed
 from yakku.errors import YakkuError
@@ -56,8 +57,8 @@ COLUMNS = (
     Payment.decline_code,
 )
 Answer = tuple[dict | None, YakkuError | None]
-# What a batch's answer tells of each payment (the endpoint's PaymentBrief).
-BRIEF = ("id", "order_id", "idempotency_key", "amount", "currency", "state", "decline_code")
+# What a batch's answer tells of each payment: the endpoint's PaymentBrief, in-process too.
+BRIEF = tuple(PaymentBrief().fields)
 
 
 def answered(charges: list[dict]) -> list[dict]:
