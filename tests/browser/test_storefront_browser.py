@@ -120,6 +120,10 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(live_shop, any_page):
 
     if phone:  # a phone's header has no room for it: it waits on the account page
         page.get_by_role("link", name="Account", exact=True).click()
+        # Once the stylesheet applies: CI's embedded leg once found both buttons before it did.
+        header_logout = page.locator(".header-nav .nav-logout")
+        expect(header_logout).to_have_count(1)
+        expect(header_logout).to_be_hidden()
     page.get_by_role("button", name="Log out").click()
     expect(page.locator("#messages")).to_contain_text("You are logged out")
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
