@@ -16,7 +16,7 @@ from admission.checkout.records import FINAL_CHECKOUT_STATES, CheckoutState
 from admission.keys import sale_keys
 from admission.states import FINAL_TICKET_STATES, SaleState, TicketState
 from api.client import orders, payments
-from api.orders.states import OrderState
+from api.orders.states import COMMITTED, OrderState
 from yakku.extensions import get_sales_redis
 
 
@@ -129,6 +129,14 @@ def audit_sale(sale_id: int) -> Audit:
         out_of_order == 0,
         f"{out_of_order} admitted while an earlier joiner still waited",
     )
+    counted = summary.get("allotment_committed")
+    if counted is not None:
+        committed = sum(summary["units_by_state"].get(state, 0) for state in COMMITTED)
+        audit.check(
+            "the allotment counts the units being paid or sold",
+            counted == committed,
+            f"allotment's count {counted}, orders' {committed}",
+        )
     behind = behind_the_database(sale_id)
     figures["recoveries"] = recovery.recoveries(sale_id)
     audit.check(

@@ -82,3 +82,33 @@ def test_upgrade_makes_account_ids_never_reused_on_sqlite(migrated_app):
     with db.engine.connect() as connection:
         schema = connection.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'accounts'")).scalar()
     assert "AUTOINCREMENT" in schema
+
+
+def test_upgrade_counts_each_running_sale_allotments_committed_units(migrated_app):
+    # Sales armed before allotments kept their count: the upgrade sums each one's orders being paid or sold.
+    upgrade(revision="5a80f0a0c240")
+    orders = [(1, "paid", 2), (2, "payment_pending", 1), (3, "payment_failed", 5), (4, "shipped", 1)]
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO sale_allotments (sale_id, units) VALUES (7, 10), (8, 3)"))
+        for order_id, state, quantity in orders:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO orders (id, account_id, state, total, currency, source, sale_id, idempotency_key,"
+                    " request_fingerprint, created_at, updated_at) VALUES (:id, 1, :state, 100, 'EUR', 'sale', 7,"
+                    " :key, 'x', '2026-12-01 00:00:00', '2026-12-01 00:00:00')"
+                ),
+                {"id": order_id, "state": state, "key": f"sale:7:{order_id}"},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO order_lines (order_id, product_id, product_name, unit_price, quantity)"
+                    " VALUES (:id, 1, 'Kettle', 100, :quantity)"
+                ),
+                {"id": order_id, "quantity": quantity},
+            )
+    upgrade()
+    with db.engine.connect() as connection:
+        counted = connection.execute(
+            sa.text("SELECT sale_id, committed FROM sale_allotments ORDER BY sale_id")
+        )
+        assert [tuple(row) for row in counted] == [(7, 4), (8, 0)]

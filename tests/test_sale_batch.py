@@ -108,6 +108,46 @@ def test_a_sale_order_never_starts_paying_past_the_units_the_sale_was_made_with(
     assert pay(shop, [attempt(shop, fits, "pay-one")]).json()["items"][0]["order"]["state"] == "paid"
 
 
+def test_the_sale_allotment_counts_the_units_being_paid_or_sold_through_every_move(shop):
+    # A batch reads the sale's free units from its allotment's count, not by summing every order the
+    # sale has made; each move into or out of paying or sold keeps that count, batch or single.
+    def counted() -> tuple[int, dict]:
+        summary = shop.internal("GET", "/api/orders/internal/sales/62/summary").json()
+        return summary["allotment_committed"], summary["units_by_state"]
+
+    ada, bo, cy = shop.shopper(), shop.shopper(), shop.shopper()
+    kettle = shop.product(price=4_000)
+    wanted = [
+        sale_order(ada, kettle["id"], "a", 2),
+        sale_order(bo, kettle["id"], "b"),
+        sale_order(cy, kettle["id"], "c"),
+    ]
+    made = make_orders(shop, 62, wanted, units=4).json()["items"]
+    assert counted() == (0, {"created": 4})
+    answers = pay(
+        shop,
+        [
+            attempt(shop, made[0], "p1"),
+            attempt(shop, made[1], "p1", DECLINED_CARD),  # declined: its unit is free again
+            attempt(shop, made[2], "p1"),
+        ],
+    ).json()["items"]
+    assert [a["order"] and a["order"]["state"] for a in answers] == ["paid", None, "paid"]
+    assert counted() == (3, {"paid": 3, "payment_failed": 1})
+    # a refund (a single order's move) gives its two units back, and the sale may sell them again
+    refunded = shop.internal("POST", f"/api/orders/internal/{made[0]['id']}/cancel").json()
+    assert refunded["state"] == "refunded"
+    assert counted() == (1, {"refunded": 2, "paid": 1, "payment_failed": 1})
+    again = pay(shop, [attempt(shop, made[1], "p2")]).json()["items"][0]
+    assert again["order"]["state"] == "paid"
+    assert counted() == (2, {"refunded": 2, "paid": 2})
+    later = make_orders(shop, 62, [sale_order(ada, kettle["id"], "a2", 3)]).json()["items"][0]
+    refused = pay(shop, [attempt(shop, later, "p1")]).json()["items"][0]["error"]
+    assert refused["code"] == "sale_units_taken" and refused["fields"] == {"sale_id": 62, "units_free": 2}
+    audit = shop.internal("GET", "/api/orders/internal/sales/62/summary").json()
+    assert audit["allotment_committed"] == 2
+
+
 def rows(app, *models) -> list[int]:
     """How many rows each model's table holds."""
     with app.app_context():

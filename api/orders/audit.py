@@ -19,6 +19,10 @@ class SaleOrdersOut(Schema):
     most_units_one_shopper = Integer()
     paid_order_ids = List(Integer())
     cancelled_order_ids = List(Integer())
+    allotment_committed = Integer(
+        allow_none=True,
+        metadata={"description": "The units the sale's allotment counts as being paid or sold, if recorded."},
+    )
 
 
 def sale_orders_summary(sale_id: int) -> dict:
@@ -49,6 +53,9 @@ def sale_orders_summary(sale_id: int) -> dict:
         "most_units_one_shopper": int(db.session.scalar(select(func.max(per_shopper.c.units))) or 0),
         "paid_order_ids": _ids(sale_id, OrderState.PAID),
         "cancelled_order_ids": _ids(sale_id, OrderState.CANCELLED),
+        "allotment_committed": db.session.scalar(
+            select(SaleAllotment.committed).where(SaleAllotment.sale_id == sale_id)
+        ),
     }
 
 

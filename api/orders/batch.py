@@ -32,18 +32,19 @@ from api.orders.exceptions import (
     SaleUnitsTaken,
 )
 from api.orders.keys import sale_order_key
-from api.orders.lifecycle import SOLD
 from api.orders.models import Order, OrderLine, OrderTransition, SaleAllotment
 from api.orders.services import (
     PLACED,
     canonical_items,
+    committed_units,
+    count_commitments,
     fingerprint,
     hold_sqlite_write_lock,
     move_record,
     priced_lines,
     total_of,
 )
-from api.orders.states import OrderSource, OrderState, allowed
+from api.orders.states import SOLD, OrderSource, OrderState, allowed, commitment
 from api.payments.states import CHARGES_PAUSED, PAYMENT_METHOD_EXPIRED, PaymentState
 from workers.order_mail import OrderMail, enqueue_order_mails
 from yakku.errors import YakkuError
@@ -63,8 +64,6 @@ COLUMNS = (
     Order.payment_key,
 )
 Answer = tuple[dict | None, YakkuError | None]
-# The states in which a sale order's units count against its sale's allotment: being paid, or paid.
-COMMITTED = (OrderState.PAYMENT_PENDING, *SOLD)
 # Tries at storing a batch's new orders: each lost race (a concurrent call stored some of its keys
 # first) stores the rest on the next.
 STORE_TRIES = 3
@@ -111,7 +110,9 @@ def _declare_allotment(sale_id: int, units: int) -> None:
     if db.session.get(SaleAllotment, sale_id) is not None:
         return
     try:
-        db.session.add(SaleAllotment(sale_id=sale_id, units=units))
+        # Its orders so far count (none, unless the sale's orders were made before allotments were).
+        committed = committed_units([sale_id]).get(sale_id, 0)
+        db.session.add(SaleAllotment(sale_id=sale_id, units=units, committed=committed))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # a concurrent batch recorded it first
@@ -220,7 +221,7 @@ def _start(attempts: list[dict], keys: list[str]) -> tuple[list[Answer], list[tu
         answers.append((order, None))
         if order["state"] == OrderState.PAYMENT_PENDING:  # new, or resumed: payments answers the same payment
             charges.append((index, _charge(order, key, attempt["payment_method"])))
-    _save(orders, transitions)
+    _save(orders, transitions, units)
     db.session.commit()
     return answers, charges
 
@@ -228,33 +229,29 @@ def _start(attempts: list[dict], keys: list[str]) -> tuple[list[Answer], list[tu
 def _room(orders: dict[int, dict]) -> tuple[dict[int, int], dict[int, int]]:
     """(per sale of these orders: the units its allotment still has free, with the allotment's row
     locked until the session commits; per order: its units). Free = allotment - units of the sale's
-    orders being paid or paid, so concurrent batches of one sale take its units one after the other."""
+    orders being paid or paid (the allotment's count of them), so concurrent batches of one sale take
+    its units one after the other."""
     sale_ids = sorted({order["sale_id"] for order in orders.values() if order["sale_id"] is not None})
     if not sale_ids:
         return {}, {}
     allotted = db.session.execute(
-        select(SaleAllotment.sale_id, SaleAllotment.units)
+        select(SaleAllotment.sale_id, SaleAllotment.units, SaleAllotment.committed)
         .where(SaleAllotment.sale_id.in_(sale_ids))
         .order_by(SaleAllotment.sale_id)
         .with_for_update()
     ).all()
-    committed = dict(
-        db.session.execute(
-            select(Order.sale_id, func.sum(OrderLine.quantity))
-            .join(OrderLine, OrderLine.order_id == Order.id)
-            .where(Order.sale_id.in_(sale_ids), Order.state.in_(COMMITTED))
-            .group_by(Order.sale_id)
-        ).all()
+    room = {sale_id: units - committed for sale_id, units, committed in allotted}
+    return room, _units(list(orders))
+
+
+def _units(order_ids: list[int]) -> dict[int, int]:
+    """Per order, the units of its lines."""
+    query = (
+        select(OrderLine.order_id, func.sum(OrderLine.quantity))
+        .where(OrderLine.order_id.in_(order_ids))
+        .group_by(OrderLine.order_id)
     )
-    units = dict(
-        db.session.execute(
-            select(OrderLine.order_id, func.sum(OrderLine.quantity))
-            .where(OrderLine.order_id.in_(list(orders)))
-            .group_by(OrderLine.order_id)
-        ).all()
-    )
-    room = {sale_id: allotment - int(committed.get(sale_id) or 0) for sale_id, allotment in allotted}
-    return room, {order_id: int(n) for order_id, n in units.items()}
+    return {order_id: int(n) for order_id, n in db.session.execute(query).all()}
 
 
 def _over_allotment(order: dict, room: dict[int, int], units: dict[int, int]) -> YakkuError | None:
@@ -275,11 +272,22 @@ def _move(order: dict, target: OrderState, reason: str, transitions: list[dict])
     order["state"] = target
 
 
-def _save(orders: dict[int, dict], transitions: list[dict]) -> None:
-    """Write the moved orders' state and payment key, and their transitions: one statement each."""
+def _save(orders: dict[int, dict], transitions: list[dict], units: dict[int, int] | None = None) -> None:
+    """Write the moved orders' state and payment key, and their transitions: one statement each; and
+    the units the moves took into or out of their sales' commitments (per order `units`, or read)."""
     moved = sorted({t["order_id"] for t in transitions})
     if not moved:
         return
+    changes = [(t["order_id"], commitment(t["from_state"], t["to_state"])) for t in transitions]
+    changes = [(order_id, change) for order_id, change in changes if change]
+    if changes:
+        units = units if units is not None else _units([order_id for order_id, _change in changes])
+        by_sale: dict[int, int] = {}
+        for order_id, change in changes:
+            sale_id = orders[order_id]["sale_id"]
+            if sale_id is not None:
+                by_sale[sale_id] = by_sale.get(sale_id, 0) + change * units.get(order_id, 0)
+        count_commitments(by_sale)
     update_by_id(
         Order,
         [{"id": i, "state": orders[i]["state"], "payment_key": orders[i]["payment_key"]} for i in moved],

@@ -25,7 +25,7 @@ from api.orders.exceptions import (
 )
 from api.orders.models import Order
 from api.orders.services import apply_transition, get_order, lock_order, transition
-from api.orders.states import OrderSource, OrderState
+from api.orders.states import SOLD, OrderSource, OrderState
 from api.payments.states import PAYMENT_METHOD_EXPIRED, PaymentState
 from workers.order_mail import OrderMail, enqueue_order_mail
 from yakku.extensions import db
@@ -33,7 +33,6 @@ from yakku.extensions import db
 log = logging.getLogger(__name__)
 
 HOLDING = frozenset({OrderState.CREATED, OrderState.PAYMENT_PENDING})
-SOLD = frozenset({OrderState.PAID, OrderState.SHIPPED})
 # The payments a refund goes through (a refunded one answers as it is: the refund is idempotent).
 REFUNDABLE = frozenset({PaymentState.CAPTURED, PaymentState.REFUNDED})
 

@@ -4,7 +4,7 @@ import hashlib
 import json
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.common import page_of
@@ -19,8 +19,8 @@ from api.orders.exceptions import (
     TooManyOpenOrders,
 )
 from api.orders.keys import shop_order_key
-from api.orders.models import Order, OrderLine, OrderTransition
-from api.orders.states import OrderSource, OrderState, allowed
+from api.orders.models import Order, OrderLine, OrderTransition, SaleAllotment
+from api.orders.states import COMMITTED, OrderSource, OrderState, allowed, commitment
 from yakku.extensions import db
 
 
@@ -238,8 +238,37 @@ def apply_transition(order: Order, target: OrderState, reason: str) -> None:
     except IllegalTransition:
         db.session.rollback()
         raise
+    change = commitment(OrderState(order.state), target)
+    if change and order.sale_id is not None:
+        count_commitments({order.sale_id: change * sum(line.quantity for line in order.lines)})
     order.state = target
     order.transitions.append(OrderTransition(**move))
+
+
+def count_commitments(changes: dict[int, int]) -> None:
+    """Add to each sale's allotment the change of its committed units (not committed): every move of
+    a sale order into or out of COMMITTED makes one, in the transaction that records the move."""
+    table = SaleAllotment.__table__
+    rows = [{"sale": sale_id, "change": n} for sale_id, n in sorted(changes.items()) if n]
+    if rows:
+        statement = (
+            update(table)
+            .where(table.c.sale_id == bindparam("sale"))
+            .values(committed=table.c.committed + bindparam("change"))
+        )
+        db.session.execute(statement, rows)
+
+
+def committed_units(sale_ids: list[int]) -> dict[int, int]:
+    """Per sale, the units of its orders being paid or sold, summed over the orders themselves: what
+    each allotment's `committed` must equal (the audit's check, and a new allotment's start)."""
+    query = (
+        select(Order.sale_id, func.sum(OrderLine.quantity))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.sale_id.in_(sale_ids), Order.state.in_(COMMITTED))
+        .group_by(Order.sale_id)
+    )
+    return {sale_id: int(units) for sale_id, units in db.session.execute(query).all()}
 
 
 def transition(order_id: int, target: OrderState, reason: str, account_id: int | None = None) -> Order:

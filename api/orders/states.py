@@ -30,8 +30,16 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
 }
 
 FINAL_STATES = frozenset(state for state, moves in TRANSITIONS.items() if not moves)
+SOLD = frozenset({OrderState.PAID, OrderState.SHIPPED})
+# The states in which a sale order's units count against its sale's allotment: being paid, or sold.
+COMMITTED = frozenset({OrderState.PAYMENT_PENDING, *SOLD})
 
 
 def allowed(current: OrderState, target: OrderState) -> bool:
     """Whether the table lets an order move from `current` to `target`."""
     return target in TRANSITIONS[current]
+
+
+def commitment(current: OrderState | None, target: OrderState) -> int:
+    """+1 if a move takes an order's units into COMMITTED, -1 if it takes them out, 0 otherwise."""
+    return (target in COMMITTED) - (current in COMMITTED)
