@@ -93,9 +93,10 @@ def test_upgrade_counts_each_running_sale_allotments_committed_units(migrated_ap
         for order_id, state, quantity in orders:
             connection.execute(
                 sa.text(
-                    "INSERT INTO orders (id, account_id, state, total, currency, source, sale_id, idempotency_key,"
-                    " request_fingerprint, created_at, updated_at) VALUES (:id, 1, :state, 100, 'EUR', 'sale', 7,"
-                    " :key, 'x', '2026-12-01 00:00:00', '2026-12-01 00:00:00')"
+                    "INSERT INTO orders (id, account_id, state, total, currency, source, sale_id,"
+                    " idempotency_key, request_fingerprint, created_at, updated_at)"
+                    " VALUES (:id, 1, :state, 100, 'EUR', 'sale', 7, :key, 'x',"
+                    " '2026-12-01 00:00:00', '2026-12-01 00:00:00')"
                 ),
                 {"id": order_id, "state": state, "key": f"sale:7:{order_id}"},
             )
