@@ -1,5 +1,10 @@
 """Waits the browser tests share."""
 
+# Paying is several service calls (tokenise, pay, charge, stock), a refused card as much as a paid one: on
+# a loaded box, seconds. CI's MariaDB leg once took 3 s to answer a pay and 1 s more to load the order
+# page, past expect's default 5 s.
+PAYING_MS = 15_000
+
 
 def htmx_ready(page) -> None:
     """Wait until the page has loaded and htmx has wired its forms up: a click before that submits

@@ -30,6 +30,9 @@ DECLINED_CARD = "4000 0000 0000 0002"
 PASSWORD = "correct horse battery"
 # At 0.2 shoppers a second, from an empty bucket, the first admission comes about five seconds on.
 ADMISSION_WAIT_MS = 15_000
+# A drained checkout's outcome is shown at the processing panel's next poll (every second): on a loaded
+# box that poll and its answer can take seconds, past expect's default 5 s.
+DRAINED_WAIT_MS = 15_000
 
 
 @contextmanager
@@ -105,14 +108,17 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
         buyer, buyer_phone = page("desktop"), page("phone")
         second, third, fourth = page("desktop"), page("desktop"), page("phone")
         product_path = f"/products/{product_id}"
-        for tab, member in ((buyer, ada), (second, ben), (third, cho), (fourth, dan)):
+        for tab, member, place in (
+            (buyer, ada, "You are number 1 in line"),
+            (second, ben, "You are number 2 in line"),
+            (third, cho, "You are number 3 in line"),
+            (fourth, dan, "You are number 1 on standby"),
+        ):
             log_in(live_shop, tab, member.email, product_path)
             expect(tab.locator(".sale-box")).to_contain_text("The sale is paused")
             tab.get_by_role("button", name="Join the queue").click()
-        expect(buyer.locator(".sale-position")).to_have_text("1")
-        expect(second.locator(".sale-position")).to_have_text("2")
-        expect(third.locator(".sale-position")).to_have_text("3")
-        expect(fourth.locator("#sale-status h1")).to_have_text("You are number 1 on standby")
+            # In the waiting room before the next shopper joins: places follow the order joins arrive in.
+            expect(tab.locator("#sale-status h1")).to_have_text(place)
         fourth_desktop = page("desktop")
         log_in(live_shop, fourth_desktop, dan.email, f"/sales/{_sale_id(sale_path)}/wait")
         expect(fourth_desktop.locator(".standby-chance")).to_contain_text("Not measured yet")
@@ -125,18 +131,21 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
 
         # Resumed at one shopper every five seconds: the first is admitted and the others move up.
         ops.get_by_role("button", name="Resume").click()
+        expect(ops.locator("[data-state]")).to_have_text("Open")  # resumed before the shoppers look
         for tab in (buyer, second, third):  # a refresh asks now rather than at the next poll
             tab.reload()
         # (No look at the places before the first admission: on a busy box the reloads take longer
         # than the admitter's five seconds.)
         turn = buyer.locator("#sale-status h1")
         expect(turn).to_have_text("It's your turn — check out now", timeout=ADMISSION_WAIT_MS)
-        expect(second.locator(".sale-position")).to_have_text("1")
-        expect(third.locator(".sale-position")).to_have_text("2")
-        expect(second.locator(".eta")).to_contain_text("You are next")
-        expect(third.locator(".eta")).to_contain_text("at the measured")
+        # The others learn they moved up at their own next poll after the admission, seconds apart.
+        expect(second.locator(".sale-position")).to_have_text("1", timeout=ADMISSION_WAIT_MS)
+        expect(third.locator(".sale-position")).to_have_text("2", timeout=ADMISSION_WAIT_MS)
+        expect(second.locator(".eta")).to_contain_text("You are next", timeout=ADMISSION_WAIT_MS)
+        expect(third.locator(".eta")).to_contain_text("at the measured", timeout=ADMISSION_WAIT_MS)
         both(live_shop, [third, phone_twin(live_shop, page, cho, sale_path, "2")], "sale-waiting")
         buyer_phone.reload()
+        expect(buyer_phone.locator("#sale-status h1")).to_have_text("It's your turn — check out now")
         both(live_shop, [buyer, buyer_phone], "sale-checkout")
         expect(ops.locator('[data-figure="admitted"]')).to_have_text("1")
 
@@ -145,18 +154,22 @@ def test_an_operator_runs_a_sale_that_four_shoppers_queue_for(live_shop, pages, 
         buyer.get_by_role("button", name="Pay now").click()
         expect(buyer.locator("#sale-status h1")).to_have_text("Processing your order…")
         buyer_phone.reload()
+        expect(buyer_phone.locator("#sale-status h1")).to_have_text("Processing your order…")
         both(live_shop, [buyer, buyer_phone], "sale-processing")
         drain(live_shop.api_app)
-        expect(buyer.locator("#sale-status .alert")).to_have_text("Payment declined — try another card.")
+        declined = "Payment declined — try another card."
+        expect(buyer.locator("#sale-status .alert")).to_have_text(declined, timeout=DRAINED_WAIT_MS)
         buyer_phone.reload()
+        expect(buyer_phone.locator("#sale-status .alert")).to_have_text(declined)
         both(live_shop, [buyer, buyer_phone], "sale-declined")
 
         fill_card(buyer, GOOD_CARD)
         buyer.get_by_role("button", name="Pay now").click()
         expect(buyer.locator("#sale-status h1")).to_have_text("Processing your order…")
         drain(live_shop.api_app)
-        expect(buyer.locator("#sale-status h1")).to_have_text("Your order is paid")
+        expect(buyer.locator("#sale-status h1")).to_have_text("Your order is paid", timeout=DRAINED_WAIT_MS)
         buyer_phone.reload()
+        expect(buyer_phone.locator("#sale-status h1")).to_have_text("Your order is paid")
         both(live_shop, [buyer, buyer_phone], "sale-paid")
 
         # The three units are sold: everyone still waiting is told, and their pages stop asking.
@@ -224,7 +237,8 @@ def test_a_shopper_asking_for_more_than_is_left_while_units_are_held_buys_fewer(
     drain(api_app)
 
     alert = buyer.locator("#sale-status .alert")
-    expect(alert).to_contain_text("Only 1 left — you asked for 3. Lower the quantity and try again.")
+    fewer = "Only 1 left — you asked for 3. Lower the quantity and try again."
+    expect(alert).to_contain_text(fewer, timeout=DRAINED_WAIT_MS)
     # No polling while the shopper decides: one request, when the ticket ends (some 300 s on).
     at_the_end = re.compile(r"^every (2\d\d|300)s$")
     expect(buyer.locator("#sale-status")).to_have_attribute("hx-trigger", at_the_end)
@@ -239,7 +253,7 @@ def test_a_shopper_asking_for_more_than_is_left_while_units_are_held_buys_fewer(
     buyer.get_by_role("button", name="Pay now").click()
     expect(buyer.locator("#sale-status h1")).to_have_text("Processing your order…")
     drain(api_app)
-    expect(buyer.locator("#sale-status h1")).to_have_text("Your order is paid")
+    expect(buyer.locator("#sale-status h1")).to_have_text("Your order is paid", timeout=DRAINED_WAIT_MS)
     expect(buyer.locator("#sale-status")).to_contain_text("1 × Jeju Green Tea")
 
 
@@ -275,6 +289,7 @@ def test_a_shopper_on_standby_is_admitted_when_a_declined_unit_comes_back_and_bu
     away, buyer = pages("desktop"), pages("desktop")
     log_in(live_shop, away, walker.email, f"/products/{product_id}")
     away.get_by_role("button", name="Join the queue").click()
+    expect(away.locator(".sale-position")).to_have_text("1")  # in line before the admitter's tick
     with api_app.app_context():  # the one unit is the walker's, who joined first
         admitter.tick(time.time())
     log_in(live_shop, buyer, ada.email, f"/products/{product_id}")
@@ -287,7 +302,8 @@ def test_a_shopper_on_standby_is_admitted_when_a_declined_unit_comes_back_and_bu
     away.get_by_role("button", name="Pay now").click()
     expect(away.locator("#sale-status h1")).to_have_text("Processing your order…")  # in the line
     drain(api_app)
-    expect(away.locator("#sale-status .alert")).to_have_text("Payment declined — try another card.")
+    declined = "Payment declined — try another card."
+    expect(away.locator("#sale-status .alert")).to_have_text(declined, timeout=DRAINED_WAIT_MS)
     away.close()
     expect(buyer.locator("#sale-status h1")).to_have_text("You are number 1 on standby")  # not sold out
     with admitter_running(api_app):
@@ -303,7 +319,7 @@ def test_a_shopper_on_standby_is_admitted_when_a_declined_unit_comes_back_and_bu
         buyer.get_by_role("button", name="Pay now").click()
         expect(turn).to_have_text("Processing your order…")
         drain(api_app)
-        expect(turn).to_have_text("Your order is paid")
+        expect(turn).to_have_text("Your order is paid", timeout=DRAINED_WAIT_MS)
     live_shop.screenshot(buyer, "sale-standby-bought")
 
 

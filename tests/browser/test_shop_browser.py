@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from accounts_helpers import DEFAULT_PASSWORD
-from page_helpers import htmx_ready
+from page_helpers import PAYING_MS, htmx_ready
 from playwright.sync_api import expect
 from shop_sale_helpers import arm_sale
 from sqlalchemy import select
@@ -37,7 +37,9 @@ def log_in(live_shop, page, email: str) -> None:
 def open_product(live_shop, page, name: str) -> None:
     page.goto(live_shop.url(f"/products?q={name.split()[0]}"))
     page.get_by_role("link", name=re.compile(name)).first.click()
-    expect(page.get_by_role("heading", name=re.compile(name))).to_be_visible()
+    # The product page's own title, not the result's card (which titles it too): htmx_ready must wait
+    # for the product page, not find the results page ready.
+    expect(page.get_by_role("heading", level=1, name=re.compile(name))).to_be_visible()
     htmx_ready(page)
 
 
@@ -115,13 +117,12 @@ def test_a_shopper_fills_a_cart_checks_out_and_follows_the_confirmation(live_sho
     fill_card(page, NO_FUNDS_CARD)
     page.get_by_role("button", name="Pay ₩54,000").click()
     no_funds = "Your card has insufficient funds — use another card."
-    expect(page.locator("#card_number-error")).to_have_text(no_funds)
+    expect(page.locator("#card_number-error")).to_have_text(no_funds, timeout=PAYING_MS)
     live_shop.screenshot(page, "checkout-insufficient-funds")
 
     fill_card(page, GOOD_CARD)
     page.get_by_role("button", name="Pay ₩54,000").click()
-    # Paying is several service calls (tokenise, pay, charge, stock): on a loaded box, seconds.
-    expect(page.locator("#messages")).to_contain_text("your order is paid", timeout=15_000)
+    expect(page.locator("#messages")).to_contain_text("your order is paid", timeout=PAYING_MS)
     expect(page.locator("#delivery-heading")).to_be_visible()
     expect(page.locator(".delivery-summary")).to_contain_text("110 Sejong-daero")
     expect(page.locator("#cart-count")).to_be_empty()
@@ -208,19 +209,33 @@ def answer_close(page, yes: bool) -> str:
     """Press Close and answer what the dashboard asks; the question.
 
     htmx asks in a dialog; a click that lands while the live panel has just replaced itself (htmx
-    wires the new form up a moment later) submits without script, and the dashboard asks on a page.
+    wires the new form up a moment later) submits without script, and the dashboard asks on a page: a
+    post and a page load away, seconds on a busy box. Whichever it is, it is waited for.
     """
     asked = []
-    page.once(
-        "dialog", lambda dialog: (asked.append(dialog.message), dialog.accept() if yes else dialog.dismiss())
-    )
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        if yes:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.once("dialog", answer)
     page.get_by_role("button", name="Close").click()
     question = page.locator("#confirm-heading")
-    try:
-        expect(question).to_be_visible(timeout=1_000)
-    except AssertionError:
-        assert asked, "closing was not asked"
-        return asked[0]
-    said = question.locator("xpath=..").inner_text()
-    page.get_by_role("button" if yes else "link", name="Close the sale" if yes else "Keep it open").click()
-    return said
+    deadline = time.monotonic() + 15
+    while not asked:  # a dialog is answered as it opens, while this looks for the page
+        try:
+            expect(question).to_be_visible(timeout=250)
+        except AssertionError:
+            assert time.monotonic() < deadline, "closing was not asked"
+            continue
+        page.remove_listener("dialog", answer)  # asked on the page: no dialog for the next answer to meet
+        said = question.locator("xpath=..").inner_text()
+        if yes:
+            page.get_by_role("button", name="Close the sale").click()
+        else:
+            page.get_by_role("link", name="Keep it open").click()
+        return said
+    return asked[0]

@@ -5,7 +5,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
-from page_helpers import htmx_ready
+from page_helpers import PAYING_MS, htmx_ready
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -51,6 +51,8 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(live_shop, any_page):
     live_shop.screenshot(page, "verify-used")
 
     page.get_by_role("link", name="Log in").last.click()
+    # On the login page before typing: the page left has an "E-mail address" too (its resend form).
+    expect(page.get_by_role("heading", name="Log in", exact=True)).to_be_visible()
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill("wrong password")
     page.get_by_role("button", name="Log in").click()
@@ -71,7 +73,8 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(live_shop, any_page):
     live_shop.screenshot(page, "catalog-search")
 
     page.get_by_role("link", name=re.compile("Jeju Green Tea")).click()
-    expect(page.get_by_role("heading", name="Jeju Green Tea, 50 g")).to_be_visible()
+    # The product page's own title: the catalog's card titles the product too.
+    expect(page.get_by_role("heading", level=1, name="Jeju Green Tea, 50 g")).to_be_visible()
     expect(page.locator(".product-price")).to_have_text("₩18,000")
     live_shop.screenshot(page, "product")
     htmx_ready(page)
@@ -97,17 +100,17 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(live_shop, any_page):
     expect(page.get_by_role("button", name="Pay ₩54,000")).to_be_visible()
     live_shop.screenshot(page, "checkout")
 
+    _fill_delivery(page)  # her first checkout: no delivery yet
     _fill_card(page, DECLINED_CARD)
     page.get_by_role("button", name="Pay ₩54,000").click()
-    expect(page.locator("#card_number-error")).to_have_text("Payment declined — try another card.")
+    declined = "Payment declined — try another card."
+    expect(page.locator("#card_number-error")).to_have_text(declined, timeout=PAYING_MS)
     expect(page.get_by_label("Card number")).to_have_attribute("aria-invalid", "true")
     live_shop.screenshot(page, "checkout-declined")
 
-    _fill_card(page, GOOD_CARD)
+    _fill_card(page, GOOD_CARD)  # the delivery is kept from the declined attempt
     page.get_by_role("button", name="Pay ₩54,000").click()
-    # Paying is several service calls (tokenise, pay, charge, stock): on a loaded box, seconds. CI's
-    # MariaDB leg once took 3 s to answer and 1 s more to load the order page, past expect's 5 s.
-    expect(page.locator("#messages")).to_contain_text("your order is paid", timeout=15_000)
+    expect(page.locator("#messages")).to_contain_text("your order is paid", timeout=PAYING_MS)
     expect(page.locator(".section-head .state")).to_have_text("Paid")
     expect(page.locator(".timeline-step")).to_have_count(5)  # created, pending, failed, pending, paid
     expect(page.locator("#wishlist-count")).to_be_empty()  # what was bought left the wishlist
@@ -120,7 +123,9 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(live_shop, any_page):
 
     if phone:  # a phone's header has no room for it: it waits on the account page
         page.get_by_role("link", name="Account", exact=True).click()
-        # Once the stylesheet applies: CI's embedded leg once found both buttons before it did.
+        # On the account page (the orders page left has the header's hidden Log out too), once its
+        # stylesheet applies: CI's embedded leg once found both buttons before it did.
+        expect(page.get_by_role("heading", name="Your account", exact=True)).to_be_visible()
         header_logout = page.locator(".header-nav .nav-logout")
         expect(header_logout).to_have_count(1)
         expect(header_logout).to_be_hidden()
@@ -132,11 +137,13 @@ def test_a_shopper_signs_up_buys_and_sees_the_order_paid(live_shop, any_page):
         expect(page).to_have_url(re.compile(r"/account/login\?next="))
 
 
+def _fill_delivery(page) -> None:
+    page.get_by_label("Contact phone").fill("010-1234-5678")
+    page.get_by_label("Postal code").fill("04524")
+    page.get_by_label("Address", exact=True).fill("110 Sejong-daero, Jung-gu, Seoul")
+
+
 def _fill_card(page, number: str) -> None:
-    if not page.get_by_label("Address", exact=True).input_value():  # the first checkout: no delivery yet
-        page.get_by_label("Contact phone").fill("010-1234-5678")
-        page.get_by_label("Postal code").fill("04524")
-        page.get_by_label("Address", exact=True).fill("110 Sejong-daero, Jung-gu, Seoul")
     page.get_by_label("Card number").fill(number)
     page.get_by_label("Month").select_option("12")
     page.get_by_label("Year").select_option(str(date.today().year + 2))
