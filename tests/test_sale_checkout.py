@@ -218,6 +218,32 @@ def test_the_audit_is_green_after_a_sale_with_buyers_declines_and_sell_out(sale,
     # 2 units paid, 1 held for the declined shopper's next card, the third buyer found none left
     assert (audit["figures"]["sold"], audit["figures"]["held"], audit["figures"]["left"]) == (2, 1, 0)
     assert audit["figures"]["orders_paid"] == 1 and audit["figures"]["payments_captured"] == 1
+    counts = next(
+        c for c in audit["checks"] if c["name"] == "the allotment counts the units being paid or sold"
+    )
+    assert counts["ok"] and counts["detail"] == "allotment's count 2, orders' 2"
+
+
+def test_the_audit_says_so_when_the_allotment_miscounts_its_units(sale, shoppers, app):
+    from sqlalchemy import update
+
+    from api.orders.models import SaleAllotment
+    from yakku.extensions import db
+
+    buyer = shoppers.verified()
+    sale.checkout(buyer, admitted_ticket(sale, buyer))
+    sale.drain()
+    with app.app_context():
+        db.session.execute(update(SaleAllotment).where(SaleAllotment.sale_id == sale.id).values(committed=0))
+        db.session.commit()
+    audit = sale.audit()
+    assert not audit["ok"]
+    [broken] = [c for c in audit["checks"] if not c["ok"]]
+    assert broken == {
+        "name": "the allotment counts the units being paid or sold",
+        "ok": False,
+        "detail": "allotment's count 0, orders' 1",
+    }
 
 
 @pytest.mark.parametrize("action", ["cancel", "pay"])

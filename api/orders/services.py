@@ -260,8 +260,8 @@ def count_commitments(changes: dict[int, int]) -> None:
 
 
 def committed_units(sale_ids: list[int]) -> dict[int, int]:
-    """Per sale, the units of its orders being paid or sold, summed over the orders themselves: what
-    each allotment's `committed` must equal (the audit's check, and a new allotment's start)."""
+    """Per sale, the units of its orders being paid or sold, summed over the orders themselves: what a
+    new allotment's `committed` starts at (the audit compares the two from the orders' units by state)."""
     query = (
         select(Order.sale_id, func.sum(OrderLine.quantity))
         .join(OrderLine, OrderLine.order_id == Order.id)
