@@ -156,6 +156,19 @@ def cpu_seconds(processes: list) -> float:
     return total
 
 
+def children_cpu_seconds(processes: list) -> dict[int, float]:
+    """User + system CPU time so far of each child of these processes (a server's workers), by pid."""
+    seconds = {}
+    for process in processes:
+        try:
+            for child in psutil.Process(process.pid).children(recursive=True):
+                times = child.cpu_times()
+                seconds[child.pid] = times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return seconds
+
+
 def add_wrk_arguments(parser, duration: int) -> None:
     """The load's options, the same for every wrk bench: closed loop, one request in flight a connection."""
     parser.add_argument("--threads", type=int, default=1, help="wrk threads.")

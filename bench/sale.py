@@ -11,7 +11,9 @@ passes. Then the workers get SIGTERM (each finishes its job), the jobs and the l
 
 Figures per run: checkouts decided per second (final outcome written) from the first enqueue to the
 last outcome, the same over the paid ones only, the time from first enqueue to last outcome, and the
-CPU time the api (gunicorn and its workers) and the rq workers spent per decided checkout.
+CPU time the api (gunicorn and its workers) and the rq workers spent per decided checkout, and how the
+api's CPU split over its processes (a run at about half speed is one where both rq workers' keep-alive
+connections landed on one process, whose GIL then serves both: docs/performance.md).
 
 Run:  python bench/sale.py [--buyers 10000] [--units 1000 10000] [--workers 1 2 4] [--runs 1]
                            [--limit 120] [--api-workers 2]
@@ -27,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import YAKKU, cpu_seconds, open_sale, platform  # noqa: E402
+from harness import YAKKU, children_cpu_seconds, cpu_seconds, open_sale, platform  # noqa: E402
 
 GOOD_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
 # What the drain decided: a final state, or fewer_left (units held by another job's batch when this
@@ -113,6 +115,7 @@ def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> 
     wait_for_workers(app, workers)
     api = [p for p in shop.processes if p not in procs]  # gunicorn (and Redis is not ours to count)
     cpu_before = cpu_seconds(api), cpu_seconds(procs)
+    each_before = children_cpu_seconds(api)
     started = enqueue(app, sale_id, admitted)
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -121,6 +124,10 @@ def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> 
         if sum(counts.get(state, 0) for state in FINAL) >= buyers:
             break
     cpu_api, cpu_workers = cpu_seconds(api) - cpu_before[0], cpu_seconds(procs) - cpu_before[1]
+    # How the api's work split over its processes: a run whose two rq workers' connections both landed
+    # on one of them (the kernel hashes each connection to a process) shows it here, e.g. 80/20.
+    each = {pid: t - each_before.get(pid, 0.0) for pid, t in children_cpu_seconds(api).items()}
+    shares = sorted((round(100 * t / max(sum(each.values()), 1e-9)) for t in each.values()), reverse=True)
     shop.stop(procs)  # SIGTERM: each worker finishes the job in hand
     shop.processes = [p for p in shop.processes if p not in procs]
     counts, last = outcomes(app, sale_id)
@@ -152,6 +159,7 @@ def run_once(shop, app, buyers: int, units: int, workers: int, limit: float) -> 
         "complete": decided >= buyers,
         "api_cpu_ms": 1000 * cpu_api / max(decided, 1),
         "worker_cpu_ms": 1000 * cpu_workers / max(decided, 1),
+        "api_shares": shares,
         "audit_ok": verdict.returncode == 0,
         "oversold": max(0, figures.get("sold", 0) + figures.get("held", 0) - units),
         "broken": [c["name"] for c in report.get("checks", []) if not c["ok"]],
@@ -187,7 +195,9 @@ def main() -> None:
                         f"(paid {run['paid_per_s']:6.1f}/s){'' if run['complete'] else ' [time limit]'}  "
                         f"{run['counts']}  audit {'green' if run['audit_ok'] else 'RED'} {run['broken']}"
                         f" oversold {run['oversold']}; CPU per decided: api {run['api_cpu_ms']:.2f} ms, "
-                        f"workers {run['worker_cpu_ms']:.2f} ms"
+                        f"workers {run['worker_cpu_ms']:.2f} ms; api processes' shares "
+                        + "/".join(str(share) for share in run["api_shares"])
+                        + " %"
                     )
                 median = statistics.median(run["decided_per_s"] for run in runs)
                 paid = statistics.median(run["paid_per_s"] for run in runs)
