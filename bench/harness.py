@@ -143,27 +143,22 @@ def serve(server: str, app: str, port: int, workers: int) -> tuple[str, ...]:
 
 def cpu_seconds(processes: list) -> float:
     """User + system CPU time of these processes and their children (a server's workers) so far."""
-
-    total = 0.0
-    for process in processes:
-        try:
-            tree = psutil.Process(process.pid)
-            for one in [tree, *tree.children(recursive=True)]:
-                times = one.cpu_times()
-                total += times.user + times.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
+    return sum(_cpu_by_pid(processes, parents=True).values())
 
 
 def children_cpu_seconds(processes: list) -> dict[int, float]:
     """User + system CPU time so far of each child of these processes (a server's workers), by pid."""
+    return _cpu_by_pid(processes, parents=False)
+
+
+def _cpu_by_pid(processes: list, parents: bool) -> dict[int, float]:
     seconds = {}
     for process in processes:
         try:
-            for child in psutil.Process(process.pid).children(recursive=True):
-                times = child.cpu_times()
-                seconds[child.pid] = times.user + times.system
+            tree = psutil.Process(process.pid)
+            for one in [tree, *tree.children(recursive=True)] if parents else tree.children(recursive=True):
+                times = one.cpu_times()
+                seconds[one.pid] = times.user + times.system
         except psutil.NoSuchProcess:
             pass
     return seconds
