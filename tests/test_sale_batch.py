@@ -409,6 +409,40 @@ def test_a_process_serving_orders_and_payments_pays_a_batch_without_a_call_betwe
     assert [p["state"] for p in shop.payments_of(orders[0]["id"])] == ["captured"]
 
 
+def make_orders_through(url: str, shop, sale_id: int, orders: list[dict]) -> requests.Response:
+    """An order batch sent to the orders service served at `url`."""
+    body = {"sale_id": sale_id, "units": 100, "orders": orders}
+    return requests.post(f"{url}/api/orders/internal/batch", json=body, headers=shop.service_headers)
+
+
+def test_a_process_serving_orders_and_the_catalog_prices_a_batch_without_a_call_between_them(shop, config):
+    ada = shop.shopper()
+    lamp = shop.product(price=3_000)
+    nowhere = {"catalog": f"http://127.0.0.1:{free_port()}"}  # no catalog service answers here
+    with Served(create_api_app({**config, "SERVICE_URLS": nowhere})) as served:
+        made = make_orders_through(served.url, shop, 51, [sale_order(ada, lamp["id"], "t1", quantity=2)])
+        unknown = make_orders_through(served.url, shop, 51, [sale_order(ada, 999_999, "t2")])
+    assert made.status_code == 200, made.text
+    [order] = made.json()["items"]
+    assert (order["state"], order["total"]) == ("created", 6_000)  # priced by the catalog's own rules
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "product_unavailable"
+
+
+def test_orders_served_apart_prices_a_batch_over_http_and_refuses_it_while_the_catalog_is_away(shop, config):
+    ada = shop.shopper()
+    lamp = shop.product(price=3_000)
+    catalog_alone = Served(create_api_app(dict(config), services=("catalog",))).start()
+    settings = {"SERVICE_URLS": {"catalog": catalog_alone.url}, "SERVICE_ATTEMPTS": 1}
+    with Served(create_api_app({**config, **settings}, services=("orders",))) as orders_alone:
+        made = make_orders_through(orders_alone.url, shop, 52, [sale_order(ada, lamp["id"], "t1")])
+        catalog_alone.stop()
+        away = make_orders_through(orders_alone.url, shop, 52, [sale_order(ada, lamp["id"], "t2")])
+    assert made.status_code == 200 and made.json()["items"][0]["total"] == 3_000
+    assert away.status_code == 503 and away.json()["error"]["code"] == "service_unavailable"
+    with shop.app.app_context():  # nothing was stored for the refused batch
+        assert db.session.scalar(select(func.count(Order.id)).where(Order.sale_id == 52)) == 1
+
+
 @contextlib.contextmanager
 def payments_database_failing():
     """Every write to the payments table fails as a database gone away would, while inside."""

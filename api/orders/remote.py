@@ -1,14 +1,18 @@
 """The orders service's calls to the catalog and payments services, with their errors made ours.
 
-Every call goes over HTTP through the declarative client: the catalog owns products and stock,
-payments owns charges, and neither table is ever read from here. Each call first frees this
+Every call goes over HTTP through the declarative client, but two (below): the catalog owns products
+and stock, payments owns charges, and neither table is ever read from here, only through the owning
+service's own functions. Each call first frees this
 request's database connection (see api.common.release_connection).
 
-One call may skip the hop: a drain's batch of charges, in a process that serves payments too (the
-api and internal pools serve every service unless YAKKU_SERVICES says otherwise). Its charges are
-built here from the orders' own locked rows, so validating them again as an HTTP body, and
-encoding and decoding hundreds of charges twice, bought nothing: the hop was a tenth of the api's
-CPU per paid checkout (docs/performance.md). Payments' own function answers, with its own rules.
+Two calls may skip the hop, in a process that serves the other service too (the api and internal
+pools serve every service unless YAKKU_SERVICES says otherwise); that service's own function
+answers, with its own rules:
+- a drain's batch of charges: they are built here from the orders' own locked rows, so validating
+  them again as an HTTP body, and encoding and decoding hundreds of charges twice, bought nothing
+  (the hop was a tenth of the api's CPU per paid checkout: docs/performance.md);
+- a product's price: asked over HTTP, every batch of a drain waited for a request into its own pool,
+  which a pool of single-request workers (all busy with batches) could never answer.
 """
 
 import logging
@@ -16,6 +20,9 @@ import logging
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.catalog import services as catalog_services
+from api.catalog.exceptions import ProductNotFound
+from api.catalog.schemas import ProductOut
 from api.client import catalog, payments
 from api.client.errors import ServiceConflict, ServiceError, ServiceNotFound, ServiceUnavailable
 from api.common import release_connection
@@ -33,8 +40,17 @@ log = logging.getLogger(__name__)
 
 
 def product(product_id: int) -> dict | None:
-    """The catalog's product (name, price, currency), or None when it is not on sale."""
+    """The catalog's product (name, price, currency), or None when it is not on sale; in this process
+    when it serves the catalog, failing as the HTTP call would (the database away: the catalog down)."""
     release_connection()
+    if _serves("catalog"):
+        try:
+            return ProductOut().dump(catalog_services.get_product(product_id))
+        except ProductNotFound:
+            return None
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            raise ServiceDown(fields={"catalog": f"database: {type(error).__name__}"}) from None
     try:
         return catalog().product(product_id)
     except ServiceNotFound:
@@ -93,7 +109,7 @@ def charge_batch(payload: dict) -> dict:
     in this process when it serves payments, failing as the HTTP call would (the database away:
     unavailable; payments refusing the whole call: its error), so the caller's rules are the same."""
     release_connection()
-    if "payments" not in current_app.extensions.get("yakku.services", ()):
+    if not _serves("payments"):
         return payments().charge_batch(json=payload)
     try:
         return {"items": payments_batch.answered(payload["charges"])}
@@ -103,6 +119,11 @@ def charge_batch(payload: dict) -> dict:
     except YakkuError as error:
         db.session.rollback()
         raise ServiceError("payments", error.status, error.code, error.message, error.fields) from None
+
+
+def _serves(service: str) -> bool:
+    """Whether this process serves `service` itself."""
+    return service in current_app.extensions.get("yakku.services", ())
 
 
 def refund(payment_id: int) -> dict:
