@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from api.common import ping_database
 from yakku.errors import YakkuError, error_body, status_code_name
 from yakku.extensions import db, get_redis, get_sales_redis
+from yakku.reconnect import REDIS_AWAY
 
 SERVICES = ("accounts", "catalog", "wishlist", "cart", "orders", "payments")
 
@@ -80,6 +81,17 @@ def _register_errors(app: APIFlask) -> None:
         app.logger.warning("database unavailable: %s", error.orig)
         body = error_body("database_unavailable", "The database is unavailable right now; try again shortly.")
         return jsonify(body), 503
+
+    def _redis_away(error):
+        # Redis refused the connection or left a command unanswered (redis-py gives up after 5 s): as
+        # for the database, a caller may try again shortly (503), and no thread waits on it longer.
+        app.logger.warning("redis unavailable: %s", error)
+        message = "Part of the shop is unavailable right now; try again shortly."
+        body = error_body("redis_unavailable", message)
+        return jsonify(body), 503
+
+    for away in REDIS_AWAY:
+        app.register_error_handler(away, _redis_away)
 
     @app.errorhandler(500)
     def _internal_error(error):

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from api.client.errors import ServiceError, ServiceFailure, ServiceUnavailable
 from storefront.session import SessionEnded
+from yakku.reconnect import REDIS_AWAY
 
 # What a shopper reads for the service codes whose own message is written for programmers.
 FRIENDLY = {
@@ -97,6 +98,14 @@ def register(app: Flask) -> None:
     def _unavailable(error: ServiceUnavailable):
         app.logger.warning("service unavailable: %s", error.message)
         return error_response(503, "Part of the shop is not answering right now. Try again in a moment.")
+
+    def _redis_away(error: Exception):
+        # The waiting room and the sale pages read Redis themselves: away, it is the shop busy, not a bug.
+        app.logger.warning("redis unavailable: %s", error)
+        return error_response(503, "Part of the shop is not answering right now. Try again in a moment.")
+
+    for away in REDIS_AWAY:
+        app.register_error_handler(away, _redis_away)
 
     @app.errorhandler(ServiceFailure)
     def _failure(error: ServiceFailure):
