@@ -157,7 +157,8 @@ def test_sales_show_in_the_shop_and_the_tab_says_when_it_is_your_turn(live_shop,
     page.goto(live_shop.url("/"))
     card = page.locator(".hero .sale-card")
     expect(card).to_contain_text("Jeju Green Tea, 50 g")
-    expect(card.locator(".sale-countdown")).to_have_text(re.compile(r"^[45]:\d\d$"))  # ticking
+    # ticking down from the 5 minutes it opens in (however long the sign-in took on a loaded box)
+    expect(card.locator(".sale-countdown")).to_have_text(re.compile(r"^[0-4]:[0-5]\d$"))
     live_shop.screenshot(page, "home-sale")
     page.goto(live_shop.url("/products"))
     expect(page.locator(".sales-strip .sale-card")).to_have_count(1)
