@@ -31,6 +31,20 @@ def _free_cluster_port() -> int:
     raise RuntimeError("no free port pair for a cluster node")
 
 
+def _free_cluster_ports(count: int) -> list[int]:
+    """`count` free ports, none another's port or cluster bus port: the kernel may hand the same free
+    port out twice in a row, and two nodes on one port make a cluster one node short."""
+    ports: list[int] = []
+    for _ in range(20 * count):
+        taken = {used for port in ports for used in (port, port + 10000)}
+        port = _free_cluster_port()
+        if port not in taken and port + 10000 not in taken:
+            ports.append(port)
+        if len(ports) == count:
+            return ports
+    raise RuntimeError(f"no {count} distinct free port pairs for a cluster")
+
+
 def _bindable(port: int) -> bool:
     with socket.socket() as probe:
         try:
@@ -50,7 +64,7 @@ class RedisTestCluster:
         # node_timeout_ms: how long a node may not answer before the others count it failed.
         self.directory = Path(directory)
         self.replicas, self.node_timeout_ms = replicas, node_timeout_ms
-        self.ports = [_free_cluster_port() for _ in range(masters * (1 + replicas))]
+        self.ports = _free_cluster_ports(masters * (1 + replicas))
         self.processes: list[subprocess.Popen] = []
         self.dead: set[int] = set()
 
