@@ -22,8 +22,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from rq import SimpleWorker
 
+from workers.worker import make_worker
 from yakku.queues import QueueName
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -56,9 +56,7 @@ class Member:
 
 def drain_mail(app) -> None:
     """Run every queued mail job now, in this process, as a worker would."""
-    with app.app_context():
-        queue = app.extensions["yakku.rq"][QueueName.MAIL]
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    make_worker(app, only=[QueueName.MAIL]).work(burst=True)
 
 
 def _outbox_files(app) -> list[Path]:

@@ -3,10 +3,9 @@
 import time
 from datetime import UTC, datetime, timedelta
 
-from rq import SimpleWorker
-
 from admission import admitter
 from api.payments.cards import as_card
+from workers.worker import make_worker
 from yakku.queues import QueueName
 
 GOOD_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
@@ -67,9 +66,7 @@ class Sale:
 
     def drain(self) -> None:
         """Run every queued checkout job in-process, as a worker would."""
-        with self.app.app_context():
-            queue = self.app.extensions["yakku.rq"][QueueName.CHECKOUT]
-            SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        make_worker(self.app, only=[QueueName.CHECKOUT]).work(burst=True)
 
     def audit(self) -> dict:
         answer = self.client.get(f"/api/sales/{self.id}/audit", headers=self.operator.headers)

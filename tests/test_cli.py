@@ -81,6 +81,22 @@ def test_worker_drains_checkout_before_mail(app, redis_client):
     assert redis_client.lrange("test:jobs-done", 0, -1) == ["checkout", "mail"]
 
 
+def test_a_worker_stops_at_once_even_when_its_listener_has_just_read_the_unsubscribe(app):
+    # RQ's listener for its commands waits 60 s between looks, and redis-py 8.2 waits for that thread at
+    # a stop: a worker whose listener had read the unsubscribe's reply first then stopped a minute later.
+    worker = make_worker(app)
+    worker.subscribe()
+    worker.pubsub.unsubscribe()
+    deadline = time.monotonic() + 10
+    while worker.pubsub.subscribed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not worker.pubsub.subscribed  # the listener has read the reply: it now waits, unsubscribed
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert not worker.pubsub_thread.is_alive()
+    assert time.monotonic() - started < 15  # a second or so, not RQ's minute
+
+
 def test_the_worker_keeps_the_routine_sweep_quiet_but_not_other_jobs_or_a_sweep_that_fails(app, caplog):
     with app.app_context():
         assert schedule_sweep()

@@ -6,11 +6,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from rq import SimpleWorker
 
 from admission import admitter, lookup, sales, stock, waiting_room
 from admission.keys import sale_keys
 from storefront.sale import room
+from workers.worker import make_worker
 from yakku.queues import QueueName
 
 HX = {"HX-Request": "true"}
@@ -47,9 +47,7 @@ class SaleWeb:
             admitter.tick(now or time.time())
 
     def drain(self) -> None:
-        with self.app.app_context():
-            queue = self.app.extensions["yakku.rq"][QueueName.CHECKOUT]
-            SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        make_worker(self.app, only=[QueueName.CHECKOUT]).work(burst=True)
 
     def status(self, shopper) -> waiting_room.WaiterStatus:
         with self.app.app_context():

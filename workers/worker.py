@@ -40,6 +40,12 @@ class QuietRoutineJobs(logging.Filter):
 
 QUIET_JOBS = QuietRoutineJobs(frozenset({SWEEP_JOB_ID}))
 
+# How long the thread that listens for RQ's commands (stop the job, shut down) waits between looks.
+# RQ 3 has it wait 60 s, and redis-py 8.2's PubSubWorkerThread.stop() waits for the thread to end: a
+# worker stopping just after that thread had read the reply to its unsubscribe waited a whole minute
+# (every burst run and every shutdown; the tests saw sign-ups stall 60 and 120 s). 1 s bounds the stop.
+PUBSUB_POLL_S = 1.0
+
 
 class AppWorker(SimpleWorker):
     """A SimpleWorker bound to one Flask app; every job gets its own app context (and so its own session)."""
@@ -48,6 +54,14 @@ class AppWorker(SimpleWorker):
     # RQ doubles its wait between tries to pop a job up to 60 s: after a long outage that would leave the
     # worker idle for up to a minute once Redis is back.
     max_connection_wait_time = MOST_WAIT_S
+
+    def subscribe(self) -> None:
+        # RQ's own subscribe, but for how long the listening thread waits between looks.
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_POLL_S, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         # A fresh context per job: a session or `g` left by one job never leaks into the next.
@@ -115,12 +129,12 @@ class AppWorker(SimpleWorker):
                 self.ride_out(away)
 
 
-def make_worker(app: Flask, name: str | None = None) -> AppWorker:
-    """A worker on the app's queues, in QueueName order (checkout drains before mail).
+def make_worker(app: Flask, name: str | None = None, only: list[QueueName] | None = None) -> AppWorker:
+    """A worker on the app's queues, in QueueName order (checkout drains before mail), or on `only`.
 
     Started while Redis is away (the launcher restarting it, a Redis being restarted), it waits for it.
     """
-    queues = [app.extensions["yakku.rq"][queue_name] for queue_name in QueueName]
+    queues = [app.extensions["yakku.rq"][queue_name] for queue_name in only or QueueName]
     wait_for_redis(queues[0].connection, "worker")
     worker = AppWorker(queues, connection=queues[0].connection, name=name)
     worker.app = app

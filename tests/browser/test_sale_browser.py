@@ -13,12 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from admission import admitter, lookup, sales, stock, waiting_room
 from admission.checkout.reconcile import reconcile_sale
 from api.catalog.models import Product
+from workers.worker import make_worker
 from yakku.extensions import db
 from yakku.queues import QueueName
 
@@ -55,9 +55,7 @@ def admitter_running(api_app):
 
 def drain(api_app) -> None:
     """Run the queued checkouts in this process, as a worker would."""
-    with api_app.app_context():
-        queue = api_app.extensions["yakku.rq"][QueueName.CHECKOUT]
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    make_worker(api_app, only=[QueueName.CHECKOUT]).work(burst=True)
 
 
 def log_in(live_shop, page, email: str, next_path: str = "/") -> None:
