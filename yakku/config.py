@@ -18,6 +18,10 @@ DEFAULTS = {
     "MAIL_TIMEOUT": 10.0,  # seconds to reach the SMTP server
     "OPERATOR_EMAIL": "operator@example.com",  # the operator account the seed creates
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # A MySQL statement unanswered this long fails (503 database_unavailable) instead of holding its
+    # thread for ever when the network goes silent or the server freezes. Above InnoDB's 50 s lock wait,
+    # which a statement may spend legitimately; 0 for none (a migration that rewrites a large table).
+    "DATABASE_TIMEOUT_S": 60,
     "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
     "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=7),
     "JWT_TOKEN_LOCATION": ["headers"],
@@ -99,7 +103,8 @@ def _derive(app: Flask) -> None:
     for role in ("SALES_REDIS_URL", "QUEUE_REDIS_URL"):
         cfg[role] = cfg.get(role) or cfg["REDIS_URL"]
     cfg["SQLALCHEMY_DATABASE_URI"] = database_uri(cfg["DATABASE_URL"])
-    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(cfg["SQLALCHEMY_DATABASE_URI"])
+    uri = cfg["SQLALCHEMY_DATABASE_URI"]
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(uri, cfg["DATABASE_TIMEOUT_S"])
     cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["QUEUE_REDIS_URL"] or "memory://")
     missing = [name for name in SECRET_NAMES if not cfg.get(name)]
     if missing:
@@ -117,11 +122,25 @@ def database_uri(url: str) -> str:
     return url
 
 
-def engine_options(uri: str) -> dict:
-    """Engine options per backend: SQLite waits for the lock; MySQL recycles idle connections."""
+# How long reaching a MySQL server may take at most (PyMySQL's default is 10 s).
+DATABASE_CONNECT_TIMEOUT_S = 10
+
+
+def engine_options(uri: str, timeout_s: float = 0) -> dict:
+    """Engine options per backend: SQLite waits for the lock; MySQL recycles idle connections and, with
+    `timeout_s`, gives up on a connection that leaves a statement unanswered that long (PyMySQL waits
+    for ever by default)."""
     if uri.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_recycle": 280, "pool_size": 10, "max_overflow": 20}
+    options = {"pool_pre_ping": True, "pool_recycle": 280, "pool_size": 10, "max_overflow": 20}
+    if timeout_s and uri.startswith("mysql+pymysql"):
+        timeout = float(timeout_s)
+        options["connect_args"] = {
+            "connect_timeout": min(DATABASE_CONNECT_TIMEOUT_S, timeout),
+            "read_timeout": timeout,
+            "write_timeout": timeout,
+        }
+    return options
 
 
 def load_or_create_secrets(instance: Path) -> dict:
