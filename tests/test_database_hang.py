@@ -55,19 +55,21 @@ class FreezableProxy:
 
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
         peers = {client: server, server: client}
-        with selectors.DefaultSelector() as selector:
+        with selectors.DefaultSelector() as selector, client, server:
             for end in peers:
                 selector.register(end, selectors.EVENT_READ)
             while not self.closed.is_set():
                 if not self.flowing.wait(0.05):
                     continue  # frozen: what was sent waits in the kernel's buffers
                 for key, _ in selector.select(0.05):
-                    data = key.fileobj.recv(65536)
+                    try:
+                        data = key.fileobj.recv(65536)
+                        if data:
+                            peers[key.fileobj].sendall(data)
+                    except OSError:  # the client gave up on its connection (a timeout): reset
+                        data = b""
                     if not data:  # one end closed: so does the other
-                        client.close(), server.close()
                         return
-                    peers[key.fileobj].sendall(data)
-        client.close(), server.close()
 
 
 @pytest.fixture
