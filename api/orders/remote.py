@@ -1,9 +1,9 @@
 """The orders service's calls to the catalog and payments services, with their errors made ours.
 
-Every call goes over HTTP through the declarative client, but two (below): the catalog owns products
+Every call but two (below) goes over HTTP through the declarative client: the catalog owns products
 and stock, payments owns charges, and neither table is ever read from here, only through the owning
-service's own functions. Each call first frees this
-request's database connection (see api.common.release_connection).
+service's own functions. Each call first frees this request's database connection (see
+api.common.release_connection).
 
 Two calls may skip the hop, in a process that serves the other service too (the api and internal
 pools serve every service unless YAKKU_SERVICES says otherwise); that service's own function
