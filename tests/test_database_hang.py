@@ -13,6 +13,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from yakku.extensions import db
 from yakku.factory import create_api_app
 
 TIMEOUT_S = 2
@@ -83,7 +84,7 @@ def frozen_database_app(_schema, config, database_url):
     yield app, proxy
     proxy.close()
     with app.app_context():
-        app.extensions["sqlalchemy"].engine.dispose()
+        db.engine.dispose()
 
 
 def test_a_database_that_stops_answering_costs_a_request_a_503_within_its_timeout_and_then_serves(

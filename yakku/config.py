@@ -126,10 +126,10 @@ def database_uri(url: str) -> str:
 DATABASE_CONNECT_TIMEOUT_S = 10
 
 
-def engine_options(uri: str, timeout_s: float = 0) -> dict:
+def engine_options(uri: str, timeout_s: float) -> dict:
     """Engine options per backend: SQLite waits for the lock; MySQL recycles idle connections and, with
-    `timeout_s`, gives up on a connection that leaves a statement unanswered that long (PyMySQL waits
-    for ever by default)."""
+    `timeout_s` (0: none), gives up on a connection that leaves a statement unanswered that long (PyMySQL
+    waits for ever by default)."""
     if uri.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
     options = {"pool_pre_ping": True, "pool_recycle": 280, "pool_size": 10, "max_overflow": 20}
